@@ -1,0 +1,67 @@
+"""The application factory: everything is built here from Settings, nothing at import time."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from portal import __version__
+from portal.auth.identity import DefaultPolicy
+from portal.db import build_engine
+from portal.errors import install_error_handlers
+from portal.logging_setup import configure_logging
+from portal.settings import Settings
+from portal.web.rendering import STATIC_DIR, build_templates
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build a portal app: engine, HTTP client, templates, routes and background jobs."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from portal.catalog import lifecycle
+
+        await lifecycle.on_startup(app)
+        try:
+            yield
+        finally:
+            await lifecycle.on_shutdown(app)
+            app.state.http.close()
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Flowport",
+        version=__version__,
+        description="Internal developer platform portal: a Backstage-compatible catalog, "
+        "self-service and value-stream tracking for platform products.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = build_engine(settings.resolved_database_url)
+    app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
+    app.state.templates = build_templates()
+    app.state.policy = DefaultPolicy(allow_anonymous_changes=settings.env != "production")
+
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
+                       https_only=settings.env == "production")
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _include_routes(app)
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    from portal import health
+    from portal.catalog import api as catalog_api
+    from portal.catalog import views as catalog_views
+
+    app.include_router(health.router)
+    app.include_router(catalog_api.router)
+    app.include_router(catalog_views.router)

@@ -1,0 +1,99 @@
+"""The current user, resolved once per request through one dependency, and the one authorization gate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
+from sqlmodel import Session
+
+from portal.catalog.models import CatalogEntity, CatalogRelation
+
+SESSION_USER_KEY = "user_ref"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The person acting: a catalog User ref (or anonymous) and the refs they own things through."""
+
+    user_ref: str | None = None
+    display_name: str = "Guest"
+    email: str | None = None
+    ownership_refs: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_ref is not None
+
+
+ANONYMOUS = Identity()
+
+
+class Policy(Protocol):
+    """A permission policy: may `identity` perform `action` (on `resource`, an entity ref or id)?"""
+
+    def allows(self, identity: Identity, action: str, resource: str | None) -> bool: ...
+
+
+class DefaultPolicy:
+    """Reads are open; changes need a signed-in user, unless anonymous changes are allowed (dev/test)."""
+
+    def __init__(self, allow_anonymous_changes: bool) -> None:
+        self.allow_anonymous_changes = allow_anonymous_changes
+
+    def allows(self, identity: Identity, action: str, resource: str | None) -> bool:
+        if action.endswith(".read"):
+            return True
+        return identity.is_authenticated or self.allow_anonymous_changes
+
+
+def identity_for_user(session: Session, user_ref: str) -> Identity | None:
+    """Build an Identity from a catalog User entity and its group memberships."""
+    row = session.execute(
+        select(CatalogEntity.body).where(CatalogEntity.entity_ref == user_ref.lower())
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    body = json.loads(row)
+    profile = (body.get("spec") or {}).get("profile") or {}
+    groups = session.execute(
+        select(CatalogRelation.target_ref).where(
+            CatalogRelation.source_ref == user_ref.lower(), CatalogRelation.type == "memberOf"
+        )
+    ).scalars().all()
+    return Identity(
+        user_ref=user_ref.lower(),
+        display_name=profile.get("displayName") or body["metadata"]["name"],
+        email=profile.get("email"),
+        ownership_refs=(user_ref.lower(), *sorted(set(groups))),
+    )
+
+
+def current_user(request: Request) -> Identity:
+    """The signed-in user from the session cookie, or anonymous. Every route gets the user from here."""
+    cached = getattr(request.state, "identity", None)
+    if cached is not None:
+        return cached
+    identity = ANONYMOUS
+    user_ref = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+    if user_ref:
+        with Session(request.app.state.engine) as session:
+            identity = identity_for_user(session, user_ref) or ANONYMOUS
+    request.state.identity = identity
+    return identity
+
+
+CurrentUser = Annotated[Identity, Depends(current_user)]
+
+
+def authorize(request: Request, identity: Identity, action: str, resource: str | None = None) -> None:
+    """The one gate every state change passes; raises 401/403 when the policy says no."""
+    policy: Policy = request.app.state.policy
+    if policy.allows(identity, action, resource):
+        return
+    if not identity.is_authenticated:
+        raise HTTPException(401, f"Sign in to {action.replace('.', ' ')}")
+    raise HTTPException(403, f"{identity.display_name} may not {action.replace('.', ' ')}")

@@ -1,0 +1,1 @@
+"""The Backstage-compatible software catalog: descriptors, ingestion, storage, query, pages."""

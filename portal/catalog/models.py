@@ -1,0 +1,111 @@
+"""Catalog tables. The schema itself is owned by Alembic (migrations/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class CatalogEntity(SQLModel, table=True):
+    """One stored entity: its processed descriptor (without relations) and where it came from."""
+
+    __tablename__ = "catalog_entities"
+
+    uid: str = Field(primary_key=True, max_length=36)
+    # Lower-cased `kind:namespace/name`; the stable key refs resolve against.
+    entity_ref: str = Field(unique=True, max_length=400)
+    kind: str = Field(max_length=100, index=True)
+    namespace: str = Field(max_length=100)
+    name: str = Field(max_length=255)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # JSON list of Backstage `status.items` (processing errors), or null.
+    errors: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    location_key: str = Field(max_length=2000)
+    origin_location_id: str | None = Field(default=None, max_length=36, index=True)
+    source_line: int | None = None
+    content_hash: str = Field(max_length=64)
+    etag: str = Field(max_length=64)
+    orphan: bool = Field(default=False)
+    created_at: datetime
+    updated_at: datetime
+
+
+class CatalogSearch(SQLModel, table=True):
+    """Flattened `key=value` pairs of each entity, lower-cased, for filters and facets."""
+
+    __tablename__ = "catalog_search"
+    __table_args__ = (
+        Index("ix_catalog_search_key_value", "key", "value", "original_value", "entity_uid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_uid: str = Field(
+        sa_column=Column(
+            Text, ForeignKey("catalog_entities.uid", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    key: str = Field(max_length=200)
+    value: str | None = Field(default=None, max_length=200)
+    original_value: str | None = Field(default=None, max_length=200)
+
+
+class CatalogRelation(SQLModel, table=True):
+    """A relation `source --type--> target`, stored once per direction by its originating entity."""
+
+    __tablename__ = "catalog_relations"
+    __table_args__ = (
+        Index("ix_catalog_relations_type_target", "type", "target_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    originating_uid: str = Field(
+        sa_column=Column(
+            Text, ForeignKey("catalog_entities.uid", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    source_ref: str = Field(max_length=400, index=True)
+    type: str = Field(max_length=100)
+    target_ref: str = Field(max_length=400)
+
+
+class CatalogLocation(SQLModel, table=True):
+    """A registered location (`file` or `url`) the catalog reads entities from."""
+
+    __tablename__ = "catalog_locations"
+
+    id: str = Field(primary_key=True, max_length=36)
+    type: str = Field(max_length=20)
+    target: str = Field(max_length=2000, unique=True)
+    created_at: datetime
+    last_refreshed_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class CatalogSource(SQLModel, table=True):
+    """The last good copy of each file or URL read, so an unreachable source keeps its entities."""
+
+    __tablename__ = "catalog_sources"
+
+    key: str = Field(primary_key=True, max_length=2000)
+    origin_location_id: str = Field(max_length=36, index=True)
+    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    etag: str | None = Field(default=None, max_length=200)
+    fetched_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class CatalogProcessingError(SQLModel, table=True):
+    """An error that kept an entity (or a whole file) from loading: file, line, entity, field."""
+
+    __tablename__ = "catalog_processing_errors"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_location_id: str = Field(max_length=36, index=True)
+    location_key: str = Field(max_length=2000)
+    line: int | None = None
+    entity_ref: str | None = Field(default=None, max_length=400)
+    field: str | None = Field(default=None, max_length=400)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime

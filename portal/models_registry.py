@@ -1,0 +1,3 @@
+"""Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
+
+from portal.catalog import models as catalog_models  # noqa: F401

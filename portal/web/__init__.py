@@ -1,0 +1,1 @@
+"""Server-rendered web UI plumbing: Jinja2 environment, static files, error pages."""
