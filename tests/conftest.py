@@ -31,7 +31,8 @@ def _worker_id() -> str:
 def _postgres_database(base_url: str) -> str:
     """Create (or recreate) a database of this worker's own on the test server."""
     url = make_url(normalize_url(base_url))
-    name = f"flowport_test_{_worker_id()}"
+    # The pid keeps concurrent test runs on one server (several developers, CI) apart.
+    name = f"flowport_test_{_worker_id()}_{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -40,12 +41,23 @@ def _postgres_database(base_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = os.environ.get("FLOWPORT_TEST_DATABASE_URL")
     if base:
-        return _postgres_database(base)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'flowport.db'}"
+        url = _postgres_database(base)
+        yield url
+        _drop_postgres_database(url)
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'flowport.db'}"
 
 
 @pytest.fixture(scope="session")
