@@ -14,6 +14,7 @@ from portal.auth.identity import DefaultPolicy
 from portal.db import build_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging
+from portal.observability import install_observability
 from portal.settings import Settings
 from portal.web.rendering import STATIC_DIR, build_templates
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.env == "production")
     install_error_handlers(app)
+    install_observability(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routes(app)
     return app
