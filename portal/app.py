@@ -15,6 +15,7 @@ from portal.db import build_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging
 from portal.observability import install_observability
+from portal.plugins.registry import build_registry
 from portal.settings import Settings
 from portal.web.rendering import STATIC_DIR, build_templates
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = build_engine(settings.resolved_database_url)
     app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
     app.state.templates = build_templates()
+    app.state.plugins = build_registry()
     app.state.policy = DefaultPolicy(allow_anonymous_changes=settings.env != "production")
 
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
@@ -61,9 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routes(app: FastAPI) -> None:
     from portal import health
+    from portal.webhooks import intake as webhook_intake
     from portal.catalog import api as catalog_api
     from portal.catalog import views as catalog_views
 
     app.include_router(health.router)
+    app.include_router(webhook_intake.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)

@@ -1,3 +1,4 @@
 """Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
 
 from portal.catalog import models as catalog_models  # noqa: F401
+from portal.webhooks import models as webhook_models  # noqa: F401

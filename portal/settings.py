@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     run_worker: bool = True
+    webhook_max_bytes: int = 25 * 1024 * 1024
 
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(
         _split_list

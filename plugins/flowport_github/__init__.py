@@ -1,0 +1,70 @@
+"""GitHub plugin: webhook verification and filing (pull sync and normalizers follow)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+from pydantic import SecretStr
+
+from portal.plugins.contract import (
+    ConnectionConfig,
+    DeliveryInfo,
+    FlowPlugin,
+    WebhookRejected,
+    WebhookRequest,
+)
+from portal.webhooks.signatures import SignatureError, verify_hub_signature
+
+# Events Flowport turns into flow records; anything else is filed as `ignored`.
+USED_EVENTS = frozenset({
+    "pull_request", "push", "deployment", "deployment_status", "workflow_run",
+    "check_suite", "issues", "release", "ping",
+})
+
+
+class GitHubConfig(ConnectionConfig):
+    """A GitHub (or GitHub Enterprise) connection."""
+
+    api_url: str = "https://api.github.com"
+    token: SecretStr | None = None
+
+
+class GitHubPlugin(FlowPlugin):
+    name: ClassVar[str] = "github"
+    title: ClassVar[str] = "GitHub"
+    config_model = GitHubConfig
+    webhook_content_types = ("application/json", "application/x-www-form-urlencoded")
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secrets = self.config.secret_values()
+        if not secrets:
+            raise WebhookRejected(401, "no webhook secret is configured for this GitHub connection")
+        try:
+            verify_hub_signature(secrets, request.body, request.headers.get("x-hub-signature-256"),
+                                 "X-Hub-Signature-256")
+        except SignatureError as error:
+            raise WebhookRejected(401, str(error)) from error
+
+    def parse_webhook(self, request: WebhookRequest) -> Any:
+        body = request.body
+        if request.content_type == "application/x-www-form-urlencoded":
+            # GitHub's form encoding puts the JSON document in a `payload` field.
+            fields = parse_qs(body.decode("utf-8", errors="replace"))
+            if "payload" not in fields:
+                raise WebhookRejected(400, "form-encoded GitHub delivery has no payload field")
+            body = fields["payload"][0].encode()
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise WebhookRejected(400, f"body is not valid JSON: {error}") from error
+
+    def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
+        delivery_id = request.headers.get("x-github-delivery")
+        event = request.headers.get("x-github-event")
+        if not delivery_id or not event:
+            raise WebhookRejected(400, "GitHub deliveries carry X-GitHub-Delivery and X-GitHub-Event headers")
+        action = payload.get("action") if isinstance(payload, dict) else None
+        event_type = f"{event}.{action}" if action else event
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)

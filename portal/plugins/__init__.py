@@ -1,0 +1,1 @@
+"""The plugin system: one contract (contract.py), discovery through entry points (registry.py)."""

@@ -1,0 +1,80 @@
+"""The whole plugin contract. A plugin is a FlowPlugin subclass published in the
+`flowport.plugins` entry-point group; the portal builds one fresh instance per configured connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class ConnectionConfig(BaseModel):
+    """Typed settings of one connection to a tool; plugins extend it with their own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "default"
+    # Several secrets are accepted at once so a tool's key can be rotated without lost deliveries.
+    webhook_secrets: list[SecretStr] = Field(default_factory=list)
+
+    def secret_values(self) -> list[str]:
+        return [secret.get_secret_value() for secret in self.webhook_secrets]
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What arrived at /webhooks/{source}: lower-cased headers and the raw body."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    """How the portal files a delivery: the tool's id for it, its event type, and whether it is used."""
+
+    delivery_id: str
+    event_type: str
+    used: bool = True
+
+
+class WebhookRejected(Exception):
+    """A delivery the tool must be told about: `status` (4xx) and a reason for its delivery log."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class FlowPlugin:
+    """Base class of every plugin; override the hooks the tool supports."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    config_model: ClassVar[type[ConnectionConfig]] = ConnectionConfig
+    # Media types the webhook endpoint accepts for this tool.
+    webhook_content_types: ClassVar[tuple[str, ...]] = ("application/json",)
+
+    def __init__(self, config: ConnectionConfig) -> None:
+        self.config = config
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        """Raise WebhookRejected(401, reason) unless the delivery is authentic."""
+        raise WebhookRejected(404, f"{self.title} does not accept webhooks")
+
+    def parse_webhook(self, request: WebhookRequest) -> Any:
+        """Decode the body into the payload; raise WebhookRejected(400, reason) when it cannot be read."""
+        import json
+
+        try:
+            return json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise WebhookRejected(400, f"body is not valid JSON: {error}") from error
+
+    def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
+        """The delivery id (for idempotency), the event type, and whether Flowport uses this event."""
+        raise WebhookRejected(404, f"{self.title} does not accept webhooks")
