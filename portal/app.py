@@ -63,11 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routes(app: FastAPI) -> None:
     from portal import health
+    from portal.plugins import api as plugins_api
     from portal.webhooks import intake as webhook_intake
     from portal.catalog import api as catalog_api
     from portal.catalog import views as catalog_views
 
     app.include_router(health.router)
     app.include_router(webhook_intake.router)
+    app.include_router(plugins_api.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)
