@@ -1,0 +1,49 @@
+"""GitLab plugin: webhook verification and filing (pull sync and normalizers follow)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import SecretStr
+
+from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from portal.webhooks.signatures import SignatureError, verify_token
+
+USED_EVENTS = frozenset({
+    "Merge Request Hook", "Push Hook", "Pipeline Hook", "Job Hook", "Deployment Hook",
+    "Issue Hook", "Release Hook",
+})
+
+
+class GitLabConfig(ConnectionConfig):
+    """A GitLab.com or self-managed GitLab connection."""
+
+    api_url: str = "https://gitlab.com/api/v4"
+    token: SecretStr | None = None
+
+
+class GitLabPlugin(FlowPlugin):
+    name: ClassVar[str] = "gitlab"
+    title: ClassVar[str] = "GitLab"
+    config_model = GitLabConfig
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secrets = self.config.secret_values()
+        if not secrets:
+            raise WebhookRejected(401, "no webhook token is configured for this GitLab connection")
+        try:
+            verify_token(secrets, request.headers.get("x-gitlab-token"), "X-Gitlab-Token")
+        except SignatureError as error:
+            raise WebhookRejected(401, str(error)) from error
+
+    def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
+        # Idempotency-Key is stable across GitLab's retries; the event UUID identifies the event.
+        delivery_id = request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid")
+        event = request.headers.get("x-gitlab-event")
+        if not delivery_id or not event:
+            raise WebhookRejected(400, "GitLab deliveries carry X-Gitlab-Event and Idempotency-Key "
+                                       "(or X-Gitlab-Event-UUID) headers")
+        kind = payload.get("object_kind") if isinstance(payload, dict) else None
+        action = ((payload.get("object_attributes") or {}).get("action") if isinstance(payload, dict) else None)
+        event_type = ".".join(part for part in (kind or event, action) if part)
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)

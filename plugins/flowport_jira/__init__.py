@@ -1,0 +1,44 @@
+"""Jira plugin: webhook verification and filing (pull sync and normalizers follow)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import SecretStr
+
+from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from portal.webhooks.signatures import SignatureError, verify_hub_signature
+
+USED_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
+
+
+class JiraConfig(ConnectionConfig):
+    """A Jira Cloud or Data Center site."""
+
+    site_url: str = "https://your-site.atlassian.net"
+    email: str | None = None
+    token: SecretStr | None = None
+
+
+class JiraPlugin(FlowPlugin):
+    name: ClassVar[str] = "jira"
+    title: ClassVar[str] = "Jira"
+    config_model = JiraConfig
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secrets = self.config.secret_values()
+        if not secrets:
+            raise WebhookRejected(401, "no webhook secret is configured for this Jira connection")
+        try:
+            verify_hub_signature(secrets, request.body, request.headers.get("x-hub-signature"), "X-Hub-Signature")
+        except SignatureError as error:
+            raise WebhookRejected(401, str(error)) from error
+
+    def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
+        delivery_id = request.headers.get("x-atlassian-webhook-identifier")
+        if not delivery_id:
+            raise WebhookRejected(400, "Jira deliveries carry an X-Atlassian-Webhook-Identifier header")
+        event = payload.get("webhookEvent") if isinstance(payload, dict) else None
+        if not event:
+            raise WebhookRejected(400, "Jira payload has no webhookEvent")
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event, used=event in USED_EVENTS)

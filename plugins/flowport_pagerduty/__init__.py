@@ -1,0 +1,45 @@
+"""PagerDuty plugin: v3 webhook verification and filing (pull sync and normalizers follow)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import SecretStr
+
+from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from portal.webhooks.signatures import SignatureError, verify_pagerduty
+
+USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
+
+
+class PagerDutyConfig(ConnectionConfig):
+    """A PagerDuty account (REST API v2 token for sync)."""
+
+    api_url: str = "https://api.pagerduty.com"
+    token: SecretStr | None = None
+
+
+class PagerDutyPlugin(FlowPlugin):
+    name: ClassVar[str] = "pagerduty"
+    title: ClassVar[str] = "PagerDuty"
+    config_model = PagerDutyConfig
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secrets = self.config.secret_values()
+        if not secrets:
+            raise WebhookRejected(401, "no webhook secret is configured for this PagerDuty connection")
+        try:
+            verify_pagerduty(secrets, request.body, request.headers.get("x-pagerduty-signature"))
+        except SignatureError as error:
+            raise WebhookRejected(401, str(error)) from error
+
+    def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
+        event = payload.get("event") if isinstance(payload, dict) else None
+        if not isinstance(event, dict) or not event.get("event_type"):
+            raise WebhookRejected(400, "PagerDuty v3 payloads have an event object with an event_type")
+        # X-Webhook-Id names the delivery; the event id is the fallback for hand-replayed payloads.
+        delivery_id = request.headers.get("x-webhook-id") or event.get("id")
+        if not delivery_id:
+            raise WebhookRejected(400, "PagerDuty delivery has neither X-Webhook-Id nor event.id")
+        event_type = event["event_type"]
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event_type in USED_EVENTS)
