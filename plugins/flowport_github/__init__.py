@@ -1,4 +1,4 @@
-"""GitHub plugin: webhook verification and filing (pull sync and normalizers follow)."""
+"""GitHub plugin: webhook verification, filing and normalization (pull sync follows)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from urllib.parse import parse_qs
 
 from pydantic import SecretStr
 
+from flowport_github.normalize import normalize_event
 from portal.plugins.contract import (
     ConnectionConfig,
     DeliveryInfo,
     FlowPlugin,
+    InboxEvent,
     WebhookRejected,
     WebhookRequest,
 )
@@ -68,3 +70,7 @@ class GitHubPlugin(FlowPlugin):
         action = payload.get("action") if isinstance(payload, dict) else None
         event_type = f"{event}.{action}" if action else event
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)
+
+    def normalize(self, event: InboxEvent) -> list:
+        event_name = event.headers.get("x-github-event") or event.event_type.split(".")[0]
+        return normalize_event(event_name, event.payload, event.connection)

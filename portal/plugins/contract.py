@@ -41,6 +41,17 @@ class DeliveryInfo:
     used: bool = True
 
 
+@dataclass(frozen=True)
+class InboxEvent:
+    """A stored delivery handed to a normalizer: its event type, kept headers and decoded payload."""
+
+    source: str
+    connection: str
+    event_type: str
+    headers: Mapping[str, str]
+    payload: Any
+
+
 class WebhookRejected(Exception):
     """A delivery the tool must be told about: `status` (4xx) and a reason for its delivery log."""
 
@@ -78,3 +89,7 @@ class FlowPlugin:
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         """The delivery id (for idempotency), the event type, and whether Flowport uses this event."""
         raise WebhookRejected(404, f"{self.title} does not accept webhooks")
+
+    def normalize(self, event: InboxEvent) -> list:
+        """Turn one stored delivery into FlowRecords (portal.flow.records); [] when it yields none."""
+        return []

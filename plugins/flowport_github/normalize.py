@@ -1,0 +1,137 @@
+"""GitHub webhook payloads (and REST objects of the same shape) to flow records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from portal.flow.records import FlowRecord, environment_tier, parse_time
+
+LINK_ANNOTATION = "github.com/project-slug"
+
+_DEPLOYMENT_STATES = {
+    "success": "success", "failure": "failure", "error": "failure", "in_progress": "running",
+    "queued": "pending", "pending": "pending", "inactive": None,  # inactive = superseded, keep outcome
+}
+_RUN_CONCLUSIONS = {
+    "success": "success", "failure": "failure", "timed_out": "failure", "startup_failure": "failure",
+    "cancelled": "cancelled", "skipped": "cancelled", "neutral": "success", "action_required": "failure",
+    "stale": "cancelled",
+}
+
+
+def _base(repo: dict, record_id: str, url: str | None, updated: object) -> dict:
+    return {
+        "id": record_id, "source": "github", "link_annotation": LINK_ANNOTATION,
+        "link_value": repo["full_name"].lower(), "url": url, "source_updated_at": parse_time(updated),
+    }
+
+
+def pull_request_record(repo: dict, pr: dict, connection: str = "default") -> FlowRecord:
+    """A PR as a change: merged, closed or open."""
+    state = "merged" if pr.get("merged") or pr.get("merged_at") else pr.get("state", "open")
+    values = _base(repo, f"github:{repo['full_name']}#{pr['number']}", pr.get("html_url"), pr.get("updated_at"))
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "number": pr["number"],
+        "title": pr.get("title"), "author": (pr.get("user") or {}).get("login"), "state": state,
+        "created_at": parse_time(pr.get("created_at")), "merged_at": parse_time(pr.get("merged_at")),
+        "closed_at": parse_time(pr.get("closed_at")),
+        # GitHub fills merge_commit_sha with a test-merge commit on open PRs: only trust it once merged.
+        "merge_sha": pr.get("merge_commit_sha") if state == "merged" else None,
+        "base_branch": (pr.get("base") or {}).get("ref"),
+    })
+    return FlowRecord("change", values)
+
+
+def deployment_record(repo: dict, deployment: dict, status: dict | None = None,
+                      connection: str = "default") -> FlowRecord:
+    """A deployment, with the outcome of a deployment_status when there is one."""
+    environment = (status or {}).get("environment") or deployment.get("environment") or "unknown"
+    updated = (status or deployment).get("updated_at") or (status or deployment).get("created_at")
+    values = _base(repo, f"github:{repo['full_name']}:deployment:{deployment['id']}",
+                   (status or {}).get("target_url") or deployment.get("url"), updated)
+    outcome = _DEPLOYMENT_STATES.get(status.get("state"), "pending") if status else None
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "environment": environment,
+        "tier": environment_tier(environment), "sha": deployment.get("sha"), "ref": deployment.get("ref"),
+        "status": outcome, "started_at": parse_time(deployment.get("created_at")),
+        "finished_at": parse_time(status.get("created_at")) if outcome in ("success", "failure") else None,
+    })
+    # A bare deployment event says nothing about the outcome: "pending" only for a new row.
+    return FlowRecord("deployment", values, defaults={"status": "pending"})
+
+
+def _run_status(status: str | None, conclusion: str | None) -> str:
+    if status == "completed":
+        return _RUN_CONCLUSIONS.get(conclusion or "", "failure")
+    return "running" if status == "in_progress" else "queued"
+
+
+def workflow_run_record(repo: dict, run: dict, connection: str = "default") -> FlowRecord:
+    status = _run_status(run.get("status"), run.get("conclusion"))
+    values = _base(repo, f"github:{repo['full_name']}:run:{run['id']}", run.get("html_url"), run.get("updated_at"))
+    values.update({
+        "connection": connection, "repository": repo["full_name"],
+        "name": run.get("name") or run.get("display_title") or (run.get("path") or "workflow"),
+        "ref": run.get("head_branch"), "sha": run.get("head_sha"), "status": status,
+        "started_at": parse_time(run.get("run_started_at") or run.get("created_at")),
+        "finished_at": parse_time(run.get("updated_at")) if run.get("status") == "completed" else None,
+    })
+    return FlowRecord("pipeline_run", values)
+
+
+def check_suite_record(repo: dict, suite: dict, connection: str = "default") -> FlowRecord:
+    status = _run_status(suite.get("status"), suite.get("conclusion"))
+    app_name = (suite.get("app") or {}).get("name") or "checks"
+    values = _base(repo, f"github:{repo['full_name']}:check_suite:{suite['id']}", suite.get("url"),
+                   suite.get("updated_at"))
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "name": app_name,
+        "ref": suite.get("head_branch"), "sha": suite.get("head_sha"), "status": status,
+        "started_at": parse_time(suite.get("created_at")),
+        "finished_at": parse_time(suite.get("updated_at")) if suite.get("status") == "completed" else None,
+    })
+    return FlowRecord("pipeline_run", values)
+
+
+def issue_records(repo: dict, issue: dict, action: str | None, connection: str = "default") -> list[FlowRecord]:
+    """An issue as a work item, plus the transition this event represents."""
+    item_id = f"github:{repo['full_name']}#issue-{issue['number']}"
+    state = issue.get("state", "open")
+    values = _base(repo, item_id, issue.get("html_url"), issue.get("updated_at"))
+    values.update({
+        "connection": connection, "key": f"{repo['full_name']}#{issue['number']}", "title": issue.get("title"),
+        "item_type": "issue", "status": state, "status_category": "done" if state == "closed" else "todo",
+        "created_at": parse_time(issue.get("created_at")), "resolved_at": parse_time(issue.get("closed_at")),
+        "deleted": action == "deleted",
+    })
+    records = [FlowRecord("work_item", values)]
+    moments = {"opened": ("open", None, issue.get("created_at")),
+               "closed": ("closed", "open", issue.get("closed_at")),
+               "reopened": ("open", "closed", issue.get("updated_at"))}
+    if action in moments:
+        to_status, from_status, at = moments[action]
+        if parse_time(at):
+            records.append(FlowRecord("transition", {
+                "work_item_id": item_id, "from_status": from_status, "to_status": to_status,
+                "at": parse_time(at), "author": (issue.get("user") or {}).get("login"),
+            }))
+    return records
+
+
+def normalize_event(event_name: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """Records for one webhook event (`event_name` is X-GitHub-Event without the action)."""
+    repo = payload.get("repository")
+    handler = _HANDLERS.get(event_name)
+    if handler is None or not isinstance(repo, dict):
+        return []
+    return handler(repo, payload, connection)
+
+
+_HANDLERS: dict[str, Callable[[dict, dict, str], list[FlowRecord]]] = {
+    "pull_request": lambda r, p, c: [pull_request_record(r, p["pull_request"], c)],
+    "deployment": lambda r, p, c: [deployment_record(r, p["deployment"], None, c)],
+    "deployment_status": lambda r, p, c: [deployment_record(r, p["deployment"], p["deployment_status"], c)],
+    "workflow_run": lambda r, p, c: [workflow_run_record(r, p["workflow_run"], c)],
+    "check_suite": lambda r, p, c: [check_suite_record(r, p["check_suite"], c)],
+    "issues": lambda r, p, c: issue_records(r, p["issue"], p.get("action"), c),
+}

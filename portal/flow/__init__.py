@@ -1,0 +1,1 @@
+"""Tool-agnostic flow data: changes, pipeline runs, deployments, incidents and work items."""

@@ -1,0 +1,154 @@
+"""The worker side of the inbox: claim pending deliveries, normalize them into flow records,
+retry failures with jittered backoff, park a delivery after too many attempts, replay on request."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal.flow.writer import write_records
+from portal.logging_setup import get_logger
+from portal.plugins.contract import InboxEvent, WebhookRequest
+from portal.plugins.registry import PluginRegistry
+from portal.webhooks.models import WebhookDelivery
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 8
+BASE_BACKOFF_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+@dataclass
+class ProcessReport:
+    claimed: int = 0
+    processed: int = 0
+    failed: int = 0
+    parked: int = 0
+    records: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, so retries of a burst do not arrive together."""
+    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _claim(session: Session, limit: int, now: datetime) -> list[WebhookDelivery]:
+    query = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.status.in_(("pending", "failed")),
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several workers share the inbox: each takes rows no other transaction holds.
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query).scalars())
+
+
+def _normalize(registry: PluginRegistry, delivery: WebhookDelivery) -> list:
+    plugin = registry.connection(delivery.source, delivery.connection)
+    if plugin is None:
+        raise LookupError(f"no {delivery.source} connection named {delivery.connection!r} is configured")
+    headers = json.loads(delivery.headers)
+    request = WebhookRequest(headers=headers, body=delivery.body, content_type=delivery.content_type)
+    payload = plugin.parse_webhook(request)
+    event = InboxEvent(source=delivery.source, connection=delivery.connection,
+                       event_type=delivery.event_type, headers=headers, payload=payload)
+    return plugin.normalize(event)
+
+
+def process_batch(engine: Engine, registry: PluginRegistry, limit: int = 200) -> ProcessReport:
+    """Process up to `limit` due deliveries in one transaction (the job scope owns it)."""
+    report = ProcessReport()
+    now = datetime.now(UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        deliveries = _claim(session, limit, now)
+        report.claimed = len(deliveries)
+        records = []
+        for delivery in deliveries:
+            try:
+                produced = _normalize(registry, delivery)
+            except Exception as error:  # noqa: BLE001 - one bad delivery must not stop the others
+                _record_failure(delivery, error, now, report)
+                continue
+            records += produced
+            delivery.status, delivery.processed_at, delivery.last_error = "processed", now, None
+            delivery.attempts += 1
+            report.processed += 1
+        try:
+            report.records = write_records(session, records)
+        except Exception as error:
+            # A database-level failure fails the whole batch; it is retried later.
+            session.rollback()
+            log.exception("writing flow records failed", deliveries=len(deliveries))
+            _fail_batch(engine, [d.id for d in deliveries], error, now)
+            report.failed, report.processed = len(deliveries), 0
+            return report
+        session.commit()
+    return report
+
+
+def _record_failure(delivery: WebhookDelivery, error: Exception, now: datetime, report: ProcessReport) -> None:
+    delivery.attempts += 1
+    delivery.last_error = f"{error.__class__.__name__}: {error}"[:4000]
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status, delivery.next_attempt_at = "parked", None
+        report.parked += 1
+    else:
+        delivery.status, delivery.next_attempt_at = "failed", now + backoff_delay(delivery.attempts)
+        report.failed += 1
+    report.errors.append(f"{delivery.source}/{delivery.delivery_id}: {delivery.last_error}")
+    log.warning("delivery failed", source=delivery.source, delivery_id=delivery.delivery_id,
+                attempts=delivery.attempts, error=delivery.last_error)
+
+
+def _fail_batch(engine: Engine, ids: list[int], error: Exception, now: datetime) -> None:
+    with Session(engine) as session:
+        session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(
+                status="failed", attempts=WebhookDelivery.attempts + 1,
+                last_error=f"{error.__class__.__name__}: {error}"[:4000],
+                next_attempt_at=now + backoff_delay(1),
+            )
+        )
+        session.commit()
+
+
+def process_all(engine: Engine, registry: PluginRegistry, limit: int = 200) -> ProcessReport:
+    """Drain everything due now (used by tests, the CLI and the worker loop)."""
+    total = ProcessReport()
+    while True:
+        report = process_batch(engine, registry, limit)
+        for name in ("claimed", "processed", "failed", "parked", "records"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.errors += report.errors
+        if report.claimed < limit:
+            return total
+
+
+def replay(session: Session, delivery_id: int | None = None, since: datetime | None = None,
+           source: str | None = None) -> int:
+    """Queue deliveries again (after a normalizer fix): one by id, or all received since a time."""
+    if delivery_id is None and since is None:
+        raise ValueError("replay needs a delivery id or a time to replay from")
+    statement = update(WebhookDelivery).where(WebhookDelivery.status != "ignored")
+    if delivery_id is not None:
+        statement = statement.where(WebhookDelivery.id == delivery_id)
+    if since is not None:
+        statement = statement.where(WebhookDelivery.received_at >= since)
+    if source is not None:
+        statement = statement.where(WebhookDelivery.source == source)
+    result = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=None,
+                                              last_error=None))
+    return result.rowcount
