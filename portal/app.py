@@ -13,7 +13,7 @@ from portal import __version__
 from portal.auth.identity import DefaultPolicy
 from portal.db import build_engine
 from portal.errors import install_error_handlers
-from portal.logging_setup import configure_logging
+from portal.logging_setup import configure_logging, get_logger
 from portal.observability import install_observability
 from portal.plugins.registry import build_registry
 from portal.settings import Settings
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         from portal.catalog import lifecycle
 
+        await _load_stored_connections(app)
         await lifecycle.on_startup(app)
         try:
             yield
@@ -61,9 +62,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+async def _load_stored_connections(app: FastAPI) -> None:
+    """Connections saved through the API; a database without the schema yet must not stop start-up."""
+    from fastapi.concurrency import run_in_threadpool
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.plugins.connections import load_stored_connections
+
+    try:
+        await run_in_threadpool(load_stored_connections, app.state.engine, app.state.plugins, app.state.settings)
+    except SQLAlchemyError as error:
+        get_logger(__name__).warning("stored connections not loaded", error=str(error).splitlines()[0])
+
+
 def _include_routes(app: FastAPI) -> None:
     from portal import health
     from portal.plugins import api as plugins_api
+    from portal.plugins import connections_api
     from portal.webhooks import intake as webhook_intake
     from portal.catalog import api as catalog_api
     from portal.catalog import views as catalog_views
@@ -71,5 +86,6 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(health.router)
     app.include_router(webhook_intake.router)
     app.include_router(plugins_api.router)
+    app.include_router(connections_api.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)

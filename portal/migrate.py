@@ -25,8 +25,8 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (head by default)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (every head by default, so parallel branches both apply)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

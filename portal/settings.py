@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     run_worker: bool = True
     webhook_max_bytes: int = 25 * 1024 * 1024
+    # Fernet key encrypting connection secrets at rest; derived from secret_key when unset.
+    secrets_key: str | None = None
 
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(
         _split_list

@@ -93,6 +93,17 @@ class PluginRegistry:
             if values:
                 self.configure(name, values)
 
+    def remove(self, name: str, connection: str) -> bool:
+        """Forget one connection (deleted in the admin UI)."""
+        removed = self._connections.pop((name, connection), None) is not None
+        if name in self.status:
+            self.status[name].connections = [c for c in self.status[name].connections if c != connection]
+        return removed
+
+    def connections(self) -> list[tuple[str, str, FlowPlugin]]:
+        """Every configured (plugin, connection name, instance)."""
+        return [(plugin, conn, instance) for (plugin, conn), instance in sorted(self._connections.items())]
+
     def connection(self, name: str, connection: str = "default") -> FlowPlugin | None:
         return self._connections.get((name, connection))
 
