@@ -16,6 +16,7 @@ from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging, get_logger
 from portal.observability import install_observability
 from portal.plugins.registry import build_registry
+from portal.webhooks.inbox_writer import InboxWriter
 from portal.settings import Settings
 from portal.web.rendering import STATIC_DIR, build_templates
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await lifecycle.on_shutdown(app)
+            await app.state.inbox_writer.close()
             app.state.http.close()
             app.state.engine.dispose()
 
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
     app.state.templates = build_templates()
     app.state.plugins = build_registry()
+    app.state.inbox_writer = InboxWriter(app.state.engine)
     app.state.policy = DefaultPolicy(allow_anonymous_changes=settings.env != "production")
 
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",

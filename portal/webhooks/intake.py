@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 
-from portal.plugins.contract import DeliveryInfo, WebhookRejected, WebhookRequest
-from portal.webhooks.models import WebhookDelivery
+from portal.logging_setup import get_logger
+from portal.plugins.contract import WebhookRejected, WebhookRequest
+from portal.webhooks.inbox_writer import delivery_row
 
 router = APIRouter(tags=["webhooks"])
-
-# Headers worth keeping with a delivery (signatures are dropped: they are only useful once).
-_KEPT_HEADER_PREFIXES = ("x-github-", "x-gitlab-event", "x-atlassian-", "x-webhook-", "ce-", "user-agent",
-                         "idempotency-key", "webhook-id", "webhook-timestamp", "content-type")
+log = get_logger(__name__)
 
 
 def _reject(status: int, reason: str) -> JSONResponse:
@@ -37,26 +28,6 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             raise WebhookRejected(413, f"body is over the {limit}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def store_delivery(engine: Engine, source: str, connection: str, info: DeliveryInfo,
-                   request: WebhookRequest) -> int | None:
-    """Insert the delivery and commit; None when the tool's delivery id was already stored."""
-    kept = {k: v for k, v in request.headers.items() if k.startswith(_KEPT_HEADER_PREFIXES)}
-    row = {
-        "source": source, "connection": connection, "delivery_id": info.delivery_id,
-        "event_type": info.event_type, "headers": json.dumps(kept), "body": request.body,
-        "content_type": request.content_type, "received_at": datetime.now(UTC),
-        "status": "pending" if info.used else "ignored", "attempts": 0,
-    }
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(WebhookDelivery).values(**row)
-        .on_conflict_do_nothing(index_elements=["source", "connection", "delivery_id"])
-        .returning(WebhookDelivery.id)
-    )
-    with engine.begin() as connection_:
-        return connection_.execute(statement).scalar_one_or_none()
 
 
 async def _receive(request: Request, source: str, connection: str) -> JSONResponse:
@@ -80,8 +51,11 @@ async def _receive(request: Request, source: str, connection: str) -> JSONRespon
     except WebhookRejected as rejection:
         return _reject(rejection.status, rejection.reason)
     # Committed before the reply: an acknowledged delivery is never lost.
-    stored_id = await run_in_threadpool(store_delivery, request.app.state.engine, source, connection,
-                                        info, delivery)
+    try:
+        stored_id = await request.app.state.inbox_writer.store(delivery_row(source, connection, info, delivery))
+    except Exception:  # noqa: BLE001 - the tool retries a 503; the error is in the log
+        log.exception("storing a webhook delivery failed", source=source, connection=connection)
+        return _reject(503, "the delivery could not be stored; please retry")
     if stored_id is None:
         return JSONResponse({"status": "duplicate", "deliveryId": info.delivery_id}, status_code=200)
     status = "accepted" if info.used else "ignored"
