@@ -33,9 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         await _load_stored_connections(app)
         await lifecycle.on_startup(app)
+        _start_inbox_worker(app)
         try:
             yield
         finally:
+            _stop_inbox_worker(app)
             await lifecycle.on_shutdown(app)
             await app.state.inbox_writer.close()
             app.state.http.close()
@@ -78,6 +80,22 @@ async def _load_stored_connections(app: FastAPI) -> None:
         get_logger(__name__).warning("stored connections not loaded", error=str(error).splitlines()[0])
 
 
+def _start_inbox_worker(app: FastAPI) -> None:
+    """Normalize webhook deliveries in this process unless a separate worker does it."""
+    from portal.webhooks.worker import InboxWorker
+
+    app.state.inbox_worker = None
+    if app.state.settings.run_worker:
+        app.state.inbox_worker = InboxWorker(app.state.engine, app.state.plugins).start()
+
+
+def _stop_inbox_worker(app: FastAPI) -> None:
+    worker = getattr(app.state, "inbox_worker", None)
+    if worker is not None:
+        worker.stop()
+        app.state.inbox_worker = None
+
+
 def _include_routes(app: FastAPI) -> None:
     from portal import health
     from portal.plugins import api as plugins_api
@@ -85,6 +103,13 @@ def _include_routes(app: FastAPI) -> None:
     from portal.webhooks import intake as webhook_intake
     from portal.catalog import api as catalog_api
     from portal.catalog import views as catalog_views
+    from portal.auth import views as auth_views
+    from portal.products import api as product_api
+    from portal.products import views as product_views
+    from portal.web import home as home_views
+    from portal.flow import api as flow_api
+    from portal.flow import cards as flow_cards
+    from portal.webhooks import admin as webhook_admin
 
     app.include_router(health.router)
     app.include_router(webhook_intake.router)
@@ -92,3 +117,12 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(connections_api.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)
+    app.include_router(catalog_views.api_router)
+    app.include_router(home_views.router)
+    app.include_router(product_views.router)
+    app.include_router(product_api.router)
+    app.include_router(auth_views.router)
+    app.include_router(flow_api.router)
+    app.include_router(flow_cards.router)
+    app.include_router(webhook_admin.api_router)
+    app.include_router(webhook_admin.pages_router)

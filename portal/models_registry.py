@@ -4,3 +4,4 @@ from portal.catalog import models as catalog_models  # noqa: F401
 from portal.webhooks import models as webhook_models  # noqa: F401
 from portal.flow import models as flow_models  # noqa: F401
 from portal.plugins import models as plugin_models  # noqa: F401
+from portal.sync import models as sync_models  # noqa: F401

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     run_worker: bool = True
     webhook_max_bytes: int = 25 * 1024 * 1024
+    sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
     # Fernet key encrypting connection secrets at rest; derived from secret_key when unset.
     secrets_key: str | None = None
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from flowport_cdevents.normalize import normalize_event
+from portal.plugins.contract import (
+    ConnectionConfig,
+    DeliveryInfo,
+    FlowPlugin,
+    InboxEvent,
+    WebhookRejected,
+    WebhookRequest,
+)
 from portal.webhooks.signatures import SignatureError, verify_standard_webhook
 
 STRUCTURED = "application/cloudevents+json"
@@ -59,3 +67,6 @@ class CDEventsPlugin(FlowPlugin):
         # CloudEvents are unique by source + id; webhook-id only names one HTTP attempt series.
         delivery_id = json.dumps([source, event_id])[:300]
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=_is_used(event_type))
+
+    def normalize(self, event: InboxEvent) -> list:
+        return normalize_event(event.payload, event.connection, event.event_type)

@@ -1,4 +1,4 @@
-"""GitHub plugin: webhook verification, filing and normalization (pull sync follows)."""
+"""GitHub plugin: webhook verification, filing and normalization, and REST pull sync."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from pydantic import SecretStr
 
 from flowport_github.normalize import normalize_event
+from flowport_github.sync import sync_github
 from portal.plugins.contract import (
     ConnectionConfig,
     DeliveryInfo,
@@ -74,3 +75,6 @@ class GitHubPlugin(FlowPlugin):
     def normalize(self, event: InboxEvent) -> list:
         event_name = event.headers.get("x-github-event") or event.event_type.split(".")[0]
         return normalize_event(event_name, event.payload, event.connection)
+
+    def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
+        return sync_github(self.config, client, state, full)

@@ -1,4 +1,4 @@
-"""GitLab plugin: webhook verification and filing (pull sync and normalizers follow)."""
+"""GitLab plugin: webhook verification, filing and normalization, and pull sync."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from flowport_gitlab.normalize import normalize_event
+from flowport_gitlab.sync import sync_gitlab
+from portal.plugins.contract import (
+    ConnectionConfig,
+    DeliveryInfo,
+    FlowPlugin,
+    InboxEvent,
+    WebhookRejected,
+    WebhookRequest,
+)
 from portal.webhooks.signatures import SignatureError, verify_token
 
 USED_EVENTS = frozenset({
@@ -47,3 +56,9 @@ class GitLabPlugin(FlowPlugin):
         action = ((payload.get("object_attributes") or {}).get("action") if isinstance(payload, dict) else None)
         event_type = ".".join(part for part in (kind or event, action) if part)
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)
+
+    def normalize(self, event: InboxEvent) -> list:
+        return normalize_event(event.payload, event.connection)
+
+    def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
+        return sync_gitlab(self.config, client, state, full)

@@ -1,4 +1,4 @@
-"""Jira plugin: webhook verification and filing (pull sync and normalizers follow)."""
+"""Jira plugin: webhook verification, filing and normalization, and pull sync."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from flowport_jira.normalize import normalize_event
+from flowport_jira.sync import sync_jira
+from portal.plugins.contract import (
+    ConnectionConfig,
+    DeliveryInfo,
+    FlowPlugin,
+    InboxEvent,
+    WebhookRejected,
+    WebhookRequest,
+)
 from portal.webhooks.signatures import SignatureError, verify_hub_signature
 
 USED_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
@@ -42,3 +51,9 @@ class JiraPlugin(FlowPlugin):
         if not event:
             raise WebhookRejected(400, "Jira payload has no webhookEvent")
         return DeliveryInfo(delivery_id=delivery_id, event_type=event, used=event in USED_EVENTS)
+
+    def normalize(self, event: InboxEvent) -> list:
+        return normalize_event(event.event_type, event.payload, event.connection)
+
+    def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
+        return sync_jira(self.config, client, state, full)

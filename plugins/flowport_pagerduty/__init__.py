@@ -1,4 +1,4 @@
-"""PagerDuty plugin: v3 webhook verification and filing (pull sync and normalizers follow)."""
+"""PagerDuty plugin: v3 webhook verification, filing and normalization, and pull sync."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from portal.plugins.contract import ConnectionConfig, DeliveryInfo, FlowPlugin, WebhookRejected, WebhookRequest
+from flowport_pagerduty.normalize import normalize_event
+from flowport_pagerduty.sync import sync_pagerduty
+from portal.plugins.contract import (
+    ConnectionConfig,
+    DeliveryInfo,
+    FlowPlugin,
+    InboxEvent,
+    WebhookRejected,
+    WebhookRequest,
+)
 from portal.webhooks.signatures import SignatureError, verify_pagerduty
 
 USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
@@ -43,3 +52,9 @@ class PagerDutyPlugin(FlowPlugin):
             raise WebhookRejected(400, "PagerDuty delivery has neither X-Webhook-Id nor event.id")
         event_type = event["event_type"]
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event_type in USED_EVENTS)
+
+    def normalize(self, event: InboxEvent) -> list:
+        return normalize_event(event.payload, event.connection)
+
+    def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
+        return sync_pagerduty(self.config, client, state, full)

@@ -1,23 +1,141 @@
-"""Backstage-compatible catalog JSON API under /api/catalog."""
+"""Backstage-compatible catalog JSON API under /api/catalog: entities, facets, validation, refresh."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from sqlalchemy import select
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
+from portal.auth.identity import CurrentUser, authorize
+from portal.catalog import query
+from portal.catalog.api_locations import router as locations_router
+from portal.catalog.api_params import JsonObject, integer_param, string_param
+from portal.catalog.entity_fields import parse_fields_params
+from portal.catalog.legacy_entities import list_entities_response
 from portal.catalog.models import CatalogEntity
-from portal.catalog.store import assemble
+from portal.catalog.query import EntityQuery, parse_filter_params, parse_order_fields
+from portal.catalog.validation import validate_entity
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
+router.include_router(locations_router)
+
+
+@router.get("/entities")
+def list_entities(request: Request, session: SessionDep) -> Response:
+    """Legacy listing: a plain JSON array; `offset`/`limit`/`after` page it, otherwise it is streamed."""
+    return list_entities_response(request, session)
+
+
+@router.get("/entities/by-query")
+def query_entities(request: Request, session: SessionDep) -> dict:
+    """Backstage's paginated query: filter, fields, orderField, fullTextFilter*, limit, cursor."""
+    params = request.query_params
+    q = EntityQuery(
+        fields=parse_fields_params(params.getlist("fields")),
+        limit=integer_param(params, "limit"),
+        cursor=string_param(params, "cursor"),
+    )
+    if not q.cursor:
+        # As in Backstage, a cursor carries the whole query: the other parameters are ignored then.
+        q.filters = parse_filter_params(params.getlist("filter"))
+        q.order_fields = parse_order_fields(params.getlist("orderField"))
+        q.full_text_term = string_param(params, "fullTextFilterTerm")
+        q.full_text_fields = parse_fields_params(params.getlist("fullTextFilterFields"))
+        q.offset = integer_param(params, "offset")
+        q.count_total = string_param(params, "totalItems") != "exclude"
+    page = query.query_entities(session, q)
+    page_info = {}
+    if page.next_cursor:
+        page_info["nextCursor"] = page.next_cursor
+    if page.prev_cursor:
+        page_info["prevCursor"] = page.prev_cursor
+    return {"items": page.items, "totalItems": page.total_items, "pageInfo": page_info}
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}")
 def get_entity_by_name(kind: str, namespace: str, name: str, session: SessionDep) -> dict:
     """One entity by its kind, namespace and name (case-insensitive)."""
-    ref = f"{kind}:{namespace}/{name}".lower()
-    row = session.execute(select(CatalogEntity).where(CatalogEntity.entity_ref == ref)).scalar_one_or_none()
-    if row is None:
-        raise CatalogApiError(404, f"No entity named '{ref}' found")
-    return assemble(session, [row])[0]
+    entity = query.get_by_ref(session, {"kind": kind, "namespace": namespace, "name": name})
+    if entity is None:
+        raise CatalogApiError(404, f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")
+    return entity
+
+
+@router.get("/entities/by-uid/{uid}")
+def get_entity_by_uid(uid: str, session: SessionDep) -> dict:
+    """One entity by its uid."""
+    entity = query.get_by_uid(session, uid)
+    if entity is None:
+        raise CatalogApiError(404, f"No entity with uid {uid}")
+    return entity
+
+
+@router.delete("/entities/by-uid/{uid}", status_code=204)
+def delete_entity_by_uid(uid: str, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """Remove one entity; its location may bring it back on the next refresh, as in Backstage."""
+    from portal.catalog.store import delete_entities
+
+    row = session.get(CatalogEntity, uid)
+    authorize(request, user, "catalog.entity.delete", row.entity_ref if row else uid)
+    if row is not None:
+        delete_entities(session, [uid])
+    return Response(status_code=204)
+
+
+@router.post("/entities/by-refs")
+def get_entities_by_refs(request: Request, session: SessionDep, body: JsonObject) -> dict:
+    """`{"entityRefs": [...], "fields"?: [...]}` -> `{"items": [entity or null, ...]}` in input order."""
+    refs = body.get("entityRefs")
+    if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+        raise CatalogApiError(400, "Invalid request body: entityRefs must be a list of entity reference strings")
+    body_fields = body.get("fields") or []
+    if not isinstance(body_fields, list) or not all(isinstance(f, str) for f in body_fields):
+        raise CatalogApiError(400, "Invalid request body: fields must be a list of strings")
+    fields = parse_fields_params([*request.query_params.getlist("fields"), *body_fields])
+    filters = parse_filter_params(request.query_params.getlist("filter"))
+    return {"items": query.get_by_refs(session, refs, fields=fields, filters=filters)}
+
+
+@router.get("/entity-facets")
+def get_entity_facets(request: Request, session: SessionDep) -> dict:
+    """`?facet=kind&facet=spec.type&filter=...` -> `{"facets": {"kind": [{"value", "count"}], ...}}`."""
+    facets = [f.strip() for f in request.query_params.getlist("facet") if f.strip()]
+    if not facets:
+        raise CatalogApiError(400, "Missing facet parameter, e.g. ?facet=kind")
+    filters = parse_filter_params(request.query_params.getlist("filter"))
+    return {"facets": query.entity_facets(session, facets, filters)}
+
+
+@router.post("/validate-entity")
+def validate_entity_route(body: JsonObject) -> JSONResponse:
+    """200 `{"errors": []}` when the entity is valid, 400 `{"errors": [{name, message}]}` when not."""
+    entity, location = body.get("entity"), body.get("location")
+    problems: list[dict] = []
+    if not isinstance(location, str) or ":" not in location:
+        problems.append({"name": "InputError", "message": "location must be a location ref like url:https://host/path"})
+    elif location.split(":", 1)[0] != "url":
+        problems.append({"name": "TypeError", "message": f"Invalid location ref {location}, only 'url:<target>' "
+                         "is supported, e.g. url:https://host/path"})
+    if not isinstance(entity, dict):
+        problems.append({"name": "TypeError", "message": "entity must be an object"})
+    else:
+        problems += [{"name": "InputError", "message": str(error)} for error in validate_entity(entity)]
+    if problems:
+        return JSONResponse({"errors": problems}, status_code=400)
+    return JSONResponse({"errors": []}, status_code=200)
+
+
+@router.post("/refresh")
+def refresh_entity(request: Request, user: CurrentUser, session: SessionDep, body: JsonObject) -> Response:
+    """`{"entityRef": "component:default/x"}`: re-read the entity's location now."""
+    from portal.catalog.ingest import refresh_entity as refresh
+
+    entity_ref = body.get("entityRef")
+    if not isinstance(entity_ref, str) or not entity_ref.strip():
+        raise CatalogApiError(400, "Invalid request body: entityRef must be an entity reference string")
+    authorize(request, user, "catalog.entity.refresh", entity_ref)
+    settings, http = request.app.state.settings, request.app.state.http
+    if refresh(session, settings, http, entity_ref) is None:
+        raise CatalogApiError(404, f"No entity {entity_ref} found")
+    return Response(status_code=200)

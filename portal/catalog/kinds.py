@@ -198,6 +198,21 @@ def _check_location(spec: dict) -> Iterator[SpecProblem]:
         yield ("presence", "must be 'required' or 'optional'")
 
 
+def _check_api_definition(spec: dict) -> Iterator[SpecProblem]:
+    # Upstream Backstage models MCP servers as `type: mcp-server` APIs with `remotes` instead of a
+    # text definition (backstage/backstage RFC #32062, used by the official demo catalog).
+    if spec.get("type") == "mcp-server":
+        remotes = spec.get("remotes")
+        if spec.get("definition") is None and (not isinstance(remotes, list) or not remotes):
+            yield ("remotes", "is required for an mcp-server API (a list of {type, url})")
+        elif isinstance(remotes, list):
+            for index, remote in enumerate(remotes):
+                if not isinstance(remote, dict) or not isinstance(remote.get("url"), str):
+                    yield (f"remotes[{index}]", "must be an object with a url")
+    elif spec.get("definition") is None:
+        yield ("definition", "is required")
+
+
 def _check_fulfillment(spec: dict) -> Iterator[SpecProblem]:
     fulfillment = spec.get("fulfillment")
     if isinstance(fulfillment, dict) and fulfillment.get("mode") == "approval":
@@ -214,8 +229,8 @@ KIND_SPECS: tuple[KindSpec, ...] = (
     ), _emit_component),
     KindSpec("API", BACKSTAGE_VERSIONS, (
         Rule("type", _S, True), Rule("lifecycle", _S, True), Rule("owner", _S, True),
-        Rule("definition", _S, True), Rule("system", _S),
-    ), _emit_api),
+        Rule("definition", _S), Rule("system", _S),
+    ), _emit_api, extra_checks=(_check_api_definition,)),
     KindSpec("Resource", BACKSTAGE_VERSIONS, (
         Rule("type", _S, True), Rule("owner", _S, True), Rule("system", _S),
         Rule("dependsOn", "strings"), Rule("dependencyOf", "strings"),

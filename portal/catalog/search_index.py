@@ -25,6 +25,9 @@ def _walk(prefix: str, value: object) -> Iterator[tuple[str, object]]:
     elif isinstance(value, list):
         for item in value:
             yield from _walk(prefix, item)
+            # Backstage also indexes string items as `<path>.<item>=true`, e.g. `metadata.tags.java`.
+            if isinstance(item, str):
+                yield f"{prefix}.{item}", True
     else:
         yield prefix, value
 

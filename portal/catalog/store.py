@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
 from portal.catalog.kinds import relations_of
@@ -136,11 +136,11 @@ def _write_batch(session: Session, items: Sequence[PreparedEntity], result: Writ
         for row in changed:
             session.execute(update(CatalogEntity).where(CatalogEntity.uid == row["uid"]).values(**row))
     if new_entities:
-        session.execute(insert(CatalogEntity), new_entities)
+        session.execute(CatalogEntity.__table__.insert(), new_entities)
     if search:
-        session.execute(insert(CatalogSearch), search)
+        session.execute(CatalogSearch.__table__.insert(), search)
     if relations:
-        session.execute(insert(CatalogRelation), relations)
+        session.execute(CatalogRelation.__table__.insert(), relations)
 
 
 def delete_entities(session: Session, uids: Iterable[str]) -> int:

@@ -1,11 +1,11 @@
-"""Upsert flow records: known values never overwritten by unknown ones, older events never win."""
+"""Upsert flow records: known values never overwritten by unknown ones, older events only fill gaps."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -13,20 +13,28 @@ from portal.flow.records import RECORD_TABLES, FlowRecord
 
 
 def _merge(records: Iterable[FlowRecord]) -> dict[str, dict[object, tuple[dict, dict]]]:
-    """Group by kind and id, later non-null values winning, so one statement never hits a row twice.
+    """Group by kind and id, the newest event's non-null values winning, so no statement hits a row twice.
     Each entry is (values, defaults): defaults only fill what no record of that id knew."""
     merged: dict[str, dict[object, tuple[dict, dict]]] = {}
     for record in records:
         key = (record.values.get("work_item_id"), record.values.get("at"), record.values.get("to_status")) \
             if record.kind == "transition" else record.values["id"]
         values, defaults = merged.setdefault(record.kind, {}).setdefault(key, ({}, {}))
-        values.update({k: v for k, v in record.values.items() if v is not None})
+        known = {k: v for k, v in record.values.items() if v is not None}
+        if _older(known.get("source_updated_at"), values.get("source_updated_at")):
+            # Out of order within one batch: the older event only fills what newer ones did not know.
+            known.update(values)
+        values.update(known)
         defaults.update(record.defaults)
     return {
         kind: {key: (values, {k: v for k, v in defaults.items() if k not in values})
                for key, (values, defaults) in rows.items()}
         for kind, rows in merged.items()
     }
+
+
+def _older(candidate: object, current: object) -> bool:
+    return candidate is not None and current is not None and candidate < current
 
 
 def write_records(session: Session, records: Iterable[FlowRecord]) -> int:
@@ -59,15 +67,18 @@ def write_records(session: Session, records: Iterable[FlowRecord]) -> int:
 def _upsert(dialect, table, columns: list[str], insert_only: frozenset):  # noqa: ANN001
     insert = dialect.insert(table)
     excluded = insert.excluded
-    return insert.on_conflict_do_update(
-        index_elements=["id"],
-        set_={
-            name: table.c[name] if name in insert_only else func.coalesce(excluded[name], table.c[name])
-            for name in columns if name != "id"
-        },
-        where=or_(
-            table.c.source_updated_at.is_(None),
-            excluded.source_updated_at.is_(None),
-            excluded.source_updated_at >= table.c.source_updated_at,
-        ),
+    newer = or_(
+        table.c.source_updated_at.is_(None),
+        excluded.source_updated_at.is_(None),
+        excluded.source_updated_at >= table.c.source_updated_at,
     )
+
+    def merged(name: str):  # noqa: ANN202 - a SQL expression
+        if name in insert_only:
+            return table.c[name]
+        # A newer event overwrites what it knows; an older one (out of order) only fills what is unknown.
+        return case((newer, func.coalesce(excluded[name], table.c[name])),
+                    else_=func.coalesce(table.c[name], excluded[name]))
+
+    return insert.on_conflict_do_update(
+        index_elements=["id"], set_={name: merged(name) for name in columns if name != "id"})

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+if TYPE_CHECKING:
+    from portal.sync.client import SyncClient
+    from portal.sync.state import SyncPage, SyncState
 
 
 class ConnectionConfig(BaseModel):
@@ -93,3 +97,9 @@ class FlowPlugin:
     def normalize(self, event: InboxEvent) -> list:
         """Turn one stored delivery into FlowRecords (portal.flow.records); [] when it yields none."""
         return []
+
+    def sync(self, client: SyncClient, state: SyncState, full: bool) -> AsyncIterator[SyncPage]:
+        """Pull sync: an async generator yielding SyncPage(resource, records, cursor) per page read."""
+        # Requests go through `client` (pagination helpers, validators, rate limits, budget live there);
+        # the runner commits each page's records together with its cursor (portal/sync/).
+        raise NotImplementedError(f"{self.title} has no pull sync")

@@ -1,0 +1,105 @@
+"""A real Flowport server in its own process (uvicorn), and its memory as the kernel reports it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from portal.settings import Settings
+
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class RunningServer:
+    """The server's process and base URL."""
+
+    process: subprocess.Popen
+    base_url: str
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(settings: Settings) -> dict[str, str]:
+    # uvicorn's --factory calls create_app() with no arguments, so Settings() reads exactly these.
+    env = dict(os.environ)
+    env.update({
+        "FLOWPORT_ENV": settings.env,
+        "FLOWPORT_DATABASE_URL": settings.resolved_database_url,
+        "FLOWPORT_DATA_DIR": str(settings.data_dir),
+        "FLOWPORT_RUN_WORKER": "false",
+        "FLOWPORT_CATALOG_PATHS": "",
+        "FLOWPORT_TEMPLATE_PATHS": "",
+        "FLOWPORT_LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+@contextmanager
+def running_server(settings: Settings, log_dir: Path) -> Iterator[RunningServer]:
+    """Start `uvicorn portal.app:create_app --factory` on a free port; stop it on exit."""
+    port = free_port()
+    log_path = log_dir / f"server-{port}.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port),
+        # Access logs would time the terminal, not the portal; warnings and errors still show.
+        "--no-access-log", "--log-level", "warning",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=_server_env(settings), stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=Path(__file__).resolve().parent.parent)
+    server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        _wait_until_alive(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_alive(server: RunningServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.process.returncode}; "
+                               f"its log ({server.log_path}):\n{server.log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /healthz within {START_TIMEOUT:.0f} s; see {server.log_path}")
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory now (VmRSS) and at its peak so far (VmHWM), in MB, from /proc/<pid>/status."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = round(int(rest.split()[0]) / 1024, 1)  # the kernel reports kB
+    return values

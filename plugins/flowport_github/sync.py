@@ -1,0 +1,159 @@
+"""GitHub REST pull sync: pull requests, deployments with their statuses, workflow runs and issues
+of every repository the catalog links through `github.com/project-slug`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from flowport_github.normalize import (
+    LINK_ANNOTATION,
+    deployment_record,
+    issue_records,
+    pull_request_record,
+    workflow_run_record,
+)
+from portal.flow.records import FlowRecord
+from portal.sync.client import SyncClient
+from portal.sync.pagination import walk_newest_first
+from portal.sync.state import SyncPage, SyncState
+
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
+# A deployment whose latest status is one of these will not change any more.
+FINISHED_DEPLOYMENT_STATES = frozenset({"success", "failure", "error", "inactive"})
+# What of a deployment is kept in the cursor so an unfinished one can be re-read without listing.
+_KEPT_DEPLOYMENT_FIELDS = ("id", "sha", "ref", "environment", "created_at", "updated_at", "url", "statuses_url")
+
+
+def request_headers(config) -> dict[str, str]:  # noqa: ANN001
+    """GitHub's recommended Accept and API version headers, and the token when configured."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+    if config.token is not None:
+        headers["Authorization"] = f"Bearer {config.token.get_secret_value()}"
+    return headers
+
+
+def _repo_of(item: dict, slug: str) -> dict:
+    """The repository as GitHub spells it (so ids match webhook records), else the catalog's slug."""
+    for candidate in ((item.get("base") or {}).get("repo"), item.get("repository")):
+        if isinstance(candidate, dict) and candidate.get("full_name"):
+            return {"full_name": candidate["full_name"]}
+    url = item.get("repository_url") or ""
+    if "/repos/" in url:
+        return {"full_name": url.split("/repos/", 1)[1]}
+    return {"full_name": slug}
+
+
+async def sync_github(config, client: SyncClient, state: SyncState, full: bool  # noqa: ANN001
+                      ) -> AsyncIterator[SyncPage]:
+    """Every linked repository's resources, one after another."""
+    client.headers.update(request_headers(config))
+    api = config.api_url.rstrip("/")
+    seen: set[str] = set()
+    for slug in state.linked_values(LINK_ANNOTATION):
+        if slug.lower() in seen:
+            continue
+        seen.add(slug.lower())
+        repository = GitHubRepositorySync(client, state, api, slug, config.name)
+        for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues):
+            async for page in resource():
+                yield page
+
+
+class GitHubRepositorySync:
+    """The four resources of one repository, each with its own cursor."""
+
+    def __init__(self, client: SyncClient, state: SyncState, api: str, slug: str, connection: str) -> None:
+        self.client, self.state, self.slug, self.connection = client, state, slug, connection
+        self.base = f"{api}/repos/{slug}"
+
+    def resource(self, name: str) -> str:
+        return f"{self.slug}:{name}"
+
+    def pulls(self) -> AsyncIterator[SyncPage]:
+        """Pull requests, most recently updated first, until older than the last completed walk."""
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            return [pull_request_record(_repo_of(pr, self.slug), pr, self.connection) for pr in items]
+
+        resource = self.resource("pulls")
+        return walk_newest_first(
+            self.client, resource, f"{self.base}/pulls?state=all&sort=updated&direction=desc&per_page={PER_PAGE}",
+            self.state.cursor(resource), stamp_of=lambda pr: pr.get("updated_at"), build=build)
+
+    def issues(self) -> AsyncIterator[SyncPage]:
+        """Issues (GitHub lists pull requests here too; those are skipped) with opened/closed transitions."""
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            records: list[FlowRecord] = []
+            for issue in items:
+                if "pull_request" in issue:
+                    continue
+                repo = _repo_of(issue, self.slug)
+                records += issue_records(repo, issue, "opened", self.connection)
+                if issue.get("state") == "closed":
+                    records += issue_records(repo, issue, "closed", self.connection)[1:]
+            return records
+
+        resource = self.resource("issues")
+        return walk_newest_first(
+            self.client, resource, f"{self.base}/issues?state=all&sort=updated&direction=desc&per_page={PER_PAGE}",
+            self.state.cursor(resource), stamp_of=lambda issue: issue.get("updated_at"), build=build)
+
+    def workflow_runs(self) -> AsyncIterator[SyncPage]:
+        """Workflow runs, newest first; the cursor stays at the oldest unfinished run so it is re-read."""
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            return [workflow_run_record(_repo_of(run, self.slug), run, self.connection) for run in items]
+
+        resource = self.resource("workflow-runs")
+        return walk_newest_first(
+            self.client, resource, f"{self.base}/actions/runs?per_page={PER_PAGE}", self.state.cursor(resource),
+            stamp_of=lambda run: run.get("created_at"), build=build,
+            items_of=lambda body: (body or {}).get("workflow_runs") or [],
+            still_open=lambda run: run.get("status") != "completed")
+
+    async def deployments(self) -> AsyncIterator[SyncPage]:
+        """New deployments with their latest status, then unfinished ones again until they finish."""
+        resource = self.resource("deployments")
+        cursor = self.state.cursor(resource)
+        unfinished: dict[str, dict] = {str(d["id"]): d for d in cursor.get("unfinished", [])}
+        if unfinished:
+            records = []
+            for deployment in list(unfinished.values()):
+                status, changed = await self._latest_status(deployment)
+                if changed:
+                    records.append(self._record(deployment, status))
+                if status and status.get("state") in FINISHED_DEPLOYMENT_STATES:
+                    del unfinished[str(deployment["id"])]
+            yield SyncPage(resource, records, {**cursor, "unfinished": list(unfinished.values())})
+
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            records = []
+            for deployment in items:
+                status, _ = await self._latest_status(deployment, conditional=False)
+                records.append(self._record(deployment, status))
+                key = str(deployment["id"])
+                if status and status.get("state") in FINISHED_DEPLOYMENT_STATES:
+                    unfinished.pop(key, None)
+                else:
+                    unfinished[key] = {name: deployment.get(name) for name in _KEPT_DEPLOYMENT_FIELDS}
+            return records
+
+        async for page in walk_newest_first(
+            self.client, resource, f"{self.base}/deployments?per_page={PER_PAGE}", cursor,
+            stamp_of=lambda deployment: deployment.get("created_at"), build=build,
+            extra=lambda: {"unfinished": list(unfinished.values())},
+        ):
+            yield page
+
+    async def _latest_status(self, deployment: dict, conditional: bool = True) -> tuple[dict | None, bool]:
+        """The newest status of a deployment, and whether anything was read (False on a 304)."""
+        url = deployment.get("statuses_url") or f"{self.base}/deployments/{deployment['id']}/statuses"
+        response = await self.client.get(url, {"per_page": PER_PAGE}, conditional=conditional)
+        if response.not_modified:
+            return None, False
+        statuses = response.json() or []
+        # Sorted here rather than trusting the API's order: the newest status decides the outcome.
+        latest = max(statuses, key=lambda s: (s.get("created_at") or "", s.get("id") or 0), default=None)
+        return latest, True
+
+    def _record(self, deployment: dict, status: dict | None) -> FlowRecord:
+        return deployment_record(_repo_of(deployment, self.slug), deployment, status, self.connection)

@@ -1,0 +1,202 @@
+"""GitLab webhook payloads to flow records (REST v4 objects of the same shape work too).
+
+Records link through `gitlab.com/project-slug` = the project's path_with_namespace, lower-cased.
+Ids use GitLab's own notation: `gitlab:<path>!<iid>` for merge requests, `gitlab:<path>#<iid>` for issues,
+`gitlab:<path>:pipeline:<id>`, `gitlab:<path>:job:<id>` and `gitlab:<path>:deployment:<id>`.
+Push and Release hooks are processed but yield no record: they carry no flow item of their own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+from portal.flow.records import FlowRecord, environment_tier, parse_time
+
+LINK_ANNOTATION = "gitlab.com/project-slug"
+
+_MR_STATES = {"opened": "open", "locked": "open", "merged": "merged", "closed": "closed"}
+_ISSUE_STATES = {"opened": "open", "closed": "closed", "reopened": "open"}
+# GitLab's numeric state_id: 1 opened, 2 closed, 3 merged, 4 locked.
+_STATE_IDS = {1: "open", 2: "closed", 3: "merged", 4: "open"}
+_RUN_STATUSES = {
+    "success": "success", "failed": "failure", "canceled": "cancelled", "canceling": "cancelled",
+    "skipped": "cancelled", "running": "running", "pending": "queued", "created": "queued",
+    "waiting_for_resource": "queued", "preparing": "queued", "scheduled": "queued", "manual": "queued",
+}
+_DEPLOYMENT_STATUSES = {
+    "success": "success", "failed": "failure", "canceled": "cancelled", "running": "running",
+    "created": "pending", "blocked": "pending", "skipped": "cancelled",
+}
+_FINISHED = frozenset({"success", "failure", "cancelled"})
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def project_path(payload: dict) -> str | None:
+    """The project's path_with_namespace; older Job hooks only name it through repository.homepage."""
+    project = payload.get("project")
+    if isinstance(project, dict) and project.get("path_with_namespace"):
+        return project["path_with_namespace"]
+    repository = payload.get("repository") or {}
+    for url in (repository.get("homepage"), repository.get("git_http_url")):
+        path = urlparse(url or "").path.strip("/").removesuffix(".git")
+        if path.count("/") >= 1:
+            return path
+    return None
+
+
+def _base(path: str, record_id: str, url: str | None, updated: object, connection: str) -> dict:
+    return {
+        "id": record_id, "source": "gitlab", "connection": connection, "link_annotation": LINK_ANNOTATION,
+        "link_value": path.lower(), "url": url, "source_updated_at": parse_time(updated),
+    }
+
+
+def _mr_author(mr: dict, actor: dict, action: str | None) -> str | None:
+    # The hook's `user` is whoever acted; it is the author only when they opened the MR.
+    if isinstance(mr.get("author"), dict):
+        return mr["author"].get("username")
+    if action == "open" or (actor.get("id") is not None and actor.get("id") == mr.get("author_id")):
+        return actor.get("username")
+    return None
+
+
+def merge_request_record(path: str, mr: dict, actor: dict | None = None, connection: str = "default") -> FlowRecord:
+    """A merge request as a change: open, merged or closed."""
+    action = mr.get("action")
+    state = _MR_STATES.get(mr.get("state") or "", "open")
+    updated = mr.get("updated_at")
+    values = _base(path, f"gitlab:{path}!{mr['iid']}", mr.get("url") or mr.get("web_url"), updated, connection)
+    merged = state == "merged"
+    values.update({
+        "repository": path, "number": mr["iid"], "title": mr.get("title"),
+        "author": _mr_author(mr, actor or {}, action), "state": state,
+        "created_at": parse_time(mr.get("created_at")),
+        # Hooks omit merged_at/closed_at; the event's own time is when it happened.
+        "merged_at": parse_time(mr.get("merged_at") or (updated if action == "merge" else None)),
+        "closed_at": parse_time(mr.get("closed_at") or (updated if action == "close" else None)),
+        # No merge commit on fast-forward merges: the squash commit or the last commit lands as is.
+        "merge_sha": (mr.get("merge_commit_sha") or mr.get("squash_commit_sha")
+                      or (mr.get("last_commit") or {}).get("id") or mr.get("sha")) if merged else None,
+        "base_branch": mr.get("target_branch"),
+    })
+    return FlowRecord("change", values)
+
+
+def _run_times(status: str, started: object, finished: object) -> tuple:
+    return parse_time(started), parse_time(finished) if status in _FINISHED else None
+
+
+def pipeline_record(path: str, pipeline: dict, connection: str = "default") -> FlowRecord:
+    """A pipeline as a pipeline run."""
+    status = _RUN_STATUSES.get(pipeline.get("status") or "", "queued")
+    started, finished = _run_times(status, pipeline.get("started_at") or pipeline.get("created_at"),
+                                   pipeline.get("finished_at"))
+    updated = pipeline.get("updated_at") or pipeline.get("finished_at") or pipeline.get("created_at")
+    values = _base(path, f"gitlab:{path}:pipeline:{pipeline['id']}", pipeline.get("url") or pipeline.get("web_url"),
+                   updated, connection)
+    values.update({
+        "repository": path, "name": pipeline.get("name") or "pipeline", "ref": pipeline.get("ref"),
+        "sha": pipeline.get("sha"), "status": status, "started_at": started, "finished_at": finished,
+    })
+    return FlowRecord("pipeline_run", values)
+
+
+def job_record(path: str, job: dict, connection: str = "default") -> FlowRecord:
+    """A Job Hook (object_kind build) as a pipeline run of its own, named after the job."""
+    status = _RUN_STATUSES.get(job.get("build_status") or "", "queued")
+    started, finished = _run_times(status, job.get("build_started_at") or job.get("build_created_at"),
+                                   job.get("build_finished_at"))
+    updated = job.get("build_finished_at") or job.get("build_started_at") or job.get("build_created_at")
+    homepage = (job.get("repository") or {}).get("homepage")
+    values = _base(path, f"gitlab:{path}:job:{job['build_id']}",
+                   f"{homepage}/-/jobs/{job['build_id']}" if homepage else None, updated, connection)
+    values.update({
+        "repository": path, "name": job.get("build_name"), "ref": job.get("ref"), "sha": job.get("sha"),
+        "status": status, "started_at": started, "finished_at": finished,
+    })
+    return FlowRecord("pipeline_run", values)
+
+
+def _deployment_sha(payload: dict) -> str | None:
+    # The hook only carries the short sha; the commit URL ends with the full one.
+    tail = (payload.get("commit_url") or "").rstrip("/").rsplit("/", 1)[-1]
+    return tail if _FULL_SHA.match(tail) else payload.get("short_sha")
+
+
+def deployment_record(path: str, payload: dict, connection: str = "default") -> FlowRecord:
+    """A Deployment Hook: one row per deployment id, its status following the hooks."""
+    environment = payload.get("environment") or "unknown"
+    status = _DEPLOYMENT_STATUSES.get(payload.get("status") or "")
+    changed = parse_time(payload.get("status_changed_at"))
+    values = _base(path, f"gitlab:{path}:deployment:{payload['deployment_id']}",
+                   payload.get("deployable_url"), changed, connection)
+    values.update({
+        "repository": path, "environment": environment,
+        # GitLab sends the environment's declared tier in newer versions: it beats guessing from the name.
+        "tier": payload.get("environment_tier") or environment_tier(environment),
+        "sha": _deployment_sha(payload), "ref": payload.get("ref"), "status": status,
+        "started_at": changed if status == "running" else None,
+        "finished_at": changed if status in _FINISHED else None,
+    })
+    # A deployment seen only once it finished still gets a start time, so it sorts and filters.
+    return FlowRecord("deployment", values, defaults={"status": "pending", "started_at": changed})
+
+
+def _state_change(payload: dict) -> tuple[str | None, str | None]:
+    changes = payload.get("changes") or {}
+    if isinstance(changes.get("state"), dict):
+        change = changes["state"]
+        return _ISSUE_STATES.get(change.get("previous") or ""), _ISSUE_STATES.get(change.get("current") or "")
+    if isinstance(changes.get("state_id"), dict):
+        change = changes["state_id"]
+        return _STATE_IDS.get(change.get("previous")), _STATE_IDS.get(change.get("current"))
+    return None, None
+
+
+def issue_records(path: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """An issue as a work item, plus the transition an open, close or reopen represents."""
+    issue = payload["object_attributes"]
+    item_id = f"gitlab:{path}#{issue['iid']}"
+    state = _ISSUE_STATES.get(issue.get("state") or "", "open")
+    values = _base(path, item_id, issue.get("url") or issue.get("web_url"), issue.get("updated_at"), connection)
+    values.update({
+        "key": f"{path}#{issue['iid']}", "title": issue.get("title"),
+        "item_type": (issue.get("type") or issue.get("issue_type") or "issue").lower(),
+        "status": state, "status_category": "done" if state == "closed" else "todo",
+        "created_at": parse_time(issue.get("created_at")), "resolved_at": parse_time(issue.get("closed_at")),
+        "deleted": False,
+    })
+    records = [FlowRecord("work_item", values)]
+    moments = {"open": (None, "open", issue.get("created_at")),
+               "close": ("open", "closed", issue.get("closed_at") or issue.get("updated_at")),
+               "reopen": ("closed", "open", issue.get("updated_at"))}
+    previous, current = _state_change(payload)
+    default_from, default_to, at = moments.get(issue.get("action"), (None, None, issue.get("updated_at")))
+    to_status = current or default_to
+    if to_status and parse_time(at) and previous != to_status:
+        records.append(FlowRecord("transition", {
+            "work_item_id": item_id, "from_status": previous or default_from, "to_status": to_status,
+            "at": parse_time(at), "author": (payload.get("user") or {}).get("username"),
+        }))
+    return records
+
+
+def normalize_event(payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """Records for one hook delivery, chosen by its object_kind."""
+    if not isinstance(payload, dict):
+        return []
+    handler = _HANDLERS.get(payload.get("object_kind") or "")
+    path = project_path(payload)
+    if handler is None or path is None:
+        return []
+    return handler(path, payload, connection)
+
+
+_HANDLERS: dict[str, Callable[[str, dict, str], list[FlowRecord]]] = {
+    "merge_request": lambda p, d, c: [merge_request_record(p, d["object_attributes"], d.get("user"), c)],
+    "pipeline": lambda p, d, c: [pipeline_record(p, d["object_attributes"], c)],
+    "build": lambda p, d, c: [job_record(p, d, c)],
+    "deployment": lambda p, d, c: [deployment_record(p, d, c)],
+    "issue": issue_records,
+}

@@ -1,0 +1,206 @@
+"""Read a location tree: a file or URL, the Location entities in it and their targets, recursively.
+
+Pure reading: no database writes. The result lists the valid entities, the invalid ones with their
+problems, and which sources were read cleanly, so the caller can decide about orphans.
+"""
+
+from __future__ import annotations
+
+import glob
+import os.path
+from collections import deque
+from dataclasses import dataclass, field
+
+from portal.catalog.ingest.folders import descriptor_files
+from portal.catalog.ingest.problems import Problem
+from portal.catalog.ingest.sources import SourceReader, display_name, location_key, split_key
+from portal.catalog.ingest.substitutions import resolve_target, substitute
+from portal.catalog.ingest.yaml_documents import Document, LineFinder, parse_documents
+from portal.catalog.refs import DEFAULT_NAMESPACE
+from portal.catalog.validation import validate_entity
+
+
+@dataclass
+class ReadEntity:
+    """A valid descriptor (placeholders resolved) and the file and line it came from."""
+
+    entity: dict
+    ref: str
+    location_key: str
+    line: int | None
+
+
+@dataclass
+class InvalidEntity:
+    """A descriptor that failed validation; `ref` is None when it has no usable kind and name."""
+
+    ref: str | None
+    location_key: str
+    problems: list[Problem]
+
+
+@dataclass
+class TreeRead:
+    entities: list[ReadEntity] = field(default_factory=list)
+    invalid: list[InvalidEntity] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    visited: set[str] = field(default_factory=set)
+    # Sources read fresh and whole: an entity they no longer contain is really gone.
+    clean: set[str] = field(default_factory=set)
+    root_error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when every source of the tree was read fresh and without syntax errors."""
+        return self.clean == self.visited and self.root_error is None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    key: str
+    presence: str
+    # Who pointed here (the Location entity's file, line, ref and field), for error messages.
+    referrer: tuple[str, int | None, str | None, str | None] | None
+
+
+def _ref_of(entity: object) -> str | None:
+    if not isinstance(entity, dict):
+        return None
+    metadata = entity.get("metadata")
+    kind = entity.get("kind")
+    if not isinstance(metadata, dict) or not isinstance(kind, str) or not isinstance(metadata.get("name"), str):
+        return None
+    namespace = metadata.get("namespace") if isinstance(metadata.get("namespace"), str) else DEFAULT_NAMESPACE
+    return f"{kind}:{namespace}/{metadata['name']}".lower()
+
+
+class TreeReader:
+    """Walks one location tree breadth-first; each source is read once, so cycles end."""
+
+    def __init__(self, reader: SourceReader) -> None:
+        self.reader = reader
+        self.result = TreeRead()
+        self._seen_refs: dict[str, str] = {}
+        self._queue: deque[_Pending] = deque()
+
+    def read(self, root_key: str) -> TreeRead:
+        self._queue.append(_Pending(root_key, "required", None))
+        while self._queue:
+            pending = self._queue.popleft()
+            if pending.key not in self.result.visited:
+                self._read_source(pending, is_root=pending.referrer is None)
+        return self.result
+
+    def _problem(self, key: str, line: int | None, entity: str | None, field_: str | None, message: str) -> Problem:
+        problem = Problem(display_name(key), line, entity, field_, message, location_key=key)
+        self.result.problems.append(problem)
+        return problem
+
+    def _read_source(self, pending: _Pending, is_root: bool) -> None:
+        key = pending.key
+        self.result.visited.add(key)
+        type_, target = split_key(key)
+        if type_ == "file" and os.path.isdir(target):
+            self._read_folder(key, target, is_root)
+            return
+        outcome = self.reader.read(key)
+        if outcome.content is None:
+            if outcome.error is None:
+                return  # not read on purpose (offline validation)
+            if outcome.not_found and pending.presence == "optional":
+                self.result.clean.add(key)  # an optional target that is absent holds nothing
+                return
+            self._report_unreadable(pending, outcome.error or "could not be read", is_root)
+            return
+        clean = not outcome.from_cache
+        if outcome.from_cache:
+            # Still readable from the last good copy: a problem to report, not a failed root.
+            self._report_unreadable(pending, outcome.error or "could not be read", is_root, fatal=False)
+        documents, syntax_problems = parse_documents(outcome.content)
+        lines = LineFinder(outcome.content)
+        for document in documents:
+            self._read_document(document, key, lines)
+        for syntax in syntax_problems:
+            clean = False
+            self._problem(key, syntax.line, None, None, syntax.message)
+        if clean:
+            self.result.clean.add(key)
+
+    def _read_folder(self, key: str, folder: str, is_root: bool) -> None:
+        files = descriptor_files(folder)
+        if not files:
+            self._report_unreadable(_Pending(key, "required", None if is_root else (key, None, None, None)),
+                                    "folder holds no *.yaml or *.yml files", is_root)
+            return
+        self.result.clean.add(key)
+        for file in files:
+            self._queue.append(_Pending(location_key("file", str(file)), "required", (key, None, None, None)))
+
+    def _report_unreadable(self, pending: _Pending, error: str, is_root: bool, fatal: bool = True) -> None:
+        if is_root:
+            if fatal:
+                self.result.root_error = f"{display_name(pending.key)}: {error}"
+            self._problem(pending.key, None, None, None, error)
+            return
+        file_key, line, ref, field_ = pending.referrer  # type: ignore[misc]
+        self._problem(file_key, line, ref, field_, f"{display_name(pending.key)}: {error}")
+
+    def _read_document(self, document: Document, key: str, lines: LineFinder) -> None:
+        if not isinstance(document.data, dict):
+            self._problem(key, document.line, None, None, "a document must be a mapping (an entity), not "
+                          f"{type(document.data).__name__}")
+            return
+        ref = _ref_of(document.data)
+        entity, substitution_errors = substitute(document.data, key, self.reader.read_text)
+        problems = [
+            self._problem(key, lines.line(document, error.path), ref, error.path, error.message)
+            for error in substitution_errors
+        ]
+        # A placeholder that failed also breaks its field's rules; one message per field is enough.
+        failed_fields = {error.path for error in substitution_errors}
+        problems += [
+            self._problem(key, lines.line(document, error.path),
+                          ref, error.path or None, error.message)
+            for error in validate_entity(entity)
+            if error.path not in failed_fields
+        ]
+        if problems:
+            self.result.invalid.append(InvalidEntity(ref, key, problems))
+            return
+        assert ref is not None  # a valid entity always has a kind and a name
+        claimed_by = self._seen_refs.get(ref)
+        if claimed_by is not None:
+            message = (f"Detected conflicting entityRef {ref} already referenced by {claimed_by} "
+                       f"and now also {key}")
+            self.result.invalid.append(InvalidEntity(None, key, [
+                self._problem(key, document.line, ref, None, message)]))
+            return
+        self._seen_refs[ref] = key
+        self.result.entities.append(ReadEntity(entity, ref, key, document.line))
+        if entity["kind"].lower() == "location":
+            self._follow_targets(entity, document, key, ref, lines)
+
+    def _follow_targets(self, entity: dict, document: Document, key: str, ref: str, lines: LineFinder) -> None:
+        spec = entity.get("spec") or {}
+        presence = spec.get("presence") or "required"
+        targets: list[tuple[str, str]] = []
+        if isinstance(spec.get("target"), str):
+            targets.append(("spec.target", spec["target"]))
+        for index, target in enumerate(spec.get("targets") or []):
+            targets.append((f"spec.targets[{index}]", target))
+        for field_path, target in targets:
+            line = lines.line(document, field_path)
+            resolved = resolve_target(key, target, spec.get("type"))
+            if isinstance(resolved, str):
+                self._problem(key, line, ref, field_path, resolved)
+                continue
+            type_, absolute = resolved
+            referrer = (key, line, ref, field_path)
+            if type_ == "file" and glob.has_magic(absolute):
+                matches = sorted(glob.glob(absolute, recursive=True))
+                if not matches and presence == "required":
+                    self._problem(key, line, ref, field_path, f"{absolute}: no file matches this pattern")
+                for match in matches:
+                    self._queue.append(_Pending(location_key("file", match), presence, referrer))
+                continue
+            self._queue.append(_Pending(location_key(type_, absolute), presence, referrer))

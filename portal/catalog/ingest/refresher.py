@@ -1,0 +1,98 @@
+"""The periodic refresher: a background thread that re-reads every location on an interval."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import httpx
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal.catalog.ingest.locations import refresh_location
+from portal.catalog.models import CatalogLocation
+from portal.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def lock_key(location_id: str) -> str:
+    return f"flowport.catalog.location:{location_id}"
+
+
+def claim_location(session: Session, location_id: str) -> bool:
+    """On PostgreSQL, take a transaction-scoped advisory lock so two workers never refresh one location.
+
+    SQLite has a single writer anyway, so there is nothing to claim.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(
+        text("SELECT pg_try_advisory_xact_lock(hashtext(:key))"), {"key": lock_key(location_id)}
+    ).scalar())
+
+
+def refresh_each_location(engine: Engine, settings: Settings, http: httpx.Client) -> int:
+    """Refresh all locations, each in its own committed transaction; returns how many were refreshed.
+
+    One broken location must not roll back the others, so the job owns one transaction per location.
+    A location another worker is refreshing right now is skipped this round.
+    """
+    with Session(engine) as session:
+        ids = session.execute(select(CatalogLocation.id).order_by(CatalogLocation.created_at)).scalars().all()
+    succeeded = 0
+    for location_id in ids:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                if not claim_location(session, location_id):
+                    log.info("location %s is being refreshed by another worker; skipped", location_id)
+                    continue
+                report = refresh_location(session, settings, http, location_id)
+                session.commit()
+                succeeded += 1
+                log.info("refreshed location %s: %d read, %d inserted, %d updated, %d orphaned, %d errors",
+                         report.target, report.read, report.inserted, report.updated, report.orphaned,
+                         len(report.errors))
+            except Exception:  # noqa: BLE001 - a refresh failure is logged and retried next round
+                session.rollback()
+                log.exception("refreshing location %s failed", location_id)
+    return succeeded
+
+
+class CatalogRefresher:
+    """Runs refresh_each_location every `interval` seconds until stopped."""
+
+    def __init__(self, engine: Engine, settings: Settings, http: httpx.Client, interval: float) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.http = http
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="catalog-refresher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> int:
+        """One refresh round; never raises."""
+        try:
+            return refresh_each_location(self.engine, self.settings, self.http)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            log.exception("catalog refresh round failed")
+            return 0
+
+    def _run(self) -> None:
+        # Wait first: start-up has just loaded the default locations.
+        while not self._stop.wait(self.interval):
+            self.run_once()

@@ -1,0 +1,1 @@
+"""Platform products and capabilities: the catalog seen as a shelf of products."""

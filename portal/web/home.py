@@ -1,0 +1,43 @@
+"""The home page: platform products first, then a short summary of the catalog."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from portal.catalog.models import CatalogSearch
+from portal.db import SessionDep
+from portal.products.service import product_cards
+from portal.web.cache import page_cache
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+# The catalog tabs, in the order people look for things; the label is the canonical kind name.
+CATALOG_KINDS = (
+    "Component", "API", "Resource", "System", "Domain", "Group", "User", "Template",
+    "PlatformProduct", "Capability", "Location",
+)
+
+
+def kind_counts(session: Session) -> dict[str, int]:
+    """Entities per kind (canonical kind names as keys), one grouped query over the search index."""
+    rows = session.execute(
+        select(CatalogSearch.value, func.count()).where(CatalogSearch.key == "kind").group_by(CatalogSearch.value)
+    ).all()
+    by_lower = {kind.lower(): kind for kind in CATALOG_KINDS}
+    return {by_lower.get(value or "", value or ""): count for value, count in rows}
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> HTMLResponse:
+    """Products as cards, then entity counts per kind linking to the catalog tabs."""
+    counts = page_cache(request).get_or_compute("kind_counts", lambda: kind_counts(session))
+    summary = [(kind, counts[kind]) for kind in CATALOG_KINDS if counts.get(kind)]
+    summary += sorted((kind, count) for kind, count in counts.items() if kind not in CATALOG_KINDS)
+    return request.app.state.templates.TemplateResponse(request, "home.html", {
+        "products": product_cards(session),
+        "kind_summary": summary,
+        "total_entities": sum(counts.values()),
+    })
