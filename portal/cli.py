@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from portal.cli_catalog import catalog_app, open_ingest, print_reports
+from portal.cli_inbox import register as register_inbox
 from portal.cli_support import (
     CliError,
     http_client,
@@ -29,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalog_app, name="catalog")
+register_inbox(app)
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +127,7 @@ def _announcing_server(config, url: str):  # noqa: ANN001, ANN202 - uvicorn is i
 @app.command()
 @reports_errors
 def worker() -> None:
-    """Refresh the catalog periodically in the foreground until Ctrl-C."""
+    """Process webhook deliveries and refresh the catalog periodically, in the foreground until Ctrl-C."""
     from portal.logging_setup import configure_logging
 
     settings = load_settings()
@@ -140,8 +142,16 @@ def worker() -> None:
     try:
         with open_engine(settings) as engine, http_client(settings) as http:
             require_current_schema(engine, settings)
-            _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
-                           settings, stopping)
+            from portal.cli_inbox import open_registry
+            from portal.webhooks.worker import InboxWorker
+
+            inbox = InboxWorker(engine, open_registry(engine, settings))
+            inbox.start()
+            try:
+                _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
+                               settings, stopping)
+            finally:
+                inbox.stop()
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
 
