@@ -19,8 +19,9 @@ from portal.flow.models import FlowChange, FlowDeployment, FlowIncident, FlowPip
 from portal.flow.records import parse_time
 
 # Annotations through which a catalog entity claims the records of a tool.
+# How entities claim flow records; CDEvents from tools without a known repository use their source.
 LINK_ANNOTATIONS = ("github.com/project-slug", "gitlab.com/project-slug", "jira/project-key",
-                    "pagerduty.com/service-id")
+                    "pagerduty.com/service-id", "flowport.dev/cdevents-source")
 _ANNOTATION_KEY_PREFIX = "metadata.annotations."
 CURSOR_VERSION = 1
 
