@@ -81,19 +81,24 @@ async def _load_stored_connections(app: FastAPI) -> None:
 
 
 def _start_inbox_worker(app: FastAPI) -> None:
-    """Normalize webhook deliveries in this process unless a separate worker does it."""
+    """Normalize webhook deliveries and run scheduled syncs in this process, unless a separate worker does."""
+    from portal.sync.scheduler import SyncScheduler
     from portal.webhooks.worker import InboxWorker
 
-    app.state.inbox_worker = None
-    if app.state.settings.run_worker:
+    app.state.inbox_worker = app.state.sync_scheduler = None
+    settings = app.state.settings
+    if settings.run_worker:
         app.state.inbox_worker = InboxWorker(app.state.engine, app.state.plugins).start()
+        if settings.sync_interval > 0:
+            app.state.sync_scheduler = SyncScheduler(app.state.engine, app.state.plugins, settings).start()
 
 
 def _stop_inbox_worker(app: FastAPI) -> None:
-    worker = getattr(app.state, "inbox_worker", None)
-    if worker is not None:
-        worker.stop()
-        app.state.inbox_worker = None
+    for name in ("inbox_worker", "sync_scheduler"):
+        worker = getattr(app.state, name, None)
+        if worker is not None:
+            worker.stop()
+            setattr(app.state, name, None)
 
 
 def _include_routes(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from portal.cli_catalog import catalog_app, open_ingest, print_reports
 from portal.cli_inbox import register as register_inbox
+from portal.cli_sync import register as register_sync
 from portal.cli_support import (
     CliError,
     http_client,
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 register_inbox(app)
+register_sync(app)
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +129,7 @@ def _announcing_server(config, url: str):  # noqa: ANN001, ANN202 - uvicorn is i
 @app.command()
 @reports_errors
 def worker() -> None:
-    """Process webhook deliveries and refresh the catalog periodically, in the foreground until Ctrl-C."""
+    """Process webhook deliveries, run scheduled syncs and refresh the catalog, in the foreground until Ctrl-C."""
     from portal.logging_setup import configure_logging
 
     settings = load_settings()
@@ -145,13 +147,18 @@ def worker() -> None:
             from portal.cli_inbox import open_registry
             from portal.webhooks.worker import InboxWorker
 
-            inbox = InboxWorker(engine, open_registry(engine, settings))
-            inbox.start()
+            from portal.sync.scheduler import SyncScheduler
+
+            registry = open_registry(engine, settings)
+            background = [InboxWorker(engine, registry).start()]
+            if settings.sync_interval > 0:
+                background.append(SyncScheduler(engine, registry, settings).start())
             try:
                 _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
                                settings, stopping)
             finally:
-                inbox.stop()
+                for job in background:
+                    job.stop()
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
 

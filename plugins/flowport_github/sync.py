@@ -13,7 +13,7 @@ from flowport_github.normalize import (
     workflow_run_record,
 )
 from portal.flow.records import FlowRecord
-from portal.sync.client import SyncClient
+from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
 from portal.sync.pagination import walk_newest_first
 from portal.sync.state import SyncPage, SyncState
 
@@ -50,14 +50,23 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
     client.headers.update(request_headers(config))
     api = config.api_url.rstrip("/")
     seen: set[str] = set()
+    unavailable: list[str] = []
     for slug in state.linked_values(LINK_ANNOTATION):
         if slug.lower() in seen:
             continue
         seen.add(slug.lower())
         repository = GitHubRepositorySync(client, state, api, slug, config.name)
-        for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues):
-            async for page in resource():
-                yield page
+        try:
+            for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues):
+                async for page in resource():
+                    yield page
+        except SyncHttpError as error:
+            # A renamed or private repository must not keep the others from syncing.
+            if error.status not in TARGET_UNAVAILABLE_STATUSES:
+                raise
+            unavailable.append(f"{slug}: {error}")
+    if unavailable:
+        raise TargetsUnavailable("; ".join(unavailable))
 
 
 class GitHubRepositorySync:

@@ -15,7 +15,7 @@ from flowport_gitlab.normalize import (
     pipeline_record,
 )
 from portal.flow.records import FlowRecord, parse_time
-from portal.sync.client import SyncClient
+from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
 from portal.sync.pagination import gitlab_next, walk_newest_first
 from portal.sync.state import SyncPage, SyncState
 
@@ -62,6 +62,7 @@ async def sync_gitlab(config, client: SyncClient, state: SyncState, full: bool  
     client.headers.update(request_headers(config))
     api = config.api_url.rstrip("/")
     seen: set[str] = set()
+    unavailable: list[str] = []
     for path in state.linked_values(LINK_ANNOTATION):
         if path.lower() in seen:
             continue
@@ -77,12 +78,20 @@ async def sync_gitlab(config, client: SyncClient, state: SyncState, full: bool  
             ("issues", f"{base}/issues?{_NEWEST_FIRST}",
              lambda issue, p=path: rest_issue_records(p, issue, config.name)),
         ]
-        for name, url, to_records in resources:
-            async def build(items: list[dict], to_records=to_records) -> list[FlowRecord]:
-                return [record for item in items for record in to_records(item)]
+        try:
+            for name, url, to_records in resources:
+                async def build(items: list[dict], to_records=to_records) -> list[FlowRecord]:
+                    return [record for item in items for record in to_records(item)]
 
-            resource = f"{path}:{name}"
-            async for page in walk_newest_first(client, resource, url, state.cursor(resource),
-                                                stamp_of=lambda item: item.get("updated_at"), build=build,
-                                                next_of=gitlab_next):
-                yield page
+                resource = f"{path}:{name}"
+                async for page in walk_newest_first(client, resource, url, state.cursor(resource),
+                                                    stamp_of=lambda item: item.get("updated_at"), build=build,
+                                                    next_of=gitlab_next):
+                    yield page
+        except SyncHttpError as error:
+            # A moved or private project must not keep the others from syncing.
+            if error.status not in TARGET_UNAVAILABLE_STATUSES:
+                raise
+            unavailable.append(f"{path}: {error}")
+    if unavailable:
+        raise TargetsUnavailable("; ".join(unavailable))

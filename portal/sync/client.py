@@ -46,6 +46,14 @@ class SyncHttpError(Exception):
         self.url, self.status, self.reason = url, status, reason
 
 
+class TargetsUnavailable(Exception):
+    """Some repositories or projects could not be read (gone, or no access); the others were synced."""
+
+
+# Statuses that concern one repository or project, not the whole connection (unlike 401).
+TARGET_UNAVAILABLE_STATUSES = frozenset({403, 404, 410})
+
+
 @dataclass
 class SyncResponse:
     """A response as a sync sees it; `not_modified` means a 304 (nothing changed, nothing to do)."""

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from portal.flow.models import FlowChange, FlowDeployment, FlowPipelineRun, FlowWorkItem, FlowWorkItemTransition
 from portal.sync.models import CONNECTION_ROW, SyncStateRow
 from portal.sync.runner import sync_connection
+from tests.sync.conftest import link_component
 from tests.sync.fake_github import (
     REPO_BASE,
     SLUG,
@@ -264,3 +265,13 @@ def test_a_502_and_a_timeout_are_retried_within_the_run(engine, linked_repo, git
     assert [p for p in github.paths() if p.startswith(PULLS)] == [f"{PULLS}?page=1"] * 3 + [
         f"{PULLS}?page=2", f"{PULLS}?page=3"]
     assert len(rows(engine, FlowChange)) == 5
+
+
+def test_a_missing_repository_does_not_stop_the_others(engine, linked_repo, github, github_plugin, clock):
+    link_component(engine, "gone", {"github.com/project-slug": "Codertocat/Renamed-Away"})
+    five_pulls(github)
+    report = sync(engine, github_plugin, github, clock)
+    assert report.error.startswith("TargetsUnavailable: Codertocat/Renamed-Away: HTTP 404")
+    assert len(rows(engine, FlowChange)) == 5
+    # One request for the missing repository: a 404 is not retried.
+    assert sum("Renamed-Away" in p for p in github.paths()) == 1
