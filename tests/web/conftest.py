@@ -63,7 +63,9 @@ def live_server(dev_settings, seeded) -> Iterator[str]:
     if not HTMX_VENDORED.exists():
         # `make install` normally copies it; a bare checkout gets the same file from node_modules.
         HTMX_VENDORED.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HTMX_SOURCE, HTMX_VENDORED)
+        partial = HTMX_VENDORED.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(HTMX_SOURCE, partial)
+        os.replace(partial, HTMX_VENDORED)  # atomic, so parallel test workers never see half a file
     port = _free_port()
     config = uvicorn.Config(create_app(dev_settings), host="127.0.0.1", port=port, log_level="warning",
                             lifespan="on")

@@ -57,3 +57,9 @@ def test_outside_development_sign_in_is_not_configured(client):
     response = client.post("/auth/dev/sign-in", data={"user_ref": "user:default/alice.andersen"})
     assert response.status_code == 404
     assert client.get("/api/v1/identity").json()["userEntityRef"] is None
+
+
+def test_sign_in_returns_to_the_page_it_was_opened_from(dev_client):
+    assert 'href="/auth/sign-in?next=/products/runtime-platform"' in dev_client.get("/products/runtime-platform").text
+    page = dev_client.get("/auth/sign-in?next=/products/runtime-platform").text
+    assert 'name="next" value="/products/runtime-platform"' in page

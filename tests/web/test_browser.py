@@ -84,6 +84,16 @@ def test_entity_page_shows_owner_relations_and_graph(page):
     expect(page).to_have_url(re.compile(r"/catalog/default/api/shipments-api$"))
 
 
+def test_entity_page_loads_its_delivery_cards_after_the_page(page):
+    page.goto("/catalog/default/component/shipments-service")
+    cards = page.locator(".flow-card")
+    expect(cards).to_have_count(4)
+    # Each placeholder is swapped for its card by HTMX; none is left "Loading…".
+    expect(page.locator(".flow-cards")).not_to_contain_text("Loading…")
+    expect(page.locator(".flow-cards")).to_contain_text(
+        re.compile("No deployments recorded yet|No delivery tool is linked"))
+
+
 def test_dev_sign_in_shows_the_users_name(page):
     page.goto("/")
     page.get_by_role("link", name="Sign in", exact=True).click()
