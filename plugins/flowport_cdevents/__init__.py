@@ -14,7 +14,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
-from portal.webhooks.signatures import SignatureError, verify_standard_webhook
+from portal.webhooks.signatures import verify_standard_webhook
 
 STRUCTURED = "application/cloudevents+json"
 # CDEvents subjects (and predicates) Flowport turns into flow records.
@@ -38,13 +38,7 @@ class CDEventsPlugin(FlowPlugin):
     webhook_content_types = ("application/json", STRUCTURED)
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secrets = self.config.secret_values()
-        if not secrets:
-            raise WebhookRejected(401, "no Standard Webhooks secret is configured for this CDEvents connection")
-        try:
-            verify_standard_webhook(secrets, request.headers, request.body)
-        except SignatureError as error:
-            raise WebhookRejected(401, str(error)) from error
+        self.check_secrets(lambda secrets: verify_standard_webhook(secrets, request.headers, request.body))
 
     def parse_webhook(self, request: WebhookRequest) -> Any:
         payload = super().parse_webhook(request)

@@ -18,7 +18,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
-from portal.webhooks.signatures import SignatureError, verify_hub_signature
+from portal.webhooks.signatures import verify_hub_signature
 
 # Events Flowport turns into flow records; anything else is filed as `ignored`.
 USED_EVENTS = frozenset({
@@ -41,14 +41,8 @@ class GitHubPlugin(FlowPlugin):
     webhook_content_types = ("application/json", "application/x-www-form-urlencoded")
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secrets = self.config.secret_values()
-        if not secrets:
-            raise WebhookRejected(401, "no webhook secret is configured for this GitHub connection")
-        try:
-            verify_hub_signature(secrets, request.body, request.headers.get("x-hub-signature-256"),
-                                 "X-Hub-Signature-256")
-        except SignatureError as error:
-            raise WebhookRejected(401, str(error)) from error
+        self.check_secrets(lambda secrets: verify_hub_signature(
+            secrets, request.body, request.headers.get("x-hub-signature-256"), "X-Hub-Signature-256"))
 
     def parse_webhook(self, request: WebhookRequest) -> Any:
         body = request.body

@@ -16,7 +16,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
-from portal.webhooks.signatures import SignatureError, verify_token
+from portal.webhooks.signatures import verify_token
 
 USED_EVENTS = frozenset({
     "Merge Request Hook", "Push Hook", "Pipeline Hook", "Job Hook", "Deployment Hook",
@@ -37,13 +37,7 @@ class GitLabPlugin(FlowPlugin):
     config_model = GitLabConfig
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secrets = self.config.secret_values()
-        if not secrets:
-            raise WebhookRejected(401, "no webhook token is configured for this GitLab connection")
-        try:
-            verify_token(secrets, request.headers.get("x-gitlab-token"), "X-Gitlab-Token")
-        except SignatureError as error:
-            raise WebhookRejected(401, str(error)) from error
+        self.check_secrets(lambda secrets: verify_token(secrets, request.headers.get("x-gitlab-token"), "X-Gitlab-Token"))
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         # Idempotency-Key is stable across GitLab's retries; the event UUID identifies the event.

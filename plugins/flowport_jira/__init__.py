@@ -16,7 +16,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
-from portal.webhooks.signatures import SignatureError, verify_hub_signature
+from portal.webhooks.signatures import verify_hub_signature
 
 USED_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 
@@ -35,13 +35,8 @@ class JiraPlugin(FlowPlugin):
     config_model = JiraConfig
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secrets = self.config.secret_values()
-        if not secrets:
-            raise WebhookRejected(401, "no webhook secret is configured for this Jira connection")
-        try:
-            verify_hub_signature(secrets, request.body, request.headers.get("x-hub-signature"), "X-Hub-Signature")
-        except SignatureError as error:
-            raise WebhookRejected(401, str(error)) from error
+        self.check_secrets(lambda secrets: verify_hub_signature(
+            secrets, request.body, request.headers.get("x-hub-signature"), "X-Hub-Signature"))
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         delivery_id = request.headers.get("x-atlassian-webhook-identifier")

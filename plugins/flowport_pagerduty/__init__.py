@@ -16,7 +16,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
-from portal.webhooks.signatures import SignatureError, verify_pagerduty
+from portal.webhooks.signatures import verify_pagerduty
 
 USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
 
@@ -34,13 +34,8 @@ class PagerDutyPlugin(FlowPlugin):
     config_model = PagerDutyConfig
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secrets = self.config.secret_values()
-        if not secrets:
-            raise WebhookRejected(401, "no webhook secret is configured for this PagerDuty connection")
-        try:
-            verify_pagerduty(secrets, request.body, request.headers.get("x-pagerduty-signature"))
-        except SignatureError as error:
-            raise WebhookRejected(401, str(error)) from error
+        self.check_secrets(lambda secrets: verify_pagerduty(
+            secrets, request.body, request.headers.get("x-pagerduty-signature")))
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         event = payload.get("event") if isinstance(payload, dict) else None

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -80,6 +80,18 @@ class FlowPlugin:
     def verify_webhook(self, request: WebhookRequest) -> None:
         """Raise WebhookRejected(401, reason) unless the delivery is authentic."""
         raise WebhookRejected(404, f"{self.title} does not accept webhooks")
+
+    def check_secrets(self, check: Callable[[list[str]], None]) -> None:
+        """Run a signature check (portal.webhooks.signatures) with this connection's secrets; any failure is a 401."""
+        from portal.webhooks.signatures import SignatureError
+
+        secrets = self.config.secret_values()
+        if not secrets:
+            raise WebhookRejected(401, f"no webhook secret is configured for this {self.title} connection")
+        try:
+            check(secrets)
+        except SignatureError as error:
+            raise WebhookRejected(401, str(error)) from error
 
     def parse_webhook(self, request: WebhookRequest) -> Any:
         """Decode the body into the payload; raise WebhookRejected(400, reason) when it cannot be read."""

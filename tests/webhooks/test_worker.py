@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from portal import background
 from portal.app import create_app
 from portal.webhooks import worker as worker_module
 from portal.webhooks.models import WebhookDelivery
@@ -66,7 +67,7 @@ def test_no_worker_runs_when_the_settings_say_so(app):
 
 
 def test_an_error_is_logged_and_the_loop_goes_on(worker_app, engine, monkeypatch):
-    monkeypatch.setattr(worker_module, "ERROR_PAUSE_SECONDS", 0.01)
+    monkeypatch.setattr(background, "ERROR_PAUSE_SECONDS", 0.01)
     real_batch = worker_module.process_batch
     failures = []
 

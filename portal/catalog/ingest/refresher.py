@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 import httpx
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.background import BackgroundLoop
 from portal.catalog.ingest.locations import refresh_location
 from portal.catalog.models import CatalogLocation
 from portal.settings import Settings
@@ -60,39 +60,22 @@ def refresh_each_location(engine: Engine, settings: Settings, http: httpx.Client
     return succeeded
 
 
-class CatalogRefresher:
+class CatalogRefresher(BackgroundLoop):
     """Runs refresh_each_location every `interval` seconds until stopped."""
 
+    thread_name = "catalog-refresher"
+    wait_first = True  # start-up has just loaded the default locations
+
     def __init__(self, engine: Engine, settings: Settings, http: httpx.Client, interval: float) -> None:
+        super().__init__()
         self.engine = engine
         self.settings = settings
         self.http = http
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="catalog-refresher", daemon=True)
-        self._thread.start()
+    def round(self) -> int:
+        """One refresh round; returns how many locations were refreshed."""
+        return refresh_each_location(self.engine, self.settings, self.http)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def run_once(self) -> int:
-        """One refresh round; never raises."""
-        try:
-            return refresh_each_location(self.engine, self.settings, self.http)
-        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
-            log.exception("catalog refresh round failed")
-            return 0
-
-    def _run(self) -> None:
-        # Wait first: start-up has just loaded the default locations.
-        while not self._stop.wait(self.interval):
-            self.run_once()
+    def pause_after(self, done: int) -> float:
+        return self.interval
