@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from portal.logging_setup import get_logger
+from portal.retry import jittered_backoff
 
 log = get_logger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -248,9 +249,7 @@ class SyncClient:
             raise SyncHttpError(url, response.status_code if response is not None else None,
                                 f"{reason} (gave up after {failures} attempts)")
         self.stats.retries += 1
-        ceiling = self.base_backoff * 2 ** (failures - 1)
-        # Full jitter within the upper half, so parallel workers do not retry in step.
-        delay = self._rng.uniform(ceiling / 2, ceiling)
+        delay = jittered_backoff(failures, self.base_backoff, rng=self._rng)
         if response is not None:
             delay = max(delay, retry_after_seconds(response.headers.get("retry-after"), self._clock()) or 0)
         log.info("retrying request", url=url, reason=reason, attempt=failures + 1, delay=round(delay, 2))

@@ -4,7 +4,6 @@ retry failures with jittered backoff, park a delivery after too many attempts, r
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +15,7 @@ from portal.flow.writer import write_records
 from portal.logging_setup import get_logger
 from portal.plugins.contract import InboxEvent, WebhookRequest
 from portal.plugins.registry import PluginRegistry
+from portal.retry import jittered_backoff
 from portal.webhooks.models import WebhookDelivery
 
 log = get_logger(__name__)
@@ -35,9 +35,8 @@ class ProcessReport:
 
 
 def backoff_delay(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter, so retries of a burst do not arrive together."""
-    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** (attempts - 1))
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+    """When a failed delivery is due again: jittered exponential backoff, at most an hour."""
+    return timedelta(seconds=jittered_backoff(attempts, BASE_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS))
 
 
 def _claim(session: Session, limit: int, now: datetime) -> list[WebhookDelivery]:
