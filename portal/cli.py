@@ -107,7 +107,10 @@ def serve(
         typer.echo(f"Flowport is starting on {url} (reloading when the code changes)")
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=True, log_config=None)
         return
-    server = _announcing_server(uvicorn.Config(APP_FACTORY, factory=True, host=host, port=port, log_config=None), url)
+    server = _announcing_server(uvicorn.Config(
+        # The portal logs each request itself (method, path, status, ms); uvicorn's access log would repeat it.
+        APP_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False,
+    ), url)
     server.run()
     if not server.started:
         raise CliError(f"the server did not start on {host}:{port}; see the log above", 3)
