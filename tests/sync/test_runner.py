@@ -121,3 +121,14 @@ def test_sync_status_reports_the_last_run_of_each_connection(engine, linked_repo
     assert (status["source"], status["connection"], status["syncing"]) == ("github", "default", False)
     assert status["last_requests"] == 4 and status["last_records"] == 1 and status["last_error"] is None
     assert status["last_success_at"] is not None
+
+
+def test_the_plugins_api_and_admin_page_show_the_last_sync(engine, linked_repo, github, github_plugin, clock, client):
+    github.pulls = [make_pull(1, 10)]
+    asyncio.run(sync_connection(engine, github_plugin, transport=github.transport(), sleep=clock.sleep))
+    plugins = {p["name"]: p for p in client.get("/api/v1/plugins").json()["items"]}
+    [sync] = plugins["github"]["syncs"]
+    assert sync["connection"] == "default" and sync["lastRecords"] == 1 and sync["lastSyncAt"]
+    assert plugins["gitlab"]["syncs"] == []
+    page = client.get("/admin/plugins", headers={"Accept": "text/html"}).text
+    assert "4 requests (0 unchanged), 1 records" in page
