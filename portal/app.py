@@ -104,6 +104,7 @@ def _stop_inbox_worker(app: FastAPI) -> None:
 def _include_routes(app: FastAPI) -> None:
     from portal import health
     from portal.plugins import api as plugins_api
+    from portal.plugins import admin as connections_admin
     from portal.plugins import connections_api
     from portal.webhooks import intake as webhook_intake
     from portal.catalog import api as catalog_api
@@ -120,6 +121,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(webhook_intake.router)
     app.include_router(plugins_api.router)
     app.include_router(connections_api.router)
+    app.include_router(connections_admin.router)
     app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)
     app.include_router(catalog_views.api_router)

@@ -4,6 +4,7 @@ stored with secrets sealed, and (re)built as fresh plugin instances in the regis
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from portal.plugins.secrets import SecretsError, describe, fernet_for, seal, uns
 from portal.settings import Settings
 
 log = get_logger(__name__)
+CONNECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
 class ConnectionError_(ValueError):
@@ -51,6 +53,9 @@ def save_connection(session: Session, registry: PluginRegistry, settings: Settin
     plugin_class = registry.classes.get(plugin)
     if plugin_class is None:
         raise ConnectionError_(f"no plugin named {plugin!r} is installed")
+    if not CONNECTION_NAME.match(name):
+        # The name is part of the webhook URL, so keep it to URL-safe lower-case words.
+        raise ConnectionError_(f"connection name {name!r} must be lower-case letters, digits and '-'")
     values = {**config, "name": name}
     try:
         plugin_class.config_model.model_validate(values)
