@@ -117,6 +117,7 @@ def serious_violations(page) -> list[dict]:
     "/", "/catalog", "/catalog?kind=component&lifecycle=experimental", "/catalog/default/component/shipments-service",
     "/catalog/default/component/customs-checker", "/products/runtime-platform",
     "/products/runtime-platform/capabilities/postgres-database", "/auth/sign-in",
+    "/admin/webhooks", "/admin/plugins", "/admin/connections",
 ])
 def test_no_serious_accessibility_violations(page, path):
     page.goto(path)
