@@ -21,7 +21,7 @@ class Cursor:
     order_fields: list[tuple[str, str]] = field(default_factory=list)
     full_text_term: str | None = None
     full_text_fields: list[str] | None = None
-    # Sort position of the row to continue after: [sort value or None, uid] (just [uid] when unordered).
+    # Sort position of the row to continue after (see query_paging.read_rows); the uid is last.
     position: list[str | None] = field(default_factory=list)
     # Position of the very first row of the first page, so the first page has no prevCursor.
     first_position: list[str | None] = field(default_factory=list)
@@ -59,7 +59,7 @@ def decode_cursor(token: str) -> Cursor:
         for o in cursor.order_fields
     )
     positions_ok = all(
-        isinstance(p, list) and len(p) <= 2 and all(v is None or isinstance(v, str) for v in p)
+        isinstance(p, list) and len(p) <= 3 and all(v is None or isinstance(v, str) for v in p)
         for p in (cursor.position, cursor.first_position)
     )
     total_ok = cursor.total_items is None or (

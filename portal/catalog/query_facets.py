@@ -12,10 +12,12 @@ from portal.catalog.query_filters import RELATIONS_PREFIX, FilterGroup, filter_c
 
 
 def _search_facets(session: Session, keys: list[str], filters: list[FilterGroup] | None) -> dict:
+    # Grouping in the (key, value, original_value) index order lets the database stream the counts
+    # instead of sorting; value is the lower-cased original_value, so the groups are the same.
     query = (
         select(CatalogSearch.key, CatalogSearch.original_value, func.count())
         .where(CatalogSearch.key.in_(keys), CatalogSearch.original_value.is_not(None))
-        .group_by(CatalogSearch.key, CatalogSearch.original_value)
+        .group_by(CatalogSearch.key, CatalogSearch.value, CatalogSearch.original_value)
     )
     if filters:
         query = query.where(filter_condition(CatalogSearch.entity_uid, filters))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from portal.catalog.kinds import RELATION_TYPES_BY_LOWER
@@ -93,20 +93,29 @@ def unindexed_key(column, key: str) -> ColumnElement[bool]:
     return column.concat("") == key
 
 
+def has_row(query) -> ColumnElement[bool]:
+    """`(SELECT 1 ... LIMIT 1) IS NOT NULL`: an EXISTS that neither database turns into a join.
+
+    PostgreSQL rewrites plain EXISTS/IN into hash semi-joins over every match; a LIMITed scalar
+    subquery stays a per-row probe, so an index-ordered scan can stop after one page.
+    """
+    return query.limit(1).scalar_subquery().is_not(None)
+
+
 def probe_matching(uid_column, key: str, values: Sequence[str] | None) -> ColumnElement[bool]:
-    """One condition as a correlated EXISTS on the entity's own rows; fast when most entities match."""
+    """One condition as a per-entity probe of its own rows; fast when most entities match."""
     if key.lower().startswith(RELATIONS_PREFIX):
         owner = aliased(CatalogEntity)
         conditions = [owner.uid == uid_column, CatalogRelation.source_ref == owner.entity_ref,
                       CatalogRelation.type == relation_type(key)]
         if values is not None:
             conditions.append(CatalogRelation.target_ref.in_([v.lower() for v in values]))
-        return exists(select(1).where(*conditions))
+        return has_row(select(literal(1)).where(*conditions))
     search = aliased(CatalogSearch)
     conditions = [search.entity_uid == uid_column, unindexed_key(search.key, key.lower())]
     if values is not None:
         conditions.append(search.value.in_([v.lower() for v in values]))
-    return exists(select(1).select_from(search).where(*conditions))
+    return has_row(select(literal(1)).where(*conditions))
 
 
 def filter_condition(uid_column, filters: Sequence[FilterGroup] | None, probe: bool = False) -> ColumnElement[bool]:
@@ -137,7 +146,7 @@ def full_text_condition(uid_column, term: str, fields: Sequence[str], probe: boo
     keys = [field.lower() for field in fields]
     if probe:
         search = aliased(CatalogSearch)
-        return exists(select(1).select_from(search).where(
+        return has_row(select(literal(1)).where(
             search.entity_uid == uid_column, or_(*(unindexed_key(search.key, k) for k in keys)),
             search.value.like(pattern, escape="\\"),
         ))

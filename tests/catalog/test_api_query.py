@@ -7,8 +7,12 @@ from tests.compat.catalog_seed import seed
 URL = "/api/catalog/entities/by-query"
 
 
-@pytest.fixture
-def seeded(client, session):
+@pytest.fixture(params=["dense", "sparse"])
+def seeded(request, client, session, monkeypatch):
+    """Seeded catalog, queried both ways the engine can plan a page (per-entity probes or IN lists)."""
+    from portal.catalog import query
+
+    monkeypatch.setattr(query, "DENSE_MATCH_RATIO", 10**9 if request.param == "dense" else 0)
     seed(session)
     return client
 

@@ -42,7 +42,7 @@ def server_url(settings, engine):
     """The real app served by uvicorn on a free port, in a thread, for the length of the test."""
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            ws="none", lifespan="on")
+                            ws="none", lifespan="on", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
