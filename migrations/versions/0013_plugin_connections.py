@@ -1,7 +1,7 @@
 """plugin connections
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-27 13:40:44.082862
 """
 
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

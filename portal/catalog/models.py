@@ -38,13 +38,14 @@ class CatalogSearch(SQLModel, table=True):
     __tablename__ = "catalog_search"
     __table_args__ = (
         Index("ix_catalog_search_key_value", "key", "value", "original_value", "entity_uid"),
+        # Per-entity checks ("does this entity have key=value?", the sort value of an entity) read
+        # only this index; it also serves deletes by entity.
+        Index("ix_catalog_search_entity_key_value", "entity_uid", "key", "value"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     entity_uid: str = Field(
-        sa_column=Column(
-            Text, ForeignKey("catalog_entities.uid", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(Text, ForeignKey("catalog_entities.uid", ondelete="CASCADE"), nullable=False)
     )
     key: str = Field(max_length=200)
     value: str | None = Field(default=None, max_length=200)
