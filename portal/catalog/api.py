@@ -16,6 +16,7 @@ from portal.catalog.query import EntityQuery, parse_filter_params, parse_order_f
 from portal.catalog.validation import validate_entity
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
+from portal.json_response import PlainJSONResponse
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 router.include_router(locations_router)
@@ -50,7 +51,7 @@ def query_entities(request: Request, session: SessionDep) -> dict:
         page_info["nextCursor"] = page.next_cursor
     if page.prev_cursor:
         page_info["prevCursor"] = page.prev_cursor
-    return {"items": page.items, "totalItems": page.total_items, "pageInfo": page_info}
+    return PlainJSONResponse({"items": page.items, "totalItems": page.total_items, "pageInfo": page_info})
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}")
@@ -59,7 +60,7 @@ def get_entity_by_name(kind: str, namespace: str, name: str, session: SessionDep
     entity = query.get_by_ref(session, {"kind": kind, "namespace": namespace, "name": name})
     if entity is None:
         raise CatalogApiError(404, f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")
-    return entity
+    return PlainJSONResponse(entity)
 
 
 @router.get("/entities/by-uid/{uid}")
@@ -68,7 +69,7 @@ def get_entity_by_uid(uid: str, session: SessionDep) -> dict:
     entity = query.get_by_uid(session, uid)
     if entity is None:
         raise CatalogApiError(404, f"No entity with uid {uid}")
-    return entity
+    return PlainJSONResponse(entity)
 
 
 @router.delete("/entities/by-uid/{uid}", status_code=204)
@@ -94,7 +95,7 @@ def get_entities_by_refs(request: Request, session: SessionDep, body: JsonObject
         raise CatalogApiError(400, "Invalid request body: fields must be a list of strings")
     fields = parse_fields_params([*request.query_params.getlist("fields"), *body_fields])
     filters = parse_filter_params(request.query_params.getlist("filter"))
-    return {"items": query.get_by_refs(session, refs, fields=fields, filters=filters)}
+    return PlainJSONResponse({"items": query.get_by_refs(session, refs, fields=fields, filters=filters)})
 
 
 @router.get("/entity-facets")
@@ -104,7 +105,7 @@ def get_entity_facets(request: Request, session: SessionDep) -> dict:
     if not facets:
         raise CatalogApiError(400, "Missing facet parameter, e.g. ?facet=kind")
     filters = parse_filter_params(request.query_params.getlist("filter"))
-    return {"facets": query.entity_facets(session, facets, filters)}
+    return PlainJSONResponse({"facets": query.entity_facets(session, facets, filters)})
 
 
 @router.post("/validate-entity")
