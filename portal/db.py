@@ -24,9 +24,13 @@ def build_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        # Each pooled connection keeps its own page cache (cache_size below): a bounded pool keeps
+        # memory bounded under concurrent load.
         kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
+        else:
+            kwargs.update(pool_size=4, max_overflow=4, pool_timeout=30)
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -36,7 +40,7 @@ def build_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection; the OS caches the rest
             cursor.close()
 
         return engine
