@@ -110,3 +110,14 @@ class CatalogProcessingError(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=400)
     message: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
+
+
+class CatalogGeneration(SQLModel, table=True):
+    """A counter every catalog write bumps, so cached counts and facets know when they are stale.
+    `token` is new on every bump, so no generation (even of a rolled-back write) is ever seen twice."""
+
+    __tablename__ = "catalog_generation"
+
+    id: int = Field(primary_key=True)
+    token: str = Field(max_length=36)
+    value: int = 0

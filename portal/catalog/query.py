@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -11,6 +13,7 @@ from sqlmodel import Session
 
 from portal.catalog.cursor import Cursor, decode_cursor, encode_cursor
 from portal.catalog.entity_fields import project
+from portal.catalog.generation import cached
 from portal.catalog.models import CatalogEntity
 from portal.catalog.query_facets import facet_counts
 from portal.catalog.query_filters import FilterGroup, filter_condition, parse_filter_params, validate_filters
@@ -139,7 +142,8 @@ def query_entities(session: Session, q: EntityQuery) -> QueryPage:
 
     total = cursor.total_items
     if total is None and q.count_total:
-        total = count_matches(session, plan)
+        question = ("count", _question(cursor.filters, cursor.full_text_term, cursor.full_text_fields))
+        total = cached(session, question, lambda: count_matches(session, plan))
     plan.probe = _use_probes(session, total)
     if not is_initial and not _position_fits(cursor.position, sorted_by_value=sort is not None):
         raise CatalogApiError(400, "Malformed cursor, could not be parsed; start again without a cursor")
@@ -230,4 +234,11 @@ def entity_facets(
 ) -> dict[str, list[dict]]:
     """Distinct values of each facet with how many matching entities have them, counted in SQL."""
     _tune_postgres_planning(session)
-    return facet_counts(session, facets, validate_filters(list(filters or [])))
+    checked = validate_filters(list(filters or []))
+    question = ("facets", tuple(facets), _question(checked))
+    return cached(session, question, lambda: facet_counts(session, facets, checked))
+
+
+def _question(*parts: object) -> str:
+    """A stable text form of a query's filters, for the generation cache's key."""
+    return json.dumps(parts, sort_keys=True, default=str)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
+from portal.catalog.generation import bump_generation
 from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.catalog.refs import DEFAULT_NAMESPACE, entity_ref_of
@@ -73,6 +74,8 @@ def write_entities(session: Session, items: Sequence[PreparedEntity]) -> WriteRe
     result = WriteResult()
     for start in range(0, len(items), BATCH_SIZE):
         _write_batch(session, items[start : start + BATCH_SIZE], result)
+    if result.inserted or result.updated:
+        bump_generation(session)
     return result
 
 
@@ -150,7 +153,9 @@ def delete_entities(session: Session, uids: Iterable[str]) -> int:
         return 0
     session.execute(delete(CatalogSearch).where(CatalogSearch.entity_uid.in_(uids)))
     session.execute(delete(CatalogRelation).where(CatalogRelation.originating_uid.in_(uids)))
-    return session.execute(delete(CatalogEntity).where(CatalogEntity.uid.in_(uids))).rowcount
+    deleted = session.execute(delete(CatalogEntity).where(CatalogEntity.uid.in_(uids))).rowcount
+    bump_generation(session)
+    return deleted
 
 
 def set_orphan(session: Session, uids: Iterable[str], orphan: bool = True) -> None:
@@ -160,6 +165,7 @@ def set_orphan(session: Session, uids: Iterable[str], orphan: bool = True) -> No
         session.execute(
             update(CatalogEntity).where(CatalogEntity.uid.in_(uids)).values(orphan=orphan, updated_at=now())
         )
+        bump_generation(session)
 
 
 def assemble(session: Session, rows: Sequence[CatalogEntity]) -> list[dict]:

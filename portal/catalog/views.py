@@ -13,7 +13,7 @@ from portal.catalog.query import EntityQuery, entity_facets, get_by_ref, query_e
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.web.entity_sections import entity_sections
-from portal.web.cache import page_cache
+from portal.catalog.generation import cached
 from portal.web.home import CATALOG_KINDS, kind_counts
 from portal.web.rendering import is_fragment_request
 
@@ -97,12 +97,11 @@ def catalog_list(
     if is_fragment_request(request):
         response = _render(request, "catalog/_catalog_results.html", context)
     else:
-        facets = page_cache(request).get_or_compute(("facets", kind), lambda: entity_facets(
-            session, [key for _, key in FACETS.values()], [{"kind": [kind]}] if kind else []))
+        facets = entity_facets(session, [key for _, key in FACETS.values()], [{"kind": [kind]}] if kind else [])
         context["facets"] = [
             (field, label, facets.get(key, [])[:MAX_FACET_VALUES]) for field, (label, key) in FACETS.items()
         ]
-        counts = page_cache(request).get_or_compute("kind_counts", lambda: kind_counts(session))
+        counts = cached(session, "kind_counts", lambda: kind_counts(session))
         context["tabs"] = _tabs(counts, kind, q)
         response = _render(request, "catalog/list.html", context)
     # The same URL answers with a page or a fragment, so caches must keep them apart.

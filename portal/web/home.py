@@ -10,7 +10,7 @@ from sqlmodel import Session
 from portal.catalog.models import CatalogSearch
 from portal.db import SessionDep
 from portal.products.service import product_cards
-from portal.web.cache import page_cache
+from portal.catalog.generation import cached
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -33,7 +33,7 @@ def kind_counts(session: Session) -> dict[str, int]:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> HTMLResponse:
     """Products as cards, then entity counts per kind linking to the catalog tabs."""
-    counts = page_cache(request).get_or_compute("kind_counts", lambda: kind_counts(session))
+    counts = cached(session, "kind_counts", lambda: kind_counts(session))
     summary = [(kind, counts[kind]) for kind in CATALOG_KINDS if counts.get(kind)]
     summary += sorted((kind, count) for kind, count in counts.items() if kind not in CATALOG_KINDS)
     return request.app.state.templates.TemplateResponse(request, "home.html", {
