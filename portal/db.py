@@ -44,7 +44,10 @@ def build_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No server-side prepared statements: after five runs PostgreSQL would switch a prepared catalog
+    # query to a generic plan, which is orders of magnitude slower for skewed search-index values.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"prepare_threshold": None})
 
 
 def is_sqlite(engine: Engine) -> bool:
