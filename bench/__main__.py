@@ -21,6 +21,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "FLOWPORT_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)")
     parser.add_argument("--requests", type=int, default=500, help="timed requests per endpoint (default 500)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    parser.add_argument("--pg-options", metavar="OPTIONS",
+                        help="PGOPTIONS for the server process, to try session settings, e.g. "
+                        "'-c plan_cache_mode=force_custom_plan'")
     parser.add_argument("--markdown", metavar="RESULTS_JSON",
                         help="print the Markdown tables of an earlier run's results file and exit")
     parser.add_argument("--keep", action="store_true", help="keep the generated catalog and server logs")
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print(markdown_report(json.loads(Path(args.markdown).read_text())))
         return 0
-    results = run_benchmarks(args.entities, args.database, args.requests, args.seed, args.keep)
+    results = run_benchmarks(args.entities, args.database, args.requests, args.seed, args.keep, args.pg_options)
     # A run that could not measure something is a failed run; a missed target is a result.
     return 1 if any(run["problems"] for run in results["runs"]) else 0
 

@@ -121,11 +121,10 @@ class _Organisation:
         return sorted(self.rng.sample(_TAGS, self.rng.randint(1, 4)))
 
 
-def _metadata(org: _Organisation, name: str, description: str, *, tags: bool = True) -> dict:
+def _metadata(org: _Organisation, name: str, description: str) -> dict:
     rng = org.rng
-    metadata: dict = {"name": name, "title": name.replace("-", " ").title(), "description": description}
-    if tags:
-        metadata["tags"] = org.tags()
+    metadata: dict = {"name": name, "title": name.replace("-", " ").title(), "description": description,
+                      "tags": org.tags()}
     metadata["annotations"] = {
         "github.com/project-slug": f"acme/{name}",
         "backstage.io/techdocs-ref": "dir:.",

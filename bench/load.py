@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 
 WARM_UP_REQUESTS = 20
-SCENARIO_BUDGET_SECONDS = 120.0
+SCENARIO_BUDGET_SECONDS = 90.0
 MAX_TRANSPORT_ERRORS = 3
 
 
@@ -68,11 +69,12 @@ def build_scenarios(client: httpx.Client, component_names: list[str], seed: int 
     ordered = by_query_path([("filter", "kind=component,spec.type=service"),
                              ("orderField", "metadata.name,asc"), ("limit", "20")])
     page_two = _page_two_path(client, ordered)
+    by_name = "/api/catalog/entities/by-name/component/default/"
     return [
         Scenario("GET /healthz (floor)", lambda i: "/healthz", None),
         Scenario("by-query filter, limit 20", lambda i: first_page, 20.0),
         Scenario("by-query ordered, cursor page 2", lambda i: page_two, 20.0),
-        Scenario("by-name component", lambda i: f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}", 2.0),
+        Scenario("by-name component", lambda i: by_name + names[i % len(names)], 2.0),
         Scenario("entity-facets kind, spec.type, tags",
                  lambda i: "/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=metadata.tags", 50.0),
         Scenario("HTML /catalog?kind=component", lambda i: "/catalog?kind=component", 100.0, expect_json=False),
@@ -80,7 +82,7 @@ def build_scenarios(client: httpx.Client, component_names: list[str], seed: int 
 
 
 def _page_two_path(client: httpx.Client, first_page: str) -> str:
-    """The path of the second page, from page 1's nextCursor (falls back to page 1 if paging is missing)."""
+    """The path of the second page, from page 1's nextCursor; an invalid cursor if there is none, so it shows as failures."""
     try:
         response = client.get(first_page, timeout=60.0)
         cursor = response.json().get("pageInfo", {}).get("nextCursor") if response.status_code == 200 else None
@@ -159,3 +161,29 @@ def _timed_get(client: httpx.Client, scenario: Scenario, index: int, result: Lat
         result.failures += 1
         result.first_failure = result.first_failure or f"{path}: {problem}"
     return elapsed_ms
+
+
+def concurrent_load(base_url: str, paths: list[str], clients: int = 8, seconds: float = 30.0,
+                    seed: int = 11) -> dict:
+    """`clients` threads sending requests for `seconds`, to see memory with several requests in flight."""
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+    failures = [0] * clients
+
+    def client_loop(index: int) -> None:
+        rng = random.Random(seed + index)
+        with httpx.Client(base_url=base_url, timeout=60.0) as client:
+            while time.monotonic() < stop:
+                try:
+                    ok = client.get(rng.choice(paths)).status_code == 200
+                except httpx.TransportError:
+                    ok = False
+                counts[index] += 1
+                failures[index] += 0 if ok else 1
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"clients": clients, "seconds": seconds, "requests": sum(counts), "failures": sum(failures)}

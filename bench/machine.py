@@ -33,10 +33,23 @@ def _memory_gb() -> str:
 def describe_machine() -> dict[str, str]:
     """CPU count and model, memory, OS, Python and SQLite versions (PostgreSQL's comes from its server)."""
     return {
-        "cpus": str(os.cpu_count()),
+        # What `nproc` reports: the CPUs this process may run on, not every CPU in the host.
+        "cpus": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
         "cpu_model": _cpu_model(),
         "memory": _memory_gb(),
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
     }
+
+
+def describe_code(repo: Path) -> dict[str, object]:
+    """The commit measured and the source files changed on top of it, so numbers can be traced to code."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "portal", "migrations").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or "unknown", "uncommitted_changes": changed}

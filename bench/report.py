@@ -14,9 +14,11 @@ IMPORT_TARGET_PER_SECOND = 2000.0
 MEMORY_TARGET_MB = 300.0
 
 
-def verdict(met: bool | None, failed: bool = False) -> str:
+def verdict(met: bool | None, failed: bool = False, shortfall: str = "") -> str:
     if failed:
         return "FAILED (errors)"
+    if met is False and shortfall:
+        return f"NOT met ({shortfall})"
     return {True: "met", False: "NOT met", None: "-"}[met]
 
 
@@ -31,22 +33,33 @@ def summary_rows(run: dict) -> list[dict]:
             rows.append({"measure": f"{name.replace('_', ' ')} ({result['entities']:,} entities)",
                          "value": f"{rate:,.0f} entities/s ({result['seconds']:.1f} s)",
                          "target": f">= {target:,.0f}/s" if target else "-",
-                         "met": None if target is None else rate >= target})
+                         "met": None if target is None else rate >= target,
+                         "shortfall": f"{rate / target:.0%} of target" if target else ""})
     for latency in run.get("latency", []):
-        value = (f"p50 {latency['p50_ms']:.2f} / p95 {latency['p95_ms']:.2f} / p99 {latency['p99_ms']:.2f} ms"
-                 f" (n={latency['requests']})")
+        value = (f"p50 {latency['p50_ms']:.2f} / p95 {latency['p95_ms']:.2f} / p99 {latency['p99_ms']:.2f}"
+                 f" / max {latency['max_ms']:.0f} ms (n={latency['requests']})")
         if latency["failures"]:
             value += f" ({latency['failures']} failed)"
         target = latency["target_p95_ms"]
         rows.append({"measure": latency["name"], "value": value,
                      "target": f"p95 <= {target:g} ms" if target is not None else "-",
-                     "met": latency["met"], "failed": bool(latency["failures"])})
+                     "met": latency["met"], "failed": bool(latency["failures"]),
+                     "shortfall": f"{latency['p95_ms'] / target:.2f}x target" if target else ""})
     for moment, memory in run.get("memory", {}).items():
         peak = memory.get("VmHWM", 0.0)
-        rows.append({"measure": f"server memory {moment.replace('_', ' ')}",
+        label = f"server memory {moment.replace('_', ' ')}"
+        concurrent = run.get("concurrent_load")
+        if moment == "after_concurrent_load" and concurrent:
+            label += (f" ({concurrent['clients']} clients, {concurrent['seconds']:.0f} s, "
+                      f"{concurrent['requests']:,} requests, {concurrent['failures']} failed)")
+        rows.append({"measure": label,
                      "value": f"RSS {memory.get('VmRSS', 0):.0f} MB, peak {peak:.0f} MB",
                      "target": f"<= {MEMORY_TARGET_MB:.0f} MB", "met": peak <= MEMORY_TARGET_MB})
     return rows
+
+
+def _row_verdict(row: dict) -> str:
+    return verdict(row["met"], row.get("failed", False), row.get("shortfall", ""))
 
 
 def print_table(console: Console, run: dict) -> None:
@@ -54,7 +67,7 @@ def print_table(console: Console, run: dict) -> None:
     for column in ("measure", "value", "target", "met"):
         table.add_column(column)
     for row in summary_rows(run):
-        table.add_row(row["measure"], row["value"], row["target"], verdict(row["met"], row.get("failed", False)))
+        table.add_row(row["measure"], row["value"], row["target"], _row_verdict(row))
     console.print(table)
     for problem in run.get("problems", []):
         console.print(f"[yellow]problem:[/] {problem}")
@@ -64,7 +77,7 @@ def markdown_table(run: dict) -> str:
     """The same table as Markdown, for docs/benchmarks.md."""
     lines = ["| measure | value | target | met |", "|---|---|---|---|"]
     for row in summary_rows(run):
-        lines.append(f"| {row['measure']} | {row['value']} | {row['target']} | {verdict(row['met'], row.get('failed', False))} |")
+        lines.append(f"| {row['measure']} | {row['value']} | {row['target']} | {_row_verdict(row)} |")
     return "\n".join(lines)
 
 
@@ -80,9 +93,14 @@ def markdown_report(results: dict) -> str:
     """Every database's table from a results file, with the machine it ran on."""
     machine = results["machine"]
     parts = ["Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items())]
+    code = results.get("code")
+    if code:
+        changed = ", ".join(code["uncommitted_changes"]) or "none"
+        parts.append(f"Code: commit {code['commit']}, uncommitted changes in: {changed}")
     for run in results["runs"]:
         database = run["database"]
         loads = f"load average before {run['load_average_before'][0]:.2f}, after {run['load_average_after'][0]:.2f}"
-        parts.append(f"### {database['label']} ({database['server_version']}; {loads})\n\n{markdown_table(run)}")
-        parts += [f"- problem: {problem}" for problem in run.get("problems", [])]
+        section = f"### {database['label']} ({database['server_version']}; {loads})\n\n{markdown_table(run)}"
+        problems = "\n".join(f"- problem: {problem}" for problem in run.get("problems", []))
+        parts.append(f"{section}\n\n{problems}" if problems else section)
     return "\n\n".join(parts)

@@ -15,9 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench import databases, importing, load
 from bench.generate import GeneratedCatalog, generate_catalog
-from bench.machine import describe_machine
+from bench.machine import describe_code, describe_machine
 from bench.report import print_table, write_results
 from bench.server import memory_mb, running_server
+
+
+CONCURRENT_CLIENTS = 8
+CONCURRENT_SECONDS = 30.0
 
 
 def _progress(console: Console) -> Progress:
@@ -53,23 +57,27 @@ def _import(console: Console, run: dict, settings, catalog: GeneratedCatalog) ->
     if not _ingestion_available():
         run["problems"].append("portal.catalog.ingest does not exist: imported with store.write_entities "
                                "directly (no location, no refresh measured)")
-        with console.status(f"storing {catalog.total:,} entities with store.write_entities …"):
+        console.print(f"  storing {catalog.total:,} entities with store.write_entities …")
+        with console.status("storing …"):
             run["import"] = importing.store_directly(settings, catalog.files, catalog.total).to_json()
         return
-    with console.status(f"importing {catalog.total:,} entities (register_location) …"):
+    console.print(f"  importing {catalog.total:,} entities (register_location) …")
+    with console.status("importing …"):
         location_id, result = importing.import_catalog(settings, catalog.root, catalog.total)
     run["import"] = result.to_json()
     console.print(f"  import: {result.entities_per_second:,.0f} entities/s in {result.seconds:.1f} s, "
                   f"{result.stored_entities:,} stored, {result.processing_errors} processing errors")
-    with console.status("refreshing the unchanged location …"):
+    console.print("  refreshing the unchanged location …")
+    with console.status("refreshing …"):
         refreshed = importing.refresh_unchanged(settings, location_id, catalog.total)
     run["refresh_unchanged"] = refreshed.to_json()
     console.print(f"  refresh (unchanged): {refreshed.entities_per_second:,.0f} entities/s in {refreshed.seconds:.1f} s")
 
 
 def _serve_and_load(console: Console, run: dict, settings, catalog: GeneratedCatalog,
-                    requests: int, work_dir: Path) -> None:
-    with running_server(settings, work_dir) as server:
+                    requests: int, work_dir: Path, pg_options: str | None) -> None:
+    console.print("  starting the server and sending requests …")
+    with running_server(settings, work_dir, pg_options if run["database"]["label"] == "postgres" else None) as server:
         run["memory"] = {"after_import": memory_mb(server.pid)}
         with httpx.Client(base_url=server.base_url, timeout=20.0) as client, _progress(console) as progress:
             scenarios = load.build_scenarios(client, catalog.component_names)
@@ -82,9 +90,15 @@ def _serve_and_load(console: Console, run: dict, settings, catalog: GeneratedCat
                                            f"first: {result.first_failure}")
                 run["problems"] += [f"{scenario.name}: {note}" for note in result.notes]
         run["memory"]["after_load"] = memory_mb(server.pid)
+        # Sequential requests use one database connection; real users do not.
+        console.print(f"  {CONCURRENT_CLIENTS} concurrent clients for {CONCURRENT_SECONDS:.0f} s (memory) …")
+        paths = [scenario.path_for(index) for scenario in scenarios[1:] for index in range(3)]
+        run["concurrent_load"] = load.concurrent_load(server.base_url, paths, CONCURRENT_CLIENTS, CONCURRENT_SECONDS)
+        run["memory"]["after_concurrent_load"] = memory_mb(server.pid)
 
 
-def bench_database(console: Console, label: str, catalog: GeneratedCatalog, requests: int, work_dir: Path) -> dict:
+def bench_database(console: Console, label: str, catalog: GeneratedCatalog, requests: int, work_dir: Path,
+                   pg_options: str | None = None) -> dict:
     """Import, refresh, serve and load one database; a failing phase is recorded, not fatal."""
     # Other work on the machine skews every number; the load average shows whether there was any.
     run: dict = {"problems": [], "latency": [], "load_average_before": os.getloadavg()}
@@ -94,7 +108,7 @@ def bench_database(console: Console, label: str, catalog: GeneratedCatalog, requ
         settings = importing.bench_settings(database.url, work_dir / f"data-{label}")
         for phase in (lambda: _import(console, run, settings, catalog),
                       lambda: _analyze(run, database),
-                      lambda: _serve_and_load(console, run, settings, catalog, requests, work_dir)):
+                      lambda: _serve_and_load(console, run, settings, catalog, requests, work_dir, pg_options)):
             try:
                 phase()
             except Exception as error:  # noqa: BLE001 - report the failure and measure what still works
@@ -115,21 +129,22 @@ def _analyze(run: dict, database: databases.BenchDatabase) -> None:
 
 
 def run_benchmarks(entities: int, database: str, requests: int, seed: int, keep: bool,
-                   console: Console | None = None) -> dict:
+                   pg_options: str | None = None, console: Console | None = None) -> dict:
     """The whole benchmark; returns (and writes) the results."""
     console = console or Console()
     machine = describe_machine()
     console.print("machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()))
     work_dir = Path(tempfile.mkdtemp(prefix="flowport-bench-"))
-    results = {"machine": machine, "options": {"entities": entities, "requests": requests, "seed": seed,
-                                               "warm_up_requests": load.WARM_UP_REQUESTS},
+    results = {"machine": machine, "code": describe_code(Path(__file__).resolve().parent.parent), "options": {"entities": entities, "requests": requests, "seed": seed,
+                                               "warm_up_requests": load.WARM_UP_REQUESTS,
+                                               "server_pgoptions": pg_options},
                "runs": []}
     try:
         catalog = generate(console, work_dir / "catalog", entities, seed)
         results["generated"] = {"counts": catalog.counts, "files": len(catalog.files)}
         labels = ["sqlite", "postgres"] if database == "both" else [database]
         for label in labels:
-            results["runs"].append(bench_database(console, label, catalog, requests, work_dir))
+            results["runs"].append(bench_database(console, label, catalog, requests, work_dir, pg_options))
     finally:
         if keep:
             console.print(f"kept the generated catalog and server logs in {work_dir}")

@@ -38,9 +38,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(settings: Settings) -> dict[str, str]:
+def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
     # uvicorn's --factory calls create_app() with no arguments, so Settings() reads exactly these.
     env = dict(os.environ)
+    if pg_options:
+        # libpq reads PGOPTIONS on connect: lets a run try session settings without code changes.
+        env["PGOPTIONS"] = pg_options
     env.update({
         "FLOWPORT_ENV": settings.env,
         "FLOWPORT_DATABASE_URL": settings.resolved_database_url,
@@ -54,7 +57,7 @@ def _server_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(settings: Settings, log_dir: Path) -> Iterator[RunningServer]:
+def running_server(settings: Settings, log_dir: Path, pg_options: str | None = None) -> Iterator[RunningServer]:
     """Start `uvicorn portal.app:create_app --factory` on a free port; stop it on exit."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
@@ -65,7 +68,7 @@ def running_server(settings: Settings, log_dir: Path) -> Iterator[RunningServer]
         "--no-access-log", "--log-level", "warning",
     ]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=_server_env(settings), stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, env=_server_env(settings, pg_options), stdout=log, stderr=subprocess.STDOUT,
                                    cwd=Path(__file__).resolve().parent.parent)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
     try:
