@@ -2,17 +2,14 @@
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from portal.app import create_app
+from tests.live_server import serve_in_thread
 from tests.compat.catalog_seed import seed
 
 SCRIPT = Path(__file__).with_name("catalog_client_check.mjs")
@@ -31,29 +28,12 @@ spec:
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture
 def server_url(settings, engine):
     """The real app served by uvicorn on a free port, in a thread, for the length of the test."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            ws="none", lifespan="on", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/api/catalog"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as base_url:
+        yield f"{base_url}/api/catalog"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from portal.app import create_app
+from tests.live_server import serve_in_thread
 from tests.conftest import REPO_ROOT
 from tests.web.catalog_data import seed_catalog
 
@@ -35,12 +32,6 @@ def seeded(session) -> None:
 def dev_settings(settings):
     """Test settings with development sign-in switched on."""
     return settings.model_copy(update={"env": "development"})
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _require_browser_assets() -> None:
@@ -66,20 +57,8 @@ def live_server(dev_settings, seeded) -> Iterator[str]:
         partial = HTMX_VENDORED.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(HTMX_SOURCE, partial)
         os.replace(partial, HTMX_VENDORED)  # atomic, so parallel test workers never see half a file
-    port = _free_port()
-    config = uvicorn.Config(create_app(dev_settings), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start within 15 seconds")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(dev_settings), start_timeout=15) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
