@@ -4,6 +4,7 @@ a daemon thread that repeats a round until stopped, where a failed round is logg
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 
 from portal.logging_setup import get_logger
 
@@ -12,7 +13,7 @@ log = get_logger(__name__)
 ERROR_PAUSE_SECONDS = 5.0
 
 
-class BackgroundLoop:
+class BackgroundLoop(ABC):
     """Subclasses implement `round()` (returns how much work it did) and `pause_after(done)` (seconds)."""
 
     thread_name = "flowport-background"
@@ -23,11 +24,13 @@ class BackgroundLoop:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def round(self) -> int:
-        raise NotImplementedError
+        """Do one unit of work; return how much was done."""
 
+    @abstractmethod
     def pause_after(self, done: int) -> float:
-        raise NotImplementedError
+        """Seconds to wait before the next round, given what this round did."""
 
     @property
     def running(self) -> bool:

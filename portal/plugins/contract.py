@@ -56,6 +56,10 @@ class InboxEvent:
     payload: Any
 
 
+class SyncNotSupported(Exception):
+    """The plugin has no pull sync (plugins that can pull override FlowPlugin.sync)."""
+
+
 class WebhookRejected(Exception):
     """A delivery the tool must be told about: `status` (4xx) and a reason for its delivery log."""
 
@@ -114,4 +118,4 @@ class FlowPlugin:
         """Pull sync: an async generator yielding SyncPage(resource, records, cursor) per page read."""
         # Requests go through `client` (pagination helpers, validators, rate limits, budget live there);
         # the runner commits each page's records together with its cursor (portal/sync/).
-        raise NotImplementedError(f"{self.title} has no pull sync")
+        raise SyncNotSupported(f"{self.title} has no pull sync")
