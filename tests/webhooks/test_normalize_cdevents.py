@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlmodel import Session
 
 from flowport_cdevents.normalize import cdevent_of, normalize_event
 from portal.app import create_app
@@ -25,6 +23,7 @@ from portal.webhooks import processing
 from portal.webhooks.models import WebhookDelivery
 from portal.webhooks.signatures import sign_standard_webhook
 from tests.conftest import FIXTURES
+from tests.webhooks.support import all_rows
 
 WHSEC = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 CDEVENTS = FIXTURES / "cdevents"
@@ -76,10 +75,6 @@ def deliver(app, *events: dict, mode=binary) -> processing.ProcessReport:
             assert response.status_code == 202, response.text
     return processing.process_all(app.state.engine, app.state.plugins)
 
-
-def all_rows(engine, model):
-    with Session(engine) as session:
-        return session.execute(select(model)).scalars().all()
 
 
 def renamed(event: dict, event_id: str | None = None, timestamp: str | None = None, **content) -> dict:

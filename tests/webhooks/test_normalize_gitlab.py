@@ -3,12 +3,9 @@
 import copy
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlmodel import Session
 
 from flowport_gitlab.normalize import normalize_event
 from portal.app import create_app
@@ -16,6 +13,7 @@ from portal.flow.models import FlowChange, FlowDeployment, FlowPipelineRun, Flow
 from portal.webhooks import processing
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
+from tests.webhooks.support import all_rows, at, post_and_process
 
 TOKEN = "gl-normalize-token"
 GITLAB = FIXTURES / "gitlab"
@@ -33,22 +31,13 @@ def fixture(path: str) -> dict:
 
 def deliver(app, *payloads: tuple[str, dict | bytes]) -> processing.ProcessReport:
     """Post each (X-Gitlab-Event, payload) as GitLab does, then run the worker over the inbox."""
-    with TestClient(app) as client:
-        for event, payload in payloads:
-            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            headers = {"Content-Type": "application/json", "X-Gitlab-Event": event, "X-Gitlab-Token": TOKEN,
-                       "Idempotency-Key": str(uuid.uuid4())}
-            assert client.post("/webhooks/gitlab", content=body, headers=headers).status_code == 202
-    return processing.process_all(app.state.engine, app.state.plugins)
+    return post_and_process(app, "/webhooks/gitlab", [
+        (payload if isinstance(payload, bytes) else json.dumps(payload).encode(),
+         {"X-Gitlab-Event": event, "X-Gitlab-Token": TOKEN, "Idempotency-Key": str(uuid.uuid4())})
+        for event, payload in payloads
+    ])
 
 
-def all_rows(engine, model):
-    with Session(engine) as session:
-        return session.execute(select(model)).scalars().all()
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_merged_merge_request_has_its_merge_sha(app, engine):

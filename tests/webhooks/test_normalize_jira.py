@@ -8,8 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlmodel import Session
 
 from flowport_jira.normalize import history_transitions, normalize_event
@@ -18,6 +16,7 @@ from portal.flow.models import FlowWorkItem, FlowWorkItemTransition
 from portal.webhooks import processing
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
+from tests.webhooks.support import all_rows, at, post_and_process
 
 SECRET = "jira-normalize-secret"
 JIRA = FIXTURES / "jira/jira-to-matrix"
@@ -35,22 +34,14 @@ def fixture(path: str) -> dict:
 
 def deliver(app, *payloads: dict | bytes) -> processing.ProcessReport:
     """Post each payload signed the way Jira signs (X-Hub-Signature), then run the worker."""
-    with TestClient(app) as client:
-        for payload in payloads:
-            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            headers = {"Content-Type": "application/json", "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
-                       "X-Hub-Signature": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
-            assert client.post("/webhooks/jira", content=body, headers=headers).status_code == 202
-    return processing.process_all(app.state.engine, app.state.plugins)
+    bodies = [payload if isinstance(payload, bytes) else json.dumps(payload).encode() for payload in payloads]
+    return post_and_process(app, "/webhooks/jira", [
+        (body, {"X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+                "X-Hub-Signature": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()})
+        for body in bodies
+    ])
 
 
-def all_rows(engine, model):
-    with Session(engine) as session:
-        return session.execute(select(model)).scalars().all()
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_issue_created(app, engine):

@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from portal.app import create_app
 from portal.flow.models import FlowIncident
 from portal.webhooks import processing
 from tests.conftest import FIXTURES
+from tests.webhooks.support import at
 
 SECRET = "pd-normalize-secret"
 PAGERDUTY = FIXTURES / "pagerduty/zulip-fixtures"
@@ -51,9 +51,6 @@ def incidents(engine) -> list[FlowIncident]:
     with Session(engine) as session:
         return session.execute(select(FlowIncident)).scalars().all()
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def event_of(name: str, incident_id: str, occurred_at: str, **data) -> dict:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from portal.app import create_app
@@ -15,6 +15,7 @@ from portal.flow.models import FlowChange, FlowDeployment, FlowPipelineRun, Flow
 from portal.webhooks import processing
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
+from tests.webhooks.support import all_rows
 
 SECRET = "proc-secret"
 GITHUB = FIXTURES / "github"
@@ -33,10 +34,6 @@ def deliver(client, path, event: str) -> None:
                "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
     assert client.post("/webhooks/github", content=body, headers=headers).status_code == 202
 
-
-def all_rows(engine, model):
-    with Session(engine) as session:
-        return session.execute(select(model)).scalars().all()
 
 
 def test_github_deliveries_become_flow_records(app, engine):
