@@ -1,10 +1,14 @@
-"""GitHub webhook payloads (and REST objects of the same shape) to flow records."""
+"""GitHub webhook payloads (and REST objects of the same shape) to flow records.
+
+Ids: `github:<owner/repo>#<number>` for pull requests, `github:<owner/repo>#issue-<number>` for issues,
+`github:<owner/repo>:<deployment|run|check_suite|commit>:<id or sha>` for the rest. A branch push yields
+one commit record per pushed commit; tag pushes, branch deletions, releases and pings yield none."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from portal.flow.records import FlowRecord, environment_tier, parse_time
+from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
 
 LINK_ANNOTATION = "github.com/project-slug"
 
@@ -38,8 +42,46 @@ def pull_request_record(repo: dict, pr: dict, connection: str = "default") -> Fl
         # GitHub fills merge_commit_sha with a test-merge commit on open PRs: only trust it once merged.
         "merge_sha": pr.get("merge_commit_sha") if state == "merged" else None,
         "base_branch": (pr.get("base") or {}).get("ref"),
+        "head_branch": _head_branch(repo, pr.get("head") or {}),
     })
     return FlowRecord("change", values)
+
+
+def _head_branch(repo: dict, head: dict) -> str | None:
+    """The PR's source branch, when it lives in this repository: a fork's pushes never reach its hooks,
+    and its `main` must not be mistaken for this repository's."""
+    if "repo" in head:
+        head_repo = (head.get("repo") or {}).get("full_name")  # None once the fork is deleted
+        if not head_repo or head_repo.lower() != repo["full_name"].lower():
+            return None
+    return head.get("ref")
+
+
+def push_records(repo: dict, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """One commit record per commit of a branch push (the head commit when the list is empty)."""
+    branch = pushed_branch(payload.get("ref"))
+    if branch is None or payload.get("deleted"):
+        return []
+    commits = [c for c in payload.get("commits") or [] if isinstance(c, dict) and c.get("id")]
+    head = payload.get("head_commit")
+    if not commits and isinstance(head, dict) and head.get("id"):
+        commits = [head]
+    # In push events repository.pushed_at is the time of this push (epoch seconds).
+    pushed = parse_time(repo.get("pushed_at"))
+    return [commit_record(repo, commit, branch, pushed, connection) for commit in commits]
+
+
+def commit_record(repo: dict, commit: dict, branch: str, pushed: object, connection: str = "default") -> FlowRecord:
+    """A pushed commit; its branch and push time are those of the first push that brought it."""
+    author = commit.get("author") or {}
+    values = _base(repo, f"github:{repo['full_name']}:commit:{commit['id']}", commit.get("url"), pushed)
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "sha": commit["id"],
+        "title": first_line(commit.get("message")), "author": author.get("username") or author.get("name"),
+        "authored_at": parse_time(commit.get("timestamp")),
+    })
+    # Insert-only: the push merging a branch lists its commits again, and must not move them to the base branch.
+    return FlowRecord("commit", values, defaults={"branch": branch, "pushed_at": parse_time(pushed)})
 
 
 def deployment_record(repo: dict, deployment: dict, status: dict | None = None,
@@ -129,6 +171,7 @@ def normalize_event(event_name: str, payload: dict, connection: str = "default")
 
 _HANDLERS: dict[str, Callable[[dict, dict, str], list[FlowRecord]]] = {
     "pull_request": lambda r, p, c: [pull_request_record(r, p["pull_request"], c)],
+    "push": push_records,
     "deployment": lambda r, p, c: [deployment_record(r, p["deployment"], None, c)],
     "deployment_status": lambda r, p, c: [deployment_record(r, p["deployment"], p["deployment_status"], c)],
     "workflow_run": lambda r, p, c: [workflow_run_record(r, p["workflow_run"], c)],

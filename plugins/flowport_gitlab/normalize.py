@@ -2,8 +2,10 @@
 
 Records link through `gitlab.com/project-slug` = the project's path_with_namespace, lower-cased.
 Ids use GitLab's own notation: `gitlab:<path>!<iid>` for merge requests, `gitlab:<path>#<iid>` for issues,
-`gitlab:<path>:pipeline:<id>`, `gitlab:<path>:job:<id>` and `gitlab:<path>:deployment:<id>`.
-Push and Release hooks are processed but yield no record: they carry no flow item of their own."""
+`gitlab:<path>:pipeline:<id>`, `gitlab:<path>:job:<id>`, `gitlab:<path>:deployment:<id>` and
+`gitlab:<path>:commit:<sha>`. A branch Push Hook yields one commit record per listed commit; a Pipeline
+Hook yields the pipeline and one run per job in its `builds`, with the ids a Job Hook gives them.
+Release hooks are processed but yield no record: they carry no flow item of their own."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-from portal.flow.records import FlowRecord, environment_tier, parse_time
+from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
 
 LINK_ANNOTATION = "gitlab.com/project-slug"
 
@@ -79,8 +81,17 @@ def merge_request_record(path: str, mr: dict, actor: dict | None = None, connect
         "merge_sha": (mr.get("merge_commit_sha") or mr.get("squash_commit_sha")
                       or (mr.get("last_commit") or {}).get("id") or mr.get("sha")) if merged else None,
         "base_branch": mr.get("target_branch"),
+        "head_branch": _head_branch(mr),
     })
     return FlowRecord("change", values)
+
+
+def _head_branch(mr: dict) -> str | None:
+    """The MR's source branch, unless it comes from a fork (whose pushes this project's hooks never see)."""
+    source, target = mr.get("source_project_id"), mr.get("target_project_id")
+    if source is not None and target is not None and source != target:
+        return None
+    return mr.get("source_branch")
 
 
 def _run_times(status: str, started: object, finished: object) -> tuple:
@@ -116,6 +127,43 @@ def job_record(path: str, job: dict, connection: str = "default") -> FlowRecord:
         "status": status, "started_at": started, "finished_at": finished,
     })
     return FlowRecord("pipeline_run", values)
+
+
+def pipeline_hook_records(path: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """A Pipeline Hook: the pipeline, and each of its `builds` as the Job Hook for that job would give it."""
+    pipeline = payload["object_attributes"]
+    records = [pipeline_record(path, pipeline, connection)]
+    homepage = (payload.get("project") or {}).get("web_url")
+    for build in payload.get("builds") or []:
+        if not isinstance(build, dict) or build.get("id") is None:
+            continue
+        records.append(job_record(path, {
+            "build_id": build["id"], "build_name": build.get("name"), "build_status": build.get("status"),
+            "build_created_at": build.get("created_at"), "build_started_at": build.get("started_at"),
+            "build_finished_at": build.get("finished_at"), "ref": pipeline.get("ref"), "sha": pipeline.get("sha"),
+            "repository": {"homepage": homepage},
+        }, connection))
+    return records
+
+
+def push_records(path: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """One commit record per commit a branch Push Hook lists (GitLab lists at most the latest 20)."""
+    branch = pushed_branch(payload.get("ref"))
+    if branch is None or set(payload.get("after") or "x") == {"0"}:  # a tag, or a deleted branch
+        return []
+    records = []
+    for commit in payload.get("commits") or []:
+        if not isinstance(commit, dict) or not commit.get("id"):
+            continue
+        values = _base(path, f"gitlab:{path}:commit:{commit['id']}", commit.get("url"), None, connection)
+        values.update({
+            "repository": path, "sha": commit["id"],
+            "title": first_line(commit.get("message")) or commit.get("title"),
+            "author": (commit.get("author") or {}).get("name"), "authored_at": parse_time(commit.get("timestamp")),
+        })
+        # The hook does not say when the push happened; the branch is that of the first push seen.
+        records.append(FlowRecord("commit", values, defaults={"branch": branch, "pushed_at": None}))
+    return records
 
 
 def _deployment_sha(payload: dict) -> str | None:
@@ -195,7 +243,8 @@ def normalize_event(payload: dict, connection: str = "default") -> list[FlowReco
 
 _HANDLERS: dict[str, Callable[[str, dict, str], list[FlowRecord]]] = {
     "merge_request": lambda p, d, c: [merge_request_record(p, d["object_attributes"], d.get("user"), c)],
-    "pipeline": lambda p, d, c: [pipeline_record(p, d["object_attributes"], c)],
+    "pipeline": pipeline_hook_records,
+    "push": push_records,
     "build": lambda p, d, c: [job_record(p, d, c)],
     "deployment": lambda p, d, c: [deployment_record(p, d, c)],
     "issue": issue_records,

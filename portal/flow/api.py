@@ -23,6 +23,7 @@ class FlowCollection(str, Enum):
     """The record collections of the flow API."""
 
     changes = "changes"
+    commits = "commits"
     deployments = "deployments"
     incidents = "incidents"
     pipeline_runs = "pipeline-runs"
@@ -62,7 +63,7 @@ def list_flow_records(
     cursor: str | None = Query(None, description="pageInfo.nextCursor or prevCursor of a previous page"),
 ) -> dict:
     """Records newest first (createdAt for changes, incidents and work items; startedAt for deployments
-    and pipeline runs); a cursor keeps the filters of the page it came from."""
+    and pipeline runs; authoredAt for commits); a cursor keeps the filters of the page it came from."""
     if cursor:
         query = decode_cursor(cursor, collection.value, limit)
     else:

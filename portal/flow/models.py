@@ -28,7 +28,11 @@ class FlowChange(FlowRecordBase, table=True):
     """A pull request / merge request."""
 
     __tablename__ = "flow_changes"
-    __table_args__ = (Index("ix_flow_changes_link", "link_annotation", "link_value", "created_at"),)
+    __table_args__ = (
+        Index("ix_flow_changes_link", "link_annotation", "link_value", "created_at"),
+        # Finds earlier changes from the same branch when deriving a change's first commit.
+        Index("ix_flow_changes_head_branch", "repository", "head_branch", "merged_at"),
+    )
 
     repository: str = Field(max_length=400)
     number: int | None = None
@@ -41,6 +45,26 @@ class FlowChange(FlowRecordBase, table=True):
     closed_at: datetime | None = None
     merge_sha: str | None = Field(default=None, max_length=64)
     base_branch: str | None = Field(default=None, max_length=400)
+    # The branch the change merges from; empty for forks, whose pushes the repository's hooks never see.
+    head_branch: str | None = Field(default=None, max_length=400)
+
+
+class FlowCommit(FlowRecordBase, table=True):
+    """A commit seen in a push, with the branch and time of the first push that brought it."""
+
+    __tablename__ = "flow_commits"
+    __table_args__ = (
+        Index("ix_flow_commits_link", "link_annotation", "link_value", "authored_at"),
+        Index("ix_flow_commits_branch", "repository", "branch", "authored_at"),
+    )
+
+    repository: str = Field(max_length=400)
+    sha: str = Field(max_length=64)
+    branch: str | None = Field(default=None, max_length=400)  # without refs/heads/
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the message's first line
+    author: str | None = Field(default=None, max_length=200)
+    authored_at: datetime | None = None
+    pushed_at: datetime | None = None
 
 
 class FlowPipelineRun(FlowRecordBase, table=True):

@@ -5,17 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Row, and_, false, func, or_, select
 from sqlmodel import Session
 
 from portal.catalog.models import CatalogEntity, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
-from portal.flow.models import FlowChange, FlowDeployment, FlowIncident, FlowPipelineRun, FlowWorkItem
+from portal.flow.first_commit import first_commit_at
+from portal.flow.models import FlowChange, FlowCommit, FlowDeployment, FlowIncident, FlowPipelineRun, FlowWorkItem
 from portal.flow.records import parse_time
 
 # Annotations through which a catalog entity claims the records of a tool.
@@ -33,14 +34,22 @@ class FlowKind:
     slug: str
     model: type
     time_field: str
+    # Columns computed in SQL whose values replace the stored ones in the JSON (a change's first commit).
+    derived: Callable[[], dict] | None = None
 
     def sort_time(self):  # noqa: ANN201 - a SQL expression
         """The main time, falling back to when the row was written so undated records still sort."""
         return func.coalesce(getattr(self.model, self.time_field), self.model.updated_at)
 
+    def select(self):  # noqa: ANN201 - a SELECT
+        """The kind's rows, each with its derived columns labelled by the column they replace."""
+        derived = self.derived() if self.derived else {}
+        return select(self.model, *(expression.label(name) for name, expression in derived.items()))
+
 
 FLOW_KINDS = {kind.slug: kind for kind in (
-    FlowKind("changes", FlowChange, "created_at"),
+    FlowKind("changes", FlowChange, "created_at", derived=lambda: {"first_commit_at": first_commit_at()}),
+    FlowKind("commits", FlowCommit, "authored_at"),
     FlowKind("deployments", FlowDeployment, "started_at"),
     FlowKind("incidents", FlowIncident, "created_at"),
     FlowKind("pipeline-runs", FlowPipelineRun, "started_at"),
@@ -146,20 +155,30 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def record_json(row: object, entity_refs: list[str]) -> dict:
-    """Every column camelCased, times as ISO-8601 UTC, plus the entities the record belongs to."""
-    item: dict = {}
-    for column in row.__table__.columns:
-        value = getattr(row, column.name)
-        item[_camel(column.name)] = iso(value) if isinstance(value, datetime) else value
+def record_json(row: object, entity_refs: list[str], derived: dict | None = None) -> dict:
+    """Every column camelCased (derived values replacing stored ones), times as ISO-8601 UTC,
+    plus the entities the record belongs to."""
+    values = {column.name: getattr(row, column.name) for column in row.__table__.columns}
+    values.update(derived or {})
+    item = {_camel(name): iso(value) if isinstance(value, datetime) else value for name, value in values.items()}
     item["entityRefs"] = entity_refs
     return item
 
 
+def _with_derived(row: object) -> tuple[object, dict]:
+    """A record and its derived values, from a FlowKind.select() row or a bare record."""
+    if isinstance(row, Row):
+        record, *derived = row
+        return record, dict(zip(row._fields[1:], derived, strict=True))
+    return row, {}
+
+
 def records_json(session: Session, rows: Sequence[object]) -> list[dict]:
-    """Rows to JSON items, with entityRefs for the whole batch computed at once."""
-    refs = entity_refs_by_link(session, ((row.link_annotation, row.link_value) for row in rows))
-    return [record_json(row, refs.get((row.link_annotation, row.link_value), [])) for row in rows]
+    """Records (or FlowKind.select() rows) to JSON items, with entityRefs for the batch computed at once."""
+    pairs = [_with_derived(row) for row in rows]
+    refs = entity_refs_by_link(session, ((record.link_annotation, record.link_value) for record, _ in pairs))
+    return [record_json(record, refs.get((record.link_annotation, record.link_value), []), derived)
+            for record, derived in pairs]
 
 
 def encode_cursor(query: FlowQuery) -> str:
@@ -213,7 +232,7 @@ def list_records(session: Session, query: FlowQuery) -> FlowPage:
     if query.until is not None:
         conditions.append(sort_time < query.until)
     total = session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
-    statement = select(model).where(*conditions)
+    statement = kind.select().where(*conditions)
     if query.position:
         time, row_id = parse_time(query.position[0]).astimezone(UTC), query.position[1]
         if query.backwards:
@@ -225,7 +244,7 @@ def list_records(session: Session, query: FlowQuery) -> FlowPage:
         statement = statement.order_by(sort_time.asc(), model.id.asc())
     else:
         statement = statement.order_by(sort_time.desc(), model.id.desc())
-    rows = list(session.execute(statement.limit(query.limit + 1)).scalars())
+    rows = list(session.execute(statement.limit(query.limit + 1)).all())
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     if query.backwards:
@@ -236,9 +255,9 @@ def list_records(session: Session, query: FlowQuery) -> FlowPage:
         has_older = more if not query.backwards else True
         has_newer = more if query.backwards else bool(query.position)
         if has_older:
-            page.next_cursor = encode_cursor(_step(query, _position_of(kind, rows[-1]), backwards=False))
+            page.next_cursor = encode_cursor(_step(query, _position_of(kind, rows[-1][0]), backwards=False))
         if has_newer:
-            page.prev_cursor = encode_cursor(_step(query, _position_of(kind, rows[0]), backwards=True))
+            page.prev_cursor = encode_cursor(_step(query, _position_of(kind, rows[0][0]), backwards=True))
     return page
 
 

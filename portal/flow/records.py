@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from portal.flow.models import (
     FlowChange,
+    FlowCommit,
     FlowDeployment,
     FlowIncident,
     FlowPipelineRun,
@@ -17,6 +18,7 @@ from portal.flow.models import (
 
 RECORD_TABLES = {
     "change": FlowChange,
+    "commit": FlowCommit,
     "pipeline_run": FlowPipelineRun,
     "deployment": FlowDeployment,
     "incident": FlowIncident,
@@ -58,6 +60,20 @@ def parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def first_line(message: object) -> str | None:
+    """A commit message's title: its first line, without surrounding blanks."""
+    if not isinstance(message, str) or not message.strip():
+        return None
+    return message.strip().splitlines()[0].strip()
+
+
+def pushed_branch(ref: object) -> str | None:
+    """The branch of a pushed `refs/heads/...` ref; None for tags and other refs."""
+    if not isinstance(ref, str) or not ref.startswith("refs/heads/"):
+        return None
+    return ref.removeprefix("refs/heads/") or None
 
 
 _TIER_PATTERNS = (

@@ -42,11 +42,11 @@ class PipelineHealth:
 
 def recent_changes(session: Session, links: Sequence[Link], limit: int = RECENT_CHANGES) -> list[dict]:
     """The newest changes (PRs/MRs) of the entity."""
-    sort_time = FLOW_KINDS["changes"].sort_time()
+    kind = FLOW_KINDS["changes"]
     rows = session.execute(
-        select(FlowChange).where(link_condition(FlowChange, links))
-        .order_by(sort_time.desc(), FlowChange.id.desc()).limit(limit)
-    ).scalars().all()
+        kind.select().where(link_condition(FlowChange, links))
+        .order_by(kind.sort_time().desc(), FlowChange.id.desc()).limit(limit)
+    ).all()
     return records_json(session, rows)
 
 

@@ -14,7 +14,7 @@ from portal.flow.records import RECORD_TABLES, FlowRecord
 
 def _merge(records: Iterable[FlowRecord]) -> dict[str, dict[object, tuple[dict, dict]]]:
     """Group by kind and id, the newest event's non-null values winning, so no statement hits a row twice.
-    Each entry is (values, defaults): defaults only fill what no record of that id knew."""
+    Each entry is (values, defaults): defaults only fill what no record of that id knew, the first one winning."""
     merged: dict[str, dict[object, tuple[dict, dict]]] = {}
     for record in records:
         key = (record.values.get("work_item_id"), record.values.get("at"), record.values.get("to_status")) \
@@ -25,7 +25,9 @@ def _merge(records: Iterable[FlowRecord]) -> dict[str, dict[object, tuple[dict, 
             # Out of order within one batch: the older event only fills what newer ones did not know.
             known.update(values)
         values.update(known)
-        defaults.update(record.defaults)
+        # Defaults are insert-only in the table, so within a batch the first record's win too.
+        for name, value in record.defaults.items():
+            defaults.setdefault(name, value)
     return {
         kind: {key: (values, {k: v for k, v in defaults.items() if k not in values})
                for key, (values, defaults) in rows.items()}

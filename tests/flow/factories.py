@@ -37,6 +37,14 @@ def change(repo: str, number: int, created: datetime, **values) -> FlowRecord:
                                  "created_at": created, **values})
 
 
+def commit(repo: str, sha: str, branch: str | None, authored: datetime, pushed: datetime | None = None,
+           **values) -> FlowRecord:
+    """A pushed commit; branch and push time are insert-only, as the push normalizers make them."""
+    return FlowRecord("commit", {"id": f"github:{repo}:commit:{sha}", **_link(repo), "repository": repo, "sha": sha,
+                                 "title": f"Commit {sha}", "author": "octocat", "authored_at": authored, **values},
+                      defaults={"branch": branch, "pushed_at": pushed})
+
+
 def deployment(repo: str, deployment_id: int, environment: str, started: datetime, **values) -> FlowRecord:
     return FlowRecord("deployment", {
         "id": f"github:{repo}:deployment:{deployment_id}", **_link(repo), "repository": repo,

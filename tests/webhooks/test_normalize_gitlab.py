@@ -87,8 +87,10 @@ def test_open_merge_request_has_no_merge_sha(app, engine):
 def test_pipeline_and_job_are_separate_runs(app, engine):
     deliver(app, ("Pipeline Hook", fixture("go-gitlab/pipeline.json")), ("Job Hook", fixture("go-gitlab/job.json")))
     runs = {run.id: run for run in all_rows(engine, FlowPipelineRun)}
+    # The pipeline's own `builds` become jobs too (tests/plugins/test_gitlab_normalize.py).
     assert set(runs) == {"gitlab:gitlab-org/gitlab-test:pipeline:31",
-                         "gitlab:jsmithy2/release-tools-fake:job:3580121225"}
+                         "gitlab:jsmithy2/release-tools-fake:job:3580121225",
+                         *(f"gitlab:gitlab-org/gitlab-test:job:{n}" for n in range(376, 381))}
     pipeline = runs["gitlab:gitlab-org/gitlab-test:pipeline:31"]
     assert (pipeline.status, pipeline.ref, pipeline.sha) == (
         "success", "master", "bcbb5ec396a2c0f828686f14fac9b80b780504f2")
@@ -104,6 +106,11 @@ def test_pipeline_and_job_are_separate_runs(app, engine):
     assert job.url == "https://gitlab.com/jsmithy2/release-tools-fake/-/jobs/3580121225"
 
 
+def pipeline_row(engine) -> FlowPipelineRun:
+    [run] = [run for run in all_rows(engine, FlowPipelineRun) if ":pipeline:" in run.id]
+    return run
+
+
 def pipeline_with(status: str, finished_at: str | None) -> dict:
     payload = fixture("go-gitlab/pipeline.json")
     payload["object_attributes"].update({"status": status, "finished_at": finished_at})
@@ -115,7 +122,7 @@ def pipeline_with(status: str, finished_at: str | None) -> dict:
 def test_pipeline_statuses(app, engine, status, expected):
     finished = "2016-08-12 15:30:00 UTC" if expected in ("failure", "cancelled") else None
     deliver(app, ("Pipeline Hook", pipeline_with(status, finished)))
-    [run] = all_rows(engine, FlowPipelineRun)
+    run = pipeline_row(engine)
     assert run.status == expected
     assert run.finished_at == (at("2016-08-12T15:30:00+00:00") if finished else None)
 
@@ -123,7 +130,7 @@ def test_pipeline_statuses(app, engine, status, expected):
 def test_running_then_finished_pipeline_ends_finished(app, engine):
     deliver(app, ("Pipeline Hook", pipeline_with("running", None)),
             ("Pipeline Hook", pipeline_with("success", "2016-08-12 15:26:29 UTC")))
-    [run] = all_rows(engine, FlowPipelineRun)
+    run = pipeline_row(engine)
     assert (run.status, run.finished_at) == ("success", at("2016-08-12T15:26:29+00:00"))
 
 
@@ -202,12 +209,12 @@ def test_issue_reopened_from_state_ids(app, engine):
     assert transitions[1].at == at("2017-12-11T08:00:00+00:00")
 
 
-def test_push_and_release_hooks_are_processed_without_records(app, engine):
+def test_push_hooks_give_commits_and_release_hooks_nothing(app, engine):
     release = {"object_kind": "release", "action": "create", "tag": "v1.0", "name": "v1.0",
                "project": {"path_with_namespace": "mike/diaspora"}}
     report = deliver(app, ("Push Hook", fixture("go-gitlab/push.json")),
                      ("Push Hook", fixture("jira-to-matrix/push-event.json")), ("Release Hook", release))
-    assert (report.processed, report.failed, report.records) == (3, 0, 0)
+    assert (report.processed, report.failed, report.records) == (3, 0, 3)  # 2 + 1 pushed commits
     assert {row.status for row in all_rows(engine, WebhookDelivery)} == {"processed"}
     for model in (FlowChange, FlowPipelineRun, FlowDeployment, FlowWorkItem):
         assert all_rows(engine, model) == []
