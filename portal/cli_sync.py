@@ -41,6 +41,8 @@ def _summary(report: SyncReport) -> str:
         return f"{label}: skipped ({report.skipped})"
     counts = (f"{report.pages} pages, {report.records} records, {report.requests} requests "
               f"({report.not_modified} not modified, {report.retries} retried)")
+    if report.skipped_items:
+        counts += f"; {report.skipped_note()}"
     if report.error:
         return f"{label}: failed after {counts}: {report.error}"
     if report.stopped:
@@ -50,7 +52,7 @@ def _summary(report: SyncReport) -> str:
 
 @reports_errors
 def sync_command(
-    plugin: str | None = typer.Argument(None, help="Only this plugin (github, gitlab, jira, pagerduty)."),
+    plugin: str | None = typer.Argument(None, help="Only this plugin (github, gitlab, jira, pagerduty, cdevents)."),
     connection: str | None = typer.Option(None, "--connection", "-c", help="Only this connection of the plugin."),
     full: bool = typer.Option(False, "--full", help="Ignore saved cursors and validators and read everything."),
     budget: int = typer.Option(DEFAULT_REQUEST_BUDGET, min=1, help="Most requests per connection in this run."),

@@ -196,6 +196,20 @@ def ticket_records(context: dict, subject: dict, predicate: str, connection: str
     return records
 
 
+# CDEvents subjects (and subject.predicate pairs) Flowport turns into flow records.
+USED_SUBJECTS = ("change", "pipelinerun", "service.deployed", "service.upgraded", "service.rolledback",
+                 "incident", "ticket")
+
+
+def is_used(event_type: str) -> bool:
+    """Whether events of this type (dev.cdevents.<subject>.<predicate>.<version>) become records."""
+    parts = event_type.split(".")
+    if len(parts) < 4 or parts[:2] != ["dev", "cdevents"]:
+        return False
+    subject, predicate = parts[2], parts[3]
+    return subject in USED_SUBJECTS or f"{subject}.{predicate}" in USED_SUBJECTS
+
+
 _HANDLERS = {"change": change_record, "pipelinerun": pipelinerun_record, "incident": incident_record,
              "ticket": ticket_records}
 _SERVICE_PREDICATES = ("deployed", "upgraded", "rolledback")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from pydantic import SecretStr
 
-from flowport_github.normalize import normalize_event
+from flowport_github.normalize import LINK_ANNOTATION, normalize_event
 from flowport_github.sync import sync_github
 from portal.plugins.contract import (
     ConnectionConfig,
@@ -18,6 +18,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
+from portal.sync.scope import scope_field
 from portal.webhooks.signatures import verify_hub_signature
 
 # Events Flowport turns into flow records; anything else is filed as `ignored`.
@@ -26,12 +27,17 @@ USED_EVENTS = frozenset({
     "check_suite", "issues", "release", "ping",
 })
 
+# Which linked values this connection syncs (portal/sync/scope.py).
+Repositories = scope_field(LINK_ANNOTATION, "repository", r"[\w*?.-]+/[\w*?.-]+", "octo-org/api or octo-org/*")
+
 
 class GitHubConfig(ConnectionConfig):
     """A GitHub (or GitHub Enterprise) connection."""
 
     api_url: str = "https://api.github.com"
     token: SecretStr | None = None
+    # With two connections (github.com and an Enterprise host), each syncs only its own repositories.
+    repositories: Repositories
 
 
 class GitHubPlugin(FlowPlugin):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from flowport_gitlab.normalize import normalize_event
+from flowport_gitlab.normalize import LINK_ANNOTATION, normalize_event
 from flowport_gitlab.sync import sync_gitlab
 from portal.plugins.contract import (
     ConnectionConfig,
@@ -16,6 +16,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
+from portal.sync.scope import scope_field
 from portal.webhooks.signatures import verify_token
 
 USED_EVENTS = frozenset({
@@ -23,12 +24,17 @@ USED_EVENTS = frozenset({
     "Issue Hook", "Release Hook",
 })
 
+# Which linked values this connection syncs (portal/sync/scope.py).
+Projects = scope_field(LINK_ANNOTATION, "project", r"[\w*?.-]+(/[\w*?.-]+)+", "my-group/api or my-group/**")
+
 
 class GitLabConfig(ConnectionConfig):
     """A GitLab.com or self-managed GitLab connection."""
 
     api_url: str = "https://gitlab.com/api/v4"
     token: SecretStr | None = None
+    # Group/project paths; groups nest, so `my-group/**` covers every subgroup.
+    repositories: Projects
 
 
 class GitLabPlugin(FlowPlugin):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from flowport_jira.normalize import normalize_event
+from flowport_jira.normalize import LINK_ANNOTATION, normalize_event
 from flowport_jira.sync import sync_jira
 from portal.plugins.contract import (
     ConnectionConfig,
@@ -16,9 +16,13 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
+from portal.sync.scope import scope_field
 from portal.webhooks.signatures import verify_hub_signature
 
 USED_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
+
+# Which linked values this connection syncs (portal/sync/scope.py).
+ProjectKeys = scope_field(LINK_ANNOTATION, "project key", r"[A-Za-z*?][\w*?]*", "SHIP or OPS*")
 
 
 class JiraConfig(ConnectionConfig):
@@ -27,6 +31,7 @@ class JiraConfig(ConnectionConfig):
     site_url: str = "https://your-site.atlassian.net"
     email: str | None = None
     token: SecretStr | None = None
+    projects: ProjectKeys
 
 
 class JiraPlugin(FlowPlugin):

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from flowport_pagerduty.normalize import normalize_event
+from flowport_pagerduty.normalize import LINK_ANNOTATION, normalize_event
 from flowport_pagerduty.sync import sync_pagerduty
 from portal.plugins.contract import (
     ConnectionConfig,
@@ -16,9 +16,13 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
+from portal.sync.scope import scope_field
 from portal.webhooks.signatures import verify_pagerduty
 
 USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
+
+# Which linked values this connection syncs (portal/sync/scope.py).
+ServiceIds = scope_field(LINK_ANNOTATION, "service id", r"[A-Za-z0-9*?]+", "PSHIP01")
 
 
 class PagerDutyConfig(ConnectionConfig):
@@ -26,6 +30,7 @@ class PagerDutyConfig(ConnectionConfig):
 
     api_url: str = "https://api.pagerduty.com"
     token: SecretStr | None = None
+    services: ServiceIds
 
 
 class PagerDutyPlugin(FlowPlugin):

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/admin/connections", tags=["pages"], include_in_schem
 
 
 def form_fields(model) -> list[dict]:  # noqa: ANN001
-    """Inputs for a config model: secrets as password inputs, lists as one-per-line text areas."""
+    """Inputs for a config model: secrets as password inputs, lists as one-per-line text areas,
+    with the field's description (e.g. what a sync scope list accepts) as its hint."""
     secrets = secret_fields(model)
     fields = []
     for name, field in model.model_fields.items():
@@ -27,7 +28,7 @@ def form_fields(model) -> list[dict]:  # noqa: ANN001
         default = field.get_default(call_default_factory=True)
         fields.append({
             "name": name, "label": name.replace("_", " ").capitalize(), "secret": name in secrets,
-            "list": is_list, "required": field.is_required(),
+            "list": is_list, "required": field.is_required(), "help": field.description,
             "default": "" if default in (None, []) or name in secrets else str(default),
         })
     return fields

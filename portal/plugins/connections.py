@@ -15,7 +15,7 @@ from sqlmodel import Session
 from portal.logging_setup import get_logger
 from portal.plugins.models import PluginConnection
 from portal.plugins.registry import PluginRegistry
-from portal.plugins.secrets import SecretsError, describe, fernet_for, seal, unseal
+from portal.plugins.secrets import SecretsError, describe, fernet_for, seal, secret_fields, unseal
 from portal.settings import Settings
 
 log = get_logger(__name__)
@@ -95,14 +95,19 @@ def describe_connection(plugin: str, name: str, stored: dict, registry: PluginRe
 
 
 def list_connections(session: Session, registry: PluginRegistry) -> list[dict]:
-    """Stored connections (secrets masked) and environment-configured ones."""
+    """Stored connections (secrets masked) and environment-configured ones (their non-secret settings)."""
     rows = session.execute(select(PluginConnection).order_by(PluginConnection.plugin, PluginConnection.name))
     items, stored_keys = [], set()
     for row in rows.scalars():
         if row.plugin in registry.classes:
             items.append(describe_connection(row.plugin, row.name, json.loads(row.config), registry))
             stored_keys.add((row.plugin, row.name))
-    for plugin, name, _ in registry.connections():
+    for plugin, name, instance in registry.connections():
         if (plugin, name) not in stored_keys:
-            items.append({"plugin": plugin, "name": name, "config": {"from": "environment"}, "stored": False})
+            config = instance.config
+            # What the variables set besides secrets, e.g. FLOWPORT_GITHUB_REPOSITORIES.
+            shown = config.model_dump(mode="json", exclude_defaults=True,
+                                      exclude=secret_fields(type(config)) | {"name"})
+            items.append({"plugin": plugin, "name": name, "config": {"from": "environment", **shown},
+                          "stored": False})
     return items

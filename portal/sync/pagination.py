@@ -14,8 +14,10 @@ from portal.sync.state import SyncPage
 
 
 def link_next(response: SyncResponse) -> str | None:
-    """GitHub and GitLab: the URL of `Link: <…>; rel="next"`."""
-    return response.links.get("next")
+    """The URL of `Link: <…>; rel="next"` (GitHub, GitLab, event feeds), resolved against the page's URL."""
+    nxt = response.links.get("next")
+    # RFC 8288 allows a relative reference; GitHub and GitLab send absolute ones.
+    return str(httpx.URL(response.url).join(nxt)) if nxt else None
 
 
 def gitlab_next(response: SyncResponse) -> str | None:

@@ -9,6 +9,7 @@ import random
 import socket
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,10 +18,11 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from portal.logging_setup import get_logger
-from portal.plugins.contract import FlowPlugin
+from portal.plugins.contract import FlowPlugin, SyncNotSupported
 from portal.plugins.registry import PluginRegistry
 from portal.sync import store
 from portal.sync.client import Clock, Sleep, SyncClient, SyncStopped
+from portal.sync.scope import scoped_lookup
 from portal.sync.state import SyncPage, SyncState
 
 log = get_logger(__name__)
@@ -28,6 +30,16 @@ DEFAULT_REQUEST_BUDGET = 2000
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Called after every committed page: (resource, records in the page).
 PageListener = Callable[[str, int], None]
+# Items skipped in a run that are named in its report and last_error (the rest are only counted).
+NAMED_SKIPPED_ITEMS = 3
+# Plugin instances (by id, with a weak reference to tell a reused id apart) that said they cannot pull as
+# configured; the schedule leaves them alone until the connection is reconfigured (a new instance).
+_cannot_pull: dict[int, weakref.ref] = {}
+
+
+def _said_cannot_pull(plugin: FlowPlugin) -> bool:
+    known = _cannot_pull.get(id(plugin))
+    return known is not None and known() is plugin
 
 
 @dataclass
@@ -41,10 +53,21 @@ class SyncReport:
     requests: int = 0
     not_modified: int = 0
     retries: int = 0
-    skipped: str | None = None  # why the run did not start (another worker holds the connection)
+    skipped: str | None = None  # why the run did not start (another worker holds it, no pull configured)
     stopped: str | None = None  # why it stopped early but cleanly (budget, long rate limit)
     error: str | None = None
     pages_by_resource: dict[str, int] = field(default_factory=dict)
+    # Items the tool sent that could not be read (e.g. malformed events): reported, never fatal.
+    skipped_items: list[str] = field(default_factory=list)
+
+    def skipped_note(self) -> str | None:
+        """`skipped 2 unreadable items: …` naming the first few, or None."""
+        if not self.skipped_items:
+            return None
+        count = len(self.skipped_items)
+        named = "; ".join(self.skipped_items[:NAMED_SKIPPED_ITEMS])
+        more = f"; and {count - NAMED_SKIPPED_ITEMS} more" if count > NAMED_SKIPPED_ITEMS else ""
+        return f"skipped {count} unreadable item{'s' if count != 1 else ''}: {named}{more}"
 
     @property
     def ok(self) -> bool:
@@ -80,9 +103,10 @@ async def sync_connection(
         report.skipped = "another worker is syncing this connection"
         return report
     saved = store.load(engine, source, connection)
+    # A connection with its own list of repositories/projects/services syncs only those.
     state = SyncState(source=source, connection=connection, full=full,
                       cursors={} if full else saved.cursors,
-                      linked=lambda annotation: store.linked_values(engine, annotation))
+                      linked=scoped_lookup(plugin.config, lambda annotation: store.linked_values(engine, annotation)))
     try:
         async with httpx.AsyncClient(transport=transport, timeout=REQUEST_TIMEOUT,
                                      follow_redirects=True) as http:
@@ -91,6 +115,9 @@ async def sync_connection(
             try:
                 async for page in plugin.sync(client, state, full):
                     _commit(engine, source, connection, owner, page, client, state, report, on_page)
+            except SyncNotSupported as reason:
+                report.skipped = str(reason)
+                _cannot_pull[id(plugin)] = weakref.ref(plugin, lambda _, key=id(plugin): _cannot_pull.pop(key, None))
             except SyncStopped as stop:
                 report.stopped = str(stop)
                 log.info("sync stopped early", source=source, connection=connection, reason=report.stopped)
@@ -100,10 +127,11 @@ async def sync_connection(
             finally:
                 report.requests, report.not_modified = client.stats.requests, client.stats.not_modified
                 report.retries = client.stats.retries
-        store.finish(engine, source, connection, requests=report.requests, not_modified=report.not_modified,
-                     records=report.records,
-                     error=report.error or (f"stopped early: {report.stopped}" if report.stopped else None),
-                     succeeded=report.error is None and report.stopped is None)
+        if report.skipped is None:
+            stopped = f"stopped early: {report.stopped}" if report.stopped else None
+            store.finish(engine, source, connection, requests=report.requests, not_modified=report.not_modified,
+                         records=report.records, error=report.error or stopped or report.skipped_note(),
+                         succeeded=report.error is None and report.stopped is None)
     finally:
         store.release(engine, source, connection, owner)
     return report
@@ -117,6 +145,9 @@ def _commit(engine: Engine, source: str, connection: str, owner: str, page: Sync
         state.cursors[page.resource] = page.cursor
     report.pages += 1
     report.records += written
+    if page.skipped:
+        report.skipped_items += page.skipped
+        log.warning("sync skipped unreadable items", source=source, connection=connection, items=page.skipped)
     report.pages_by_resource[page.resource] = report.pages_by_resource.get(page.resource, 0) + 1
     if on_page:
         on_page(page.resource, written)
@@ -143,6 +174,8 @@ def run_due_syncs(engine: Engine, registry: PluginRegistry, settings, *,  # noqa
     last = store.last_sync_times(engine)
     reports = []
     for plugin in sync_targets(registry):
+        if _said_cannot_pull(plugin):
+            continue
         previous = last.get((plugin.name, plugin.config.name))
         if previous is not None and now - previous < interval:
             continue

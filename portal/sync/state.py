@@ -18,6 +18,8 @@ class SyncPage:
     resource: str
     records: list[FlowRecord]
     cursor: dict | None = None
+    # Items of the page that could not be read (why, for people); reported on the run, never fatal.
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -71,3 +71,24 @@ def test_a_failing_tool_exits_1_with_the_reason(database_url, engine, linked_rep
     result = run_cli(["sync", "github"], env)
     assert result.exit_code == 1
     assert "failed" in result.stdout and "HTTP 401" in result.stdout and "Bad credentials" in result.stdout
+
+
+def test_sync_cdevents_reports_skipped_events_and_a_missing_feed(database_url, engine, monkeypatch, tmp_path):
+    from tests.sync.fake_feed import FEED, FakeFeed, cloudevent
+
+    feed = FakeFeed([cloudevent("spec-v0.5.1/change_created.json", "evt-1", 1), ["not", "an", "event"]])
+    monkeypatch.setattr(cli_sync, "sync_connection", functools.partial(cli_sync.sync_connection,
+                                                                       transport=feed.transport()))
+    env = {"FLOWPORT_DATABASE_URL": database_url, "FLOWPORT_DATA_DIR": str(tmp_path),
+           "FLOWPORT_CDEVENTS_FEED_URL": FEED}
+    result = run_cli(["sync", "cdevents"], env)
+    assert result.exit_code == 0, result.output
+    # The feed page, then the catch-up read from the newest event (which serves that event again).
+    assert "cdevents/default: done, 2 pages, 2 records, 2 requests (0 not modified, 0 retried)" in result.stdout
+    assert f"skipped 1 unreadable item: event 2 of {FEED}: is a JSON list, not an object" in result.stdout
+
+    webhook_only = {**env, "FLOWPORT_CDEVENTS_FEED_URL": None, "FLOWPORT_CDEVENTS_WEBHOOK_SECRET": "whsec_x"}
+    skipped = run_cli(["sync", "cdevents"], webhook_only)
+    assert skipped.exit_code == 0, skipped.output
+    assert "cdevents/default: skipped (CDEvents connection 'default' has no feed to pull from: set feed_url" \
+        in skipped.stdout
