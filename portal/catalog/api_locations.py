@@ -43,7 +43,7 @@ def create_location(request: Request, user: CurrentUser, session: SessionDep, bo
         raise CatalogApiError(409, str(error)) from None
     except ingest.LocationError as error:
         raise CatalogApiError(400, str(error)) from None
-    answer = {"location": result.location, "entities": result.entities}
+    answer = {"location": result.location, "entities": ingest.registered_entities(session, result)}
     if dry_run:
         answer["exists"] = result.exists
     return answer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
+from portal.catalog.bulk_write import PreparedRows, body_digest, insert_tuples, prepared_ahead, time_ordered_uid
 from portal.catalog.generation import bump_generation
 from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
@@ -66,53 +66,65 @@ def _canonical(entity: dict, item: PreparedEntity) -> dict:
     return body
 
 
-def _digest(body: dict, errors: list[dict]) -> str:
-    text = json.dumps([body, errors], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def write_entities(session: Session, items: Sequence[PreparedEntity]) -> WriteResult:
     """Insert new and update changed entities; skip unchanged ones; report location conflicts."""
     result = WriteResult()
+    by_ref: dict[str, PreparedEntity] = {}
+    for item in items:
+        by_ref[entity_ref_of(item.entity).key] = item  # a later duplicate wins
+    refs = list(by_ref)
+    batches = [refs[start : start + BATCH_SIZE] for start in range(0, len(refs), BATCH_SIZE)]
+    timestamp = now()
+
+    def stored_rows(batch: list[str]) -> tuple:
+        # Read in the writing thread (a session is not shared across threads), just before the
+        # batch is handed to the preparing thread.
+        return [(ref, by_ref[ref]) for ref in batch], _stored(session, batch), timestamp
+
     with _large_page_cache(session, len(items)):
-        for start in range(0, len(items), BATCH_SIZE):
-            _write_batch(session, items[start : start + BATCH_SIZE], result)
+        for rows in prepared_ahead(batches, lambda args: _prepare(*args), stored_rows):
+            _write(session, rows)
+            result.inserted += len(rows.new_entities)
+            result.updated += len(rows.changed_entities)
+            result.unchanged += rows.unchanged
+            result.conflicts += rows.conflicts
     if result.inserted or result.updated:
         bump_generation(session)
     return result
 
 
-def _write_batch(session: Session, items: Sequence[PreparedEntity], result: WriteResult) -> None:
-    by_ref: dict[str, PreparedEntity] = {}
-    for item in items:
-        by_ref[entity_ref_of(item.entity).key] = item  # a later duplicate in one batch wins
-    existing = {
+def _stored(session: Session, refs: list[str]) -> dict:
+    return {
         row.entity_ref: row
         for row in session.execute(
             select(
                 CatalogEntity.uid, CatalogEntity.entity_ref, CatalogEntity.content_hash,
                 CatalogEntity.location_key, CatalogEntity.orphan,
-            ).where(CatalogEntity.entity_ref.in_(list(by_ref)))
+            ).where(CatalogEntity.entity_ref.in_(refs))
         ).all()
     }
-    timestamp = now()
-    new_entities, changed, search, relations = [], [], [], []
-    for ref, item in by_ref.items():
+
+
+def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp: datetime) -> PreparedRows:
+    """Rows for one batch; pure Python on its arguments, so it can run in the preparing thread."""
+    rows = PreparedRows()
+    for ref, item in items:
         body = _canonical(item.entity, item)
-        digest = _digest(body, item.errors)
+        body_json = json.dumps(body, separators=(",", ":"))
+        digest = body_digest(body_json, item.errors)
         old = existing.get(ref)
         if old is not None and old.location_key != item.location_key:
-            result.conflicts.append((ref, old.location_key, item.location_key))
+            rows.conflicts.append((ref, old.location_key, item.location_key))
             continue
         if old is not None and old.content_hash == digest and not old.orphan:
-            result.unchanged += 1
+            rows.unchanged += 1
             continue
-        uid = old.uid if old is not None else str(uuid.uuid4())
+        uid = old.uid if old is not None else time_ordered_uid()
         etag = uuid.uuid4().hex
         ref_obj = entity_ref_of(body)
         row = {
             "uid": uid, "entity_ref": ref, "kind": ref_obj.kind, "namespace": ref_obj.namespace,
-            "name": ref_obj.name, "body": json.dumps(body, separators=(",", ":")),
+            "name": ref_obj.name, "body": body_json,
             "errors": json.dumps(item.errors) if item.errors else None,
             "location_key": item.location_key, "origin_location_id": item.origin_location_id,
             "source_line": item.source_line, "content_hash": digest, "etag": etag,
@@ -120,25 +132,28 @@ def _write_batch(session: Session, items: Sequence[PreparedEntity], result: Writ
         }
         if old is None:
             row["created_at"] = timestamp
-            new_entities.append(row)
-            result.inserted += 1
+            rows.new_entities.append(row)
         else:
-            changed.append(row)
-            result.updated += 1
+            rows.changed_entities.append(row)
         indexed = dict(body)
         indexed["metadata"] = {**body["metadata"], "uid": uid, "etag": etag}
-        search += [(uid, k, v, o) for k, v, o in search_rows(indexed)]
-        relations += [(uid, s, t, d) for s, t, d in relations_of(body)]
-    if changed:
-        uids = [row["uid"] for row in changed]
+        rows.search += [(uid, k, v, o) for k, v, o in search_rows(indexed)]
+        rows.relations += [(uid, s, t, d) for s, t, d in relations_of(body)]
+    return rows
+
+
+def _write(session: Session, rows: PreparedRows) -> None:
+    if rows.changed_entities:
+        uids = [row["uid"] for row in rows.changed_entities]
         session.execute(delete(CatalogSearch).where(CatalogSearch.entity_uid.in_(uids)))
         session.execute(delete(CatalogRelation).where(CatalogRelation.originating_uid.in_(uids)))
-        for row in changed:
+        for row in rows.changed_entities:
             session.execute(update(CatalogEntity).where(CatalogEntity.uid == row["uid"]).values(**row))
-    if new_entities:
-        session.execute(CatalogEntity.__table__.insert(), new_entities)
-    _insert_tuples(session, "catalog_search", ("entity_uid", "key", "value", "original_value"), search)
-    _insert_tuples(session, "catalog_relations", ("originating_uid", "source_ref", "type", "target_ref"), relations)
+    if rows.new_entities:
+        session.execute(CatalogEntity.__table__.insert(), rows.new_entities)
+    insert_tuples(session, "catalog_search", ("entity_uid", "key", "value", "original_value"), rows.search)
+    insert_tuples(session, "catalog_relations", ("originating_uid", "source_ref", "type", "target_ref"),
+                  rows.relations)
 
 
 @contextmanager
@@ -155,17 +170,6 @@ def _large_page_cache(session: Session, count: int):  # noqa: ANN202
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
-
-
-def _insert_tuples(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Bulk insert straight through the driver: these are the bulk of an import (~30 rows per entity),
-    and SQLAlchemy's per-row parameter handling would cost as much as the database's own work."""
-    if not rows:
-        return
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
-    connection.exec_driver_sql(statement, rows)
 
 
 def delete_entities(session: Session, uids: Iterable[str]) -> int:

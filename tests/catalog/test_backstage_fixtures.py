@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from portal.catalog.ingest import register_location
+from portal.catalog.ingest import register_location, registered_entities
 from portal.catalog.models import CatalogEntity
 from portal.catalog.store import assemble
 from tests.conftest import FIXTURES
@@ -46,7 +46,7 @@ def test_every_fixture_file_imports_without_errors(session, settings, folder):
     assert [str(p) for p in result.report.errors] == []
     # Every document of every file became an entity, plus the generated Location.
     assert result.report.read == documents_in(folder)
-    assert len(result.entities) == documents_in(folder) + 1
+    assert len(registered_entities(session, result)) == documents_in(folder) + 1
 
 
 def test_the_demo_catalog_loads_except_its_plugin_defined_kind(session, settings):

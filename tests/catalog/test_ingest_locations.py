@@ -17,6 +17,7 @@ from portal.catalog.ingest import (
     refresh_entity,
     refresh_location,
     register_location,
+    registered_entities,
 )
 from portal.catalog.models import (
     CatalogEntity,
@@ -83,10 +84,12 @@ def test_registering_a_file_stores_its_entities_and_a_generated_location(session
 
     assert result.location["type"] == "file" and result.location["target"] == str(path)
     assert result.exists is False
-    refs = [f"{e['kind']}:{e['metadata']['name']}" for e in result.entities]
+    assert result.entities == []  # read back on request only
+    entities = registered_entities(session, result)
+    refs = [f"{e['kind']}:{e['metadata']['name']}" for e in entities]
     assert refs[1:] == ["Component:svc", "Group:team-a"]
     assert refs[0].startswith("Location:generated-")
-    assert all(e["metadata"]["uid"] for e in result.entities)
+    assert all(e["metadata"]["uid"] for e in entities)
     svc = stored(session, "component:default/svc")
     annotations = svc["metadata"]["annotations"]
     assert annotations["backstage.io/managed-by-location"] == f"file:{path}"

@@ -11,6 +11,7 @@ from portal.catalog.ingest.locations import (
     refresh_entity,
     refresh_location,
     register_location,
+    registered_entities,
 )
 from portal.catalog.ingest.problems import (
     LocationError,
@@ -26,5 +27,5 @@ __all__ = [
     "CatalogRefresher", "LocationError", "LocationExistsError", "Problem", "ProblemRecord",
     "RefreshReport", "RegisterResult", "delete_location", "descriptor_files", "ensure_default_locations",
     "get_location", "list_locations", "location_of_entity", "refresh_all", "refresh_each_location",
-    "refresh_entity", "refresh_location", "register_location", "validate_paths",
+    "refresh_entity", "refresh_location", "register_location", "registered_entities", "validate_paths",
 ]

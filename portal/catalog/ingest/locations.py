@@ -78,7 +78,9 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
     session.flush()
     report = apply_tree(session, row, tree, reader)
     refs = [ref_key_of(generated_location_entity(type, target))] + [r.ref for r in tree.entities]
-    return RegisterResult(location_dict(row), _assembled(session, refs), exists=False, report=report)
+    # The entities are read back only when asked for (the API answers with them); a large import
+    # through the CLI would spend a tenth of its time assembling a list nobody reads.
+    return RegisterResult(location_dict(row), exists=False, report=report, entity_refs=refs)
 
 
 def _preview(entity: dict, key: str, origin_key: str) -> dict:
@@ -92,6 +94,11 @@ def _preview(entity: dict, key: str, origin_key: str) -> dict:
     me = ref_key_of(body)
     body["relations"] = [{"type": t, "targetRef": d} for s, t, d in relations_of(body) if s == me]
     return body
+
+
+def registered_entities(session: Session, result: RegisterResult) -> list[dict]:
+    """The entities a registration stored (or previewed), as the API returns them."""
+    return _assembled(session, result.entity_refs) if result.entity_refs else result.entities
 
 
 def _assembled(session: Session, refs: list[str]) -> list[dict]:

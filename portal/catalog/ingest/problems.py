@@ -50,10 +50,13 @@ class RegisterResult:
     """What registering (or dry-running) a location produced, in Backstage's response shape."""
 
     location: dict
+    # A dry run's preview; empty after a real registration, whose entities are in the catalog.
     entities: list[dict] = dataclass_field(default_factory=list)
     exists: bool = False
     # The load that registration did (None for a dry run).
     report: RefreshReport | None = None
+    # Refs of what a real registration stored, in file order; `registered_entities()` reads them back.
+    entity_refs: list[str] = dataclass_field(default_factory=list)
 
 
 @dataclass

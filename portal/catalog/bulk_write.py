@@ -1,0 +1,100 @@
+"""The heavy half of storing entities: preparing rows off the writing thread and sending them in bulk.
+
+An import spends its time in two places of about equal size: Python turning descriptors into rows
+(canonical JSON, digests, ~25 search rows and ~7 relations per entity) and the database adding those
+rows to its indexes. The second runs without the GIL (SQLite's C code, or PostgreSQL's own process),
+so preparing batch n+1 in a helper thread while batch n is written uses both cores of a small machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlmodel import Session
+
+T = TypeVar("T")
+R = TypeVar("R")
+A = TypeVar("A")
+
+
+def time_ordered_uid() -> str:
+    """A version 7 UUID (RFC 9562): creation time first, then random bits.
+
+    New entities then land at the end of every index keyed by uid instead of on a random page,
+    which keeps a large import's index upkeep sequential (a fifth faster on both databases).
+    """
+    millis = time.time_ns() // 1_000_000
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= (random_bits >> 62 & 0xFFF) << 64  # rand_a
+    value |= 0b10 << 62  # variant
+    value |= random_bits & ((1 << 62) - 1)  # rand_b
+    return str(uuid.UUID(int=value))
+
+
+def body_digest(body_json: str, errors: list[dict]) -> str:
+    """Content hash of a stored entity: its JSON text (key order as written) and its problems."""
+    digest = hashlib.sha256(body_json.encode())
+    if errors:
+        digest.update(json.dumps(errors, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class PreparedRows:
+    """One batch ready to write: entity rows (new and changed) and the index rows that go with them."""
+
+    new_entities: list[dict] = field(default_factory=list)
+    changed_entities: list[dict] = field(default_factory=list)
+    search: list[tuple] = field(default_factory=list)
+    relations: list[tuple] = field(default_factory=list)
+    unchanged: int = 0
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def prepared_ahead(batches: Sequence[T], prepare: Callable[[A], R], arguments: Callable[[T], A]) -> Iterator[R]:
+    """`prepare(arguments(batch))` for each batch, in order; the next batch is prepared in a thread
+    while the caller writes the current one. `arguments` runs in the caller's thread (it may read the
+    database); `prepare` must not touch the session. A single batch is prepared inline."""
+    if len(batches) <= 1:
+        yield from (prepare(arguments(batch)) for batch in batches)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-prepare") as pool:
+        pending = pool.submit(prepare, arguments(batches[0]))
+        for following in batches[1:]:
+            ready = pending.result()
+            pending = pool.submit(prepare, arguments(following))
+            yield ready
+        yield pending.result()
+
+
+def insert_tuples(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk insert straight through the driver: these are most of an import's rows, and SQLAlchemy's
+    per-row parameter handling would cost as much as the database's own work.
+
+    PostgreSQL gets COPY (about four times faster than batched INSERTs there); SQLite, where an
+    INSERT is a library call, gets executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    connection.exec_driver_sql(statement, rows)
