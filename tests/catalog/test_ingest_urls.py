@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.catalog.ingest import LocationError, refresh_location, register_location
 from portal.catalog.models import CatalogEntity, CatalogLocation, CatalogSource
@@ -112,6 +112,8 @@ def test_a_url_failing_at_registration_is_refused_and_not_stored(session, settin
     server = FakeServer({f"{BASE}/a.yaml": 503})
     with pytest.raises(LocationError, match="HTTP 503"):
         register_location(session, settings, server.client(), "url", f"{BASE}/a.yaml")
+    session.flush()
+    assert session.execute(select(func.count()).select_from(CatalogLocation)).scalar_one() == 0
 
 
 def test_hosts_outside_the_allow_list_are_refused_naming_the_setting(session, settings, tmp_path):

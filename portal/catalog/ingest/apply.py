@@ -9,13 +9,24 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
 
-from portal.catalog.ingest.problems import Problem, RefreshReport
-from portal.catalog.ingest.reader import TreeRead
+from portal.catalog.ingest.problems import LocationError, Problem, RefreshReport
+from portal.catalog.ingest.reader import ReadEntity, TreeRead
 from portal.catalog.ingest.sources import CachedSource, SourceReader, content_digest, display_name, location_key
 from portal.catalog.models import CatalogEntity, CatalogLocation, CatalogProcessingError, CatalogSource
-from portal.catalog.store import PreparedEntity, now, set_orphan, write_entities
+from portal.catalog.ingest.streaming import StreamedRead
+from portal.catalog.store import (
+    PreparedEntity,
+    WriteResult,
+    large_import_cache,
+    now,
+    set_orphan,
+    write_entities,
+    write_entity_batches,
+)
 
 CHUNK = 500
+# A streamed read's size is unknown until it ends: assume a large one (the cache is only used if filled).
+STREAMED_SIZE_HINT = 1_000_000
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
@@ -68,11 +79,40 @@ def prepare(tree: TreeRead, location: CatalogLocation) -> list[PreparedEntity]:
     return items
 
 
-def apply_tree(session: Session, location: CatalogLocation, tree: TreeRead, reader: SourceReader) -> RefreshReport:
-    """Store what a refresh read; never deletes, only flags orphans when their source was read cleanly."""
+def apply_stream(session: Session, location: CatalogLocation, stream: StreamedRead,
+                 reader: SourceReader, refuse_unreadable_root: bool = False) -> RefreshReport:
+    """Store a tree while it is being read: entities are written batch by batch as they arrive, then
+    `apply_tree` finishes with what needs the whole tree (Location entities, errors, orphans)."""
+    origin_key = location_key(location.type, location.target)
+    streamed: set[str] = set()
+
+    def pairs(batch: list[ReadEntity]) -> list[tuple[str, PreparedEntity]]:
+        out = [(ref_key_of(read.entity), PreparedEntity(read.entity, read.location_key, origin_key, location.id,
+                                                        read.line)) for read in batch]
+        streamed.update(ref for ref, _ in out)
+        return out
+
+    with large_import_cache(session, STREAMED_SIZE_HINT):
+        early = write_entity_batches(session, (pairs(batch) for batch in stream.batches()))
+    tree = stream.tree()
+    if refuse_unreadable_root and tree.root_error:
+        raise LocationError(f"Cannot read {location.type} location {tree.root_error}")
+    return apply_tree(session, location, tree, reader, early, streamed)
+
+
+def apply_tree(session: Session, location: CatalogLocation, tree: TreeRead, reader: SourceReader,
+               early: WriteResult | None = None, streamed: set[str] | frozenset = frozenset()) -> RefreshReport:
+    """Store what a refresh read; never deletes, only flags orphans when their source was read cleanly.
+
+    `early` and `streamed` are what `apply_stream` already wrote; such an entity is written again
+    only if problems found later in the read now name it.
+    """
     origin_key = location_key(location.type, location.target)
     items = prepare(tree, location) + _kept_invalid(session, tree, origin_key, location.id)
-    result = write_entities(session, items)
+    result = write_entities(session, [item for item in items
+                                      if item.errors or ref_key_of(item.entity) not in streamed])
+    if early is not None:
+        result = early.merged(result)
     problems = list(tree.problems)
     lines = {ref_key_of(item.entity): item.source_line for item in items}
     for ref, held_by, claimed_by in result.conflicts:

@@ -9,15 +9,16 @@ import httpx
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from portal.catalog.ingest.apply import apply_tree, chunks, generated_location_entity, load_cache, ref_key_of
+from portal.catalog.ingest.apply import apply_stream, chunks, generated_location_entity, load_cache, ref_key_of
 from portal.catalog.ingest.problems import LocationError, LocationExistsError, RefreshReport, RegisterResult
 from portal.catalog.ingest.reader import TreeRead, TreeReader
+from portal.catalog.ingest.streaming import StreamedRead
 from portal.catalog.ingest.sources import SUPPORTED_TYPES, SourceReader, check_url, location_key
 from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogLocation, CatalogProcessingError, CatalogSource
 from portal.catalog.refs import RefError, parse_ref
 from portal.catalog.store import (
-    MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION, assemble, delete_entities, now,
+    BATCH_SIZE, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION, assemble, delete_entities, now,
 )
 from portal.settings import Settings
 
@@ -53,6 +54,14 @@ def read_location(session: Session, settings: Settings, http: httpx.Client | Non
     return TreeReader(reader).read(location_key(type_, target)), reader
 
 
+def stream_location(session: Session, settings: Settings, http: httpx.Client | None,
+                    type_: str, target: str, location_id: str | None) -> tuple[StreamedRead, SourceReader]:
+    """`read_location`, read in a background thread that hands entities over while it reads."""
+    cache = load_cache(session, location_id) if location_id else {}
+    reader = SourceReader(http, list(settings.url_allow_hosts), cache)
+    return StreamedRead(TreeReader(reader), location_key(type_, target), BATCH_SIZE), reader
+
+
 def _find(session: Session, target: str) -> CatalogLocation | None:
     return session.execute(select(CatalogLocation).where(CatalogLocation.target == target)).scalar_one_or_none()
 
@@ -64,10 +73,10 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
     existing = _find(session, target)
     if existing is not None and not dry_run:
         raise LocationExistsError(f"Location {type}:{target} already exists")
-    tree, reader = read_location(session, settings, http, type, target, existing.id if existing else None)
-    if tree.root_error:
-        raise LocationError(f"Cannot read {type} location {tree.root_error}")
     if dry_run:
+        tree, reader = read_location(session, settings, http, type, target, existing.id if existing else None)
+        if tree.root_error:
+            raise LocationError(f"Cannot read {type} location {tree.root_error}")
         location = location_dict(existing) if existing else {"id": str(uuid.uuid4()), "type": type, "target": target}
         entities = [_preview(e, location_key(type, target), location_key(type, target))
                     for e in [generated_location_entity(type, target)]]
@@ -76,8 +85,15 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
     row = CatalogLocation(id=str(uuid.uuid4()), type=type, target=target, created_at=now())
     session.add(row)
     session.flush()
-    report = apply_tree(session, row, tree, reader)
-    refs = [ref_key_of(generated_location_entity(type, target))] + [r.ref for r in tree.entities]
+    stream, reader = stream_location(session, settings, http, type, target, None)
+    try:
+        report = apply_stream(session, row, stream, reader, refuse_unreadable_root=True)
+    except LocationError:
+        # Nothing else was written: an unreadable root yields no entities.
+        session.delete(row)
+        session.flush()
+        raise
+    refs = [ref_key_of(generated_location_entity(type, target))] + [r.ref for r in stream.tree().entities]
     # The entities are read back only when asked for (the API answers with them); a large import
     # through the CLI would spend a tenth of its time assembling a list nobody reads.
     return RegisterResult(location_dict(row), exists=False, report=report, entity_refs=refs)
@@ -116,8 +132,8 @@ def refresh_location(session: Session, settings: Settings, http: httpx.Client | 
     row = session.get(CatalogLocation, location_id)
     if row is None:
         raise LocationError(f"No location with id {location_id}")
-    tree, reader = read_location(session, settings, http, row.type, row.target, row.id)
-    return apply_tree(session, row, tree, reader)
+    stream, reader = stream_location(session, settings, http, row.type, row.target, row.id)
+    return apply_stream(session, row, stream, reader)
 
 
 def refresh_all(session: Session, settings: Settings, http: httpx.Client | None) -> list[RefreshReport]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os.path
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from portal.catalog.ingest.folders import descriptor_files
@@ -77,9 +78,11 @@ def _ref_of(entity: object) -> str | None:
 class TreeReader:
     """Walks one location tree breadth-first; each source is read once, so cycles end."""
 
-    def __init__(self, reader: SourceReader) -> None:
+    def __init__(self, reader: SourceReader, on_entity: Callable[[ReadEntity], None] | None = None) -> None:
         self.reader = reader
         self.result = TreeRead()
+        # Called with each valid entity as soon as it is read (streamed imports write while reading).
+        self.on_entity = on_entity
         self._seen_refs: dict[str, str] = {}
         self._queue: deque[_Pending] = deque()
 
@@ -176,7 +179,10 @@ class TreeReader:
                 self._problem(key, document.line, ref, None, message)]))
             return
         self._seen_refs[ref] = key
-        self.result.entities.append(ReadEntity(entity, ref, key, document.line))
+        read = ReadEntity(entity, ref, key, document.line)
+        self.result.entities.append(read)
+        if self.on_entity is not None:
+            self.on_entity(read)
         if entity["kind"].lower() == "location":
             self._follow_targets(entity, document, key, ref, lines)
 
