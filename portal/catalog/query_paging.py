@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from portal.catalog.cursor import Cursor
 from portal.catalog.models import CatalogEntity, CatalogSearch
+from portal.catalog.query_count import count_from_index
 from portal.catalog.query_filters import filter_condition, full_text_condition, has_row, unindexed_key
 
 # Backstage full-text searches this field when neither fields nor an order field are given.
@@ -151,11 +152,23 @@ def read_rows(session: Session, plan: PagePlan, position: Position | None, backw
 
 
 def count_matches(session: Session, plan: PagePlan) -> int:
-    """How many entities the query matches, in one COUNT.
+    """How many entities the query matches.
 
-    A single filter group with a one-value condition is counted straight from that condition's index
-    range (one row per entity and value), checking the rest against IN lists: cheaper than visiting
-    every matching entity row.
+    Filters on the search index alone are counted from its ranges (query_count); relations
+    conditions and full-text terms are counted here, through the entity table.
+    """
+    if not plan.cursor.full_text_term:
+        counted = count_from_index(session, plan.cursor.filters)
+        if counted is not None:
+            return counted
+    return count_through_entities(session, plan)
+
+
+def count_through_entities(session: Session, plan: PagePlan) -> int:
+    """The count in one COUNT over entities matching IN lists (any filter, full text included).
+
+    A single filter group with a one-value condition is counted from that condition's index range
+    instead (one row per entity and value), checking the rest against IN lists.
     """
     filters = plan.cursor.filters
     driver = None
