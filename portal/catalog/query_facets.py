@@ -1,10 +1,8 @@
 """Entity facets: distinct values of keys with counts, computed in the database.
 
-Without filters a facet is counted from ix_catalog_search_facets (key, value, original_value):
-its distinct values are found by skipping through the index (one seek each), and each value's
-rows are counted with count(*), which reads the narrow index without extracting a column. That is
-about twice as fast as grouping every row, and on PostgreSQL the index keeps equal keys in
-posting lists, so a value's rows are a few pages. A key with very many distinct values
+Without filters a facet is counted from ix_catalog_search_key_value: its distinct values are found
+by skipping through the index (one seek each), and each value's rows are counted with count(*) in
+their own range, about twice as fast as grouping every row. A key with very many distinct values
 (metadata.name) is grouped in one pass instead, where one seek per value would cost more.
 
 With filters that provably match few entities, those entities' rows are read through
