@@ -1,9 +1,10 @@
-"""The heavy half of storing entities: preparing rows off the writing thread and sending them in bulk.
+"""The heavy half of storing entities: preparing rows and sending them in bulk.
 
 An import spends its time in two places of about equal size: Python turning descriptors into rows
-(canonical JSON, digests, ~25 search rows and ~7 relations per entity) and the database adding those
-rows to its indexes. The second runs without the GIL (SQLite's C code, or PostgreSQL's own process),
-so preparing batch n+1 in a helper thread while batch n is written uses both cores of a small machine.
+(canonical JSON, digests, ~25 search rows and ~7 relation rows per entity) and the database adding
+those rows to its indexes. On PostgreSQL the second happens in the server's own process, so batch
+n+1 is prepared in a helper thread while batch n is sent. SQLite works inside this process and
+retakes the GIL for every row it inserts, so there the batches are prepared and written in turn.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ class PreparedRows:
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def prepared_ahead(batches: Iterable[T], prepare: Callable[[A], R], arguments: Callable[[T], A]) -> Iterator[R]:
+def prepared_ahead(batches: Iterable[T], prepare: Callable[[A], R], arguments: Callable[[T], A],
+                   threaded: bool = True) -> Iterator[R]:
     """`prepare(arguments(batch))` for each batch, in order; the next batch is prepared in a thread
     while the caller writes the current one. `arguments` runs in the caller's thread (it may read the
     database); `prepare` must not touch the session. A single batch is prepared inline."""
+    if not threaded:
+        yield from (prepare(arguments(batch)) for batch in batches)
+        return
     batches = iter(batches)
     first = next(batches, _END)
     if first is _END:

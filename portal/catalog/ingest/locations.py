@@ -18,7 +18,7 @@ from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogLocation, CatalogProcessingError, CatalogSource
 from portal.catalog.refs import RefError, parse_ref
 from portal.catalog.store import (
-    BATCH_SIZE, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION, assemble, delete_entities, now,
+    BATCH_SIZE, MANAGED_BY_LOCATION, MANAGED_BY_ORIGIN_LOCATION, assemble, uses_threads, delete_entities, now,
 )
 from portal.settings import Settings
 
@@ -59,7 +59,8 @@ def stream_location(session: Session, settings: Settings, http: httpx.Client | N
     """`read_location`, read in a background thread that hands entities over while it reads."""
     cache = load_cache(session, location_id) if location_id else {}
     reader = SourceReader(http, list(settings.url_allow_hosts), cache)
-    return StreamedRead(TreeReader(reader), location_key(type_, target), BATCH_SIZE), reader
+    threaded = uses_threads(session)
+    return StreamedRead(TreeReader(reader), location_key(type_, target), BATCH_SIZE, threaded), reader
 
 
 def _find(session: Session, target: str) -> CatalogLocation | None:

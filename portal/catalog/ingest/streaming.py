@@ -29,7 +29,8 @@ class StreamedRead:
     problem belongs in the Location's status. They stay in the TreeRead for the caller's last write.
     """
 
-    def __init__(self, tree_reader: TreeReader, root_key: str, batch_size: int) -> None:
+    def __init__(self, tree_reader: TreeReader, root_key: str, batch_size: int, threaded: bool = True) -> None:
+        self._threaded = threaded
         self._tree_reader = tree_reader
         self._root_key = root_key
         self._batch_size = batch_size
@@ -40,7 +41,18 @@ class StreamedRead:
         self._thread = threading.Thread(target=self._read, name="catalog-read", daemon=True)
 
     def batches(self) -> Iterator[list[ReadEntity]]:
-        """Batches of streamed entities, in reading order; raises what the reading thread raised."""
+        """Batches of streamed entities, in reading order; raises what the reading thread raised.
+
+        Unthreaded, the whole tree is read first and then handed over in batches: on SQLite, whose
+        inserts give up and retake the GIL row by row, a busy reading thread slows writing more than
+        it saves (measured: CPU time equalled wall time either way, the serial order was fastest).
+        """
+        if not self._threaded:
+            self._tree = self._tree_reader.read(self._root_key)
+            streamed = [read for read in self._tree.entities if read.entity["kind"].lower() != "location"]
+            for start in range(0, len(streamed), self._batch_size):
+                yield streamed[start : start + self._batch_size]
+            return
         self._thread.start()
         finished = False
         try:
