@@ -14,6 +14,7 @@ from sqlmodel import Session
 from portal.catalog.bulk_write import (
     PreparedRows,
     body_digest,
+    copy_payload,
     insert_tuples,
     new_etag,
     prepared_ahead,
@@ -99,7 +100,8 @@ def write_entity_batches(session: Session, batches: Iterable[list[tuple[str, Pre
         # batch is handed to the preparing thread.
         return batch, _stored(session, [ref for ref, _ in batch]), timestamp
 
-    for rows in prepared_ahead(batches, lambda args: _prepare(*args), arguments, threaded=uses_threads(session)):
+    threaded = uses_threads(session)
+    for rows in prepared_ahead(batches, lambda args: _prepare(*args, for_copy=threaded), arguments, threaded):
         _write(session, rows)
         result.inserted += len(rows.new_entities)
         result.updated += len(rows.changed_entities)
@@ -129,7 +131,8 @@ def _stored(session: Session, refs: list[str]) -> dict:
     }
 
 
-def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp: datetime) -> PreparedRows:
+def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp: datetime,
+             for_copy: bool = False) -> PreparedRows:
     """Rows for one batch; pure Python on its arguments, so it can run in the preparing thread."""
     rows = PreparedRows()
     for ref, item in items:
@@ -163,6 +166,9 @@ def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp:
         indexed["metadata"] = {**body["metadata"], "uid": uid, "etag": etag}
         rows.search += [(uid, k, v, o) for k, v, o in search_rows(indexed)]
         rows.relations += [(uid, s, t, d) for s, t, d in relations_of(body)]
+    if for_copy:
+        rows.search_payload = copy_payload(rows.search)
+        rows.relations_payload = copy_payload(rows.relations)
     return rows
 
 
@@ -179,9 +185,10 @@ def _write(session: Session, rows: PreparedRows) -> None:
                       [tuple(row[name] for name in ENTITY_COLUMNS) for row in rows.new_entities])
     elif rows.new_entities:
         session.execute(CatalogEntity.__table__.insert(), rows.new_entities)
-    insert_tuples(session, "catalog_search", ("entity_uid", "key", "value", "original_value"), rows.search)
+    insert_tuples(session, "catalog_search", ("entity_uid", "key", "value", "original_value"), rows.search,
+                  rows.search_payload)
     insert_tuples(session, "catalog_relations", ("originating_uid", "source_ref", "type", "target_ref"),
-                  rows.relations)
+                  rows.relations, rows.relations_payload)
 
 
 @contextmanager
