@@ -1,13 +1,18 @@
 """Webhook intake and normalization benchmark.
 
-Intake: signed GitHub `pull_request` deliveries, each with a unique X-GitHub-Delivery, sent by wrk
-(a separate process) to Flowport's POST /webhooks/github for a fixed duration; then the same load
-against a bare FastAPI endpoint that answers 202 without storing, served the same way. Reports
-deliveries/s, latency percentiles, and checks that every acknowledged delivery is in the inbox.
+Intake, at a fixed rate (the primary measurement): signed GitHub `pull_request` deliveries, each with a
+unique X-GitHub-Delivery, sent open-loop at --rate deliveries/s for --seconds by bench/webhook_load.mjs
+(Node.js, a separate process) to Flowport's POST /webhooks/github; latency is timed from each request's
+scheduled send time. Then the same load against a bare FastAPI endpoint that answers 202 without
+storing (bench/webhook_bare_app.py), served the same way. Every acknowledged delivery must be in the inbox.
+
+Intake at saturation (headroom): wrk with --connections connections for --saturation-seconds against
+both servers (closed loop: it finds the most each can answer, latency there is mostly queueing).
 
 Normalization: N stored deliveries processed by one worker (process_all), deliveries/s.
 
-Run: .venv/bin/python -m bench.webhook_intake [--seconds 60] [--connections 32] [--database sqlite|postgres]
+Run: .venv/bin/python -m bench.webhook_intake [--rate 1500] [--seconds 60] [--saturation-seconds 60]
+     [--connections 32] [--workers 1] [--database sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -17,162 +22,88 @@ import hashlib
 import hmac
 import json
 import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+from bench.machine import describe_code, describe_machine
+from bench.webhook_servers import (REPO, WRK_LUA, count_inbox, ensure_tools, run_fixed_rate, run_wrk, served,
+                                   server_env)
 
-REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("FLOWPORT_SHARED_FIXTURES", REPO.parent / "shared" / "fixtures"))
 SECRET = "bench-secret"
 PAYLOAD = FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json"
-
-LUA = r"""
-counter = 0
-wrk.method = "POST"
-wrk.body = io.open("%(body)s", "rb"):read("*a")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-GitHub-Event"] = "pull_request"
-wrk.headers["X-Hub-Signature-256"] = "%(signature)s"
-local threads_started = 0
-setup = function(thread)
-  threads_started = threads_started + 1
-  thread:set("thread_tag", tostring(threads_started))
-end
-request = function()
-  counter = counter + 1
-  -- Unique per thread and request, so every delivery is new (no duplicates).
-  wrk.headers["X-GitHub-Delivery"] = "%(run)s-" .. thread_tag .. "-" .. counter
-  return wrk.format(nil, "/webhooks/github")
-end
-done = function(summary, latency, requests)
-  io.write(string.format("FLOWPORT requests=%%d non2xx=%%d connect_errors=%%d read_errors=%%d timeouts=%%d\n",
-    summary.requests, summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.timeout))
-  for _, p in pairs({50, 90, 99, 99.9}) do
-    io.write(string.format("FLOWPORT p%%s=%%.3f\n", p, latency:percentile(p) / 1000.0))
-  end
-end
-"""
+SERVERS = (("flowport", "portal.app:create_app"), ("bare", "bench.webhook_bare_app:create_bare_app"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not start")
-
-
-def serve(factory: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port),
-               "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    return subprocess.Popen(command, env=env, cwd=REPO)
-
-
-def run_wrk(port: int, seconds: int, connections: int, script: Path) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
-               f"http://127.0.0.1:{port}/webhooks/github"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
-    for key, value in re.findall(r"FLOWPORT (\S+)=(\S+)", " ".join(output.split("\n"))):
-        result[key] = float(value)
-    for line in output.splitlines():
-        for part in line.split():
-            if part.startswith(("requests=", "non2xx=", "connect_errors=", "read_errors=", "timeouts=")):
-                key, value = part.split("=")
-                result[key] = int(value)
-    return result
-
-
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
-        return
-    print("installing wrk (Debian package) for load generation …", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-
-
-def count_inbox(database_url: str, run_tag: str) -> int:
-    from sqlalchemy import text
-
-    from portal.db import build_engine
-
-    engine = build_engine(database_url)
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE :tag"), {"tag": f"{run_tag}-%"}
-        ).scalar_one()
-    engine.dispose()
-    return count
-
-
-def bench_intake(database_url: str, data_dir: Path, seconds: int, connections: int, workers: int) -> dict:
+def migrated(database_url: str) -> None:
     from portal.db import build_engine
     from portal.migrate import upgrade
 
     engine = build_engine(database_url)
     upgrade(engine)
     engine.dispose()
+
+
+def bench_fixed_rate(database_url: str, env: dict, args: argparse.Namespace) -> dict:
+    """Open-loop load at a fixed rate against Flowport, then the bare endpoint; checks nothing was lost."""
+    results: dict = {}
+    for name, factory in SERVERS:
+        tag = f"{name}-rate-{uuid.uuid4().hex[:8]}"
+        load_before = os.getloadavg()
+        with served(factory, env, args.workers) as port:
+            print(f"  {name}: {args.rate}/s for {args.seconds} s (after a {args.warmup} s ramp) …", flush=True)
+            result = run_fixed_rate(port, PAYLOAD, SECRET, tag, args.rate, args.seconds, args.warmup, args.sockets)
+        result["load_average"] = [load_before, os.getloadavg()]
+        if name == "flowport":
+            # The generator waits for every answer, so the inbox must hold exactly what was acknowledged.
+            acknowledged = result["acked"] + result["warmup"]["acked"]
+            stored = count_inbox(database_url, tag)
+            result.update(acknowledged_total=acknowledged, stored=stored, lost=max(0, acknowledged - stored),
+                          zero_lost=stored == acknowledged and result["unfinished"] == 0)
+        results[name] = result
+    flowport, bare = results["flowport"]["latencyMs"], results["bare"]["latencyMs"]
+    results["p50_ratio_to_bare"] = flowport["p50"] / bare["p50"]
+    results["p99_ratio_to_bare"] = flowport["p99"] / bare["p99"]
+    results["acked_ratio_to_bare"] = results["flowport"]["ackedPerSecond"] / results["bare"]["ackedPerSecond"]
+    return results
+
+
+def bench_saturation(database_url: str, env: dict, data_dir: Path, args: argparse.Namespace) -> dict:
+    """Closed-loop load (wrk): the most each server answers per second."""
     body = PAYLOAD.read_bytes()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    results = {}
-    env = {**os.environ, "FLOWPORT_DATABASE_URL": database_url, "FLOWPORT_DATA_DIR": str(data_dir),
-           "FLOWPORT_RUN_WORKER": "false", "FLOWPORT_GITHUB_WEBHOOK_SECRET": SECRET,
-           "FLOWPORT_LOG_LEVEL": "WARNING", "FLOWPORT_ENV": "production", "FLOWPORT_CATALOG_PATHS": "",
-           "FLOWPORT_TEMPLATE_PATHS": ""}
-    for name, factory in (("flowport", "portal.app:create_app"), ("bare", "bench.webhook_bare_app:create_bare_app")):
-        run_tag = f"{name}-{uuid.uuid4().hex[:8]}"
+    results: dict = {}
+    for name, factory in SERVERS:
+        tag = f"{name}-sat-{uuid.uuid4().hex[:8]}"
         script = data_dir / f"{name}.lua"
-        script.write_text(LUA % {"body": PAYLOAD, "signature": signature, "run": run_tag})
-        port = free_port()
-        server = serve(factory, port, env, workers)
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/docs")
-            print(f"  {name}: {seconds} s of load with {connections} connections …", flush=True)
-            result = run_wrk(port, seconds, connections, script)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        script.write_text(WRK_LUA % {"body": PAYLOAD, "signature": signature, "run": tag})
+        with served(factory, env, args.workers) as port:
+            print(f"  {name}: wrk, {args.connections} connections, {args.saturation_seconds} s …", flush=True)
+            result = run_wrk(port, args.saturation_seconds, args.connections, script)
         acknowledged = result.get("requests", 0) - result.get("non2xx", 0)
         result["acknowledged"] = acknowledged
         if name == "flowport":
-            stored = count_inbox(database_url, run_tag)
-            result["stored"] = stored
+            stored = count_inbox(database_url, tag)
             # wrk stops mid-flight: a request stored but not yet answered is counted stored, not acked.
-            result["lost"] = max(0, acknowledged - stored)
+            result.update(stored=stored, lost=max(0, acknowledged - stored))
         results[name] = result
     results["ratio_to_bare"] = results["flowport"]["rps"] / results["bare"]["rps"]
     return results
 
 
 def bench_normalization(database_url: str, deliveries: int) -> dict:
-    from sqlalchemy import insert
+    from sqlalchemy import delete, insert
     from sqlmodel import Session
 
     from portal.db import build_engine
-    from portal.migrate import upgrade
     from portal.plugins.registry import build_registry
     from portal.webhooks.models import WebhookDelivery
     from portal.webhooks.processing import process_all
 
     engine = build_engine(database_url)
-    upgrade(engine)
     events = [("pull_request", "pull_request/opened.payload.json"), ("deployment", "deployment/payload.json"),
               ("deployment_status", "deployment_status/payload.json"),
               ("workflow_run", "workflow_run/completed.payload.json"), ("issues", "issues/opened.payload.json")]
@@ -193,6 +124,9 @@ def bench_normalization(database_url: str, deliveries: int) -> dict:
                      "body": json.dumps(payload).encode(), "content_type": "application/json",
                      "received_at": now, "status": "pending", "attempts": 0})
     with Session(engine) as session:
+        # On PostgreSQL the intake runs' deliveries are still pending: out of the way, so exactly N
+        # are processed. (SQLite gets a database file of its own.)
+        session.execute(delete(WebhookDelivery))
         for start in range(0, len(rows), 1000):
             session.execute(insert(WebhookDelivery), rows[start:start + 1000])
         session.commit()
@@ -226,18 +160,67 @@ def postgres_database(base: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--deliveries", type=int, default=20000, help="deliveries for the normalization run")
+    parser.add_argument("--rate", type=int, default=1500, help="fixed rate, deliveries/s (default 1500)")
+    parser.add_argument("--seconds", type=int, default=60, help="length of each fixed-rate run (default 60)")
+    parser.add_argument("--warmup", type=float, default=5,
+                        help="seconds of load ramping up to the rate before the timed seconds (default 5)")
+    parser.add_argument("--sockets", type=int, default=2048, help="most connections the generator opens (default 2048)")
+    parser.add_argument("--saturation-seconds", type=int, default=60, help="wrk run length; 0 skips it")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--deliveries", type=int, default=20000, help="deliveries for the normalization run; 0 skips it")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
-    args = parser.parse_args(argv)
-    ensure_wrk()
-    results: dict = {"database": args.database, "seconds": args.seconds, "connections": args.connections,
-                     "workers": args.workers}
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the servers, to try a setting without changing code")
+    return parser.parse_args(argv)
+
+
+def target_met(run: dict, rate: int, seconds: int) -> bool:
+    """Issue #3: >= 1,500 deliveries/s sustained for 60 s, p99 acknowledgement <= 50 ms, zero lost."""
+    return (rate >= 1500 and seconds >= 60 and run["acked"] == run["sent"] and not run["errors"]
+            and run["latencyMs"]["p99"] <= 50 and run["zero_lost"])
+
+
+def summary(results: dict) -> str:
+    options, rate = results["options"], results["fixed_rate"]
+    machine = results["machine"]
+    lines = [f"machine: {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory']}, {machine['os']}, "
+             f"Python {machine['python']}, SQLite {machine['sqlite']}"]
+    for name in ("flowport", "bare"):
+        run, lat = rate[name], rate[name]["latencyMs"]
+        worst = max(rate[name]["timeline"], key=lambda second: second[2] or 0)
+        line = (f"{name} at {run['rate']}/s for {run['seconds']} s: acked {run['acked']}/{run['sent']} "
+                f"({run['ackedPerSecond']:.0f}/s), p50 {lat['p50']:.1f} / p90 {lat['p90']:.1f} / p99 {lat['p99']:.1f}"
+                f" / p99.9 {lat['p99.9']:.1f} / max {lat['max']:.0f} ms (worst second p99 {worst[2]:.0f} ms), "
+                f"errors {run['errors'] or 0}, waited for a socket {run['sockets']['waitedForSocket']}, "
+                f"load average {run['load_average'][0][0]:.2f} -> {run['load_average'][1][0]:.2f}")
+        if name == "flowport":
+            line += (f", stored {run['stored']} of {run['acknowledged_total']} acknowledged "
+                     f"(zero lost: {run['zero_lost']})")
+        lines.append(line)
+    lines.append(f"ratio to bare: p50 {rate['p50_ratio_to_bare']:.2f}, p99 {rate['p99_ratio_to_bare']:.2f}")
+    met = target_met(rate["flowport"], options["rate"], options["seconds"])
+    lines.append(f"target (>= 1,500/s for 60 s, p99 <= 50 ms, zero lost): {'met' if met else 'NOT met'}")
+    if "saturation" in results:
+        sat = results["saturation"]
+        lines.append(f"saturation (wrk, {options['connections']} connections): flowport {sat['flowport']['rps']:.0f}/s "
+                     f"(p50 {sat['flowport'].get('p50', 0):.1f} / p99 {sat['flowport'].get('p99', 0):.1f} ms, "
+                     f"acknowledged {sat['flowport']['acknowledged']}, stored {sat['flowport']['stored']}, "
+                     f"lost {sat['flowport']['lost']}), bare {sat['bare']['rps']:.0f}/s, ratio {sat['ratio_to_bare']:.2f}")
+    if "normalization" in results:
+        lines.append(f"normalization: {results['normalization']['per_second']:.0f}/s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    ensure_tools(saturation=args.saturation_seconds > 0)
+    results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": describe_machine(),
+                     "code": describe_code(REPO), "options": vars(args)}
+    extra = dict(item.split("=", 1) for item in args.server_env)
     with tempfile.TemporaryDirectory(prefix="flowport-bench-") as tmp:
         data_dir = Path(tmp)
         drop = None
@@ -246,19 +229,27 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             database_url = f"sqlite:///{data_dir / 'bench.db'}"
         try:
-            print(f"Webhook intake ({args.database})", flush=True)
-            results["intake"] = bench_intake(database_url, data_dir, args.seconds, args.connections, args.workers)
-            print(f"Normalization of {args.deliveries} deliveries ({args.database}) …", flush=True)
-            results["normalization"] = bench_normalization(database_url, args.deliveries)
+            migrated(database_url)
+            env = server_env(database_url, data_dir, SECRET, extra)
+            print(f"Webhook intake at a fixed rate ({args.database})", flush=True)
+            results["fixed_rate"] = bench_fixed_rate(database_url, env, args)
+            if args.saturation_seconds > 0:
+                print(f"Webhook intake at saturation ({args.database})", flush=True)
+                results["saturation"] = bench_saturation(database_url, env, data_dir, args)
+            if args.deliveries > 0:
+                print(f"Normalization of {args.deliveries} deliveries ({args.database}) …", flush=True)
+                if args.database == "sqlite":
+                    database_url = f"sqlite:///{data_dir / 'normalization.db'}"
+                    migrated(database_url)
+                results["normalization"] = bench_normalization(database_url, args.deliveries)
         finally:
             if drop:
                 drop()
-    intake = results["intake"]
-    print(json.dumps(results, indent=2))
-    print(f"intake: {intake['flowport']['rps']:.0f}/s (bare {intake['bare']['rps']:.0f}/s, "
-          f"ratio {intake['ratio_to_bare']:.2f}), p99 {intake['flowport'].get('p99', 0):.1f} ms, "
-          f"acknowledged {intake['flowport']['acknowledged']}, stored {intake['flowport']['stored']}, "
-          f"lost {intake['flowport']['lost']}; normalization {results['normalization']['per_second']:.0f}/s")
+    out = REPO / "bench" / "results" / f"webhook-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(summary(results))
+    print(f"results written to {out.relative_to(REPO)}")
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 import httpx
@@ -34,9 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _load_stored_connections(app)
         await lifecycle.on_startup(app)
         _start_inbox_worker(app)
+        # What start-up built lives as long as the app: keep it out of the collector's full passes,
+        # which otherwise walk all of it again and again under load (webhook intake). Thawed at shutdown.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             _stop_inbox_worker(app)
             await lifecycle.on_shutdown(app)
             await app.state.inbox_writer.close()

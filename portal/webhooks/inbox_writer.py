@@ -5,22 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Callable
 
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
+from portal.logging_setup import get_logger
 from portal.plugins.contract import DeliveryInfo, WebhookRequest
 from portal.webhooks.models import WebhookDelivery
+from portal.webhooks.wal_checkpoint import CHECKPOINT_PAUSE, RESTART_FRAMES, WalCheckpointer, checkpoints_needed
 
 MAX_BATCH = 500
 # Headers worth keeping with a delivery (signatures are dropped: they are only useful once).
 _KEPT_HEADER_PREFIXES = ("x-github-", "x-gitlab-event", "x-atlassian-", "x-webhook-", "ce-", "user-agent",
                          "idempotency-key", "webhook-id", "webhook-timestamp", "content-type")
+_STOP = object()
+log = get_logger(__name__)
+
+
+class InboxWriteError(Exception):
+    """The transaction holding a delivery failed (already logged by the writer)."""
 
 
 @dataclass
@@ -44,66 +55,187 @@ _COLUMNS = ("source", "connection", "delivery_id", "event_type", "headers", "bod
             "received_at", "status", "attempts")
 
 
-@lru_cache(maxsize=4)
-def _insert_statement(dialect_name: str):  # noqa: ANN202
-    # Built once with bind parameters, so SQLAlchemy compiles it once, not per delivery.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(WebhookDelivery)
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    positions: tuple[str, ...] | None  # parameter order for a positional driver (SQLite), None for named
+    processors: tuple[tuple[str, Callable], ...]  # the column types' conversions (datetime -> text on SQLite)
+
+
+@lru_cache(maxsize=8)
+def _compiled_insert(dialect: Dialect) -> _CompiledInsert:
+    # Compiled once per dialect and run on the driver's cursor: SQLAlchemy's per-statement work would
+    # cost more than the insert itself at a thousand deliveries a second.
+    module = postgresql if dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(WebhookDelivery)
         .values({name: bindparam(name) for name in _COLUMNS})
         .on_conflict_do_nothing(index_elements=["source", "connection", "delivery_id"])
         .returning(WebhookDelivery.id)
     )
+    compiled = statement.compile(dialect=dialect)
+    columns = WebhookDelivery.__table__.c
+    processors = tuple((name, processor) for name in _COLUMNS
+                       if (processor := columns[name].type.dialect_impl(dialect).bind_processor(dialect)))
+    positions = tuple(compiled.positiontup) if compiled.positional else None
+    return _CompiledInsert(str(compiled), positions, processors)
 
 
-def write_rows(engine: Engine, rows: list[dict]) -> list[int | None]:
-    """Insert rows in one transaction; None for a row whose delivery id was already stored."""
-    statement = _insert_statement(engine.dialect.name)
-    with engine.begin() as connection:
-        return [connection.execute(statement, row).scalar_one_or_none() for row in rows]
+def write_rows(dbapi_connection, dialect: Dialect, rows: list[dict]) -> list[int | None]:  # noqa: ANN001
+    """Insert rows in one transaction of a DBAPI connection; None for a delivery id already stored."""
+    insert = _compiled_insert(dialect)
+    cursor = dbapi_connection.cursor()
+    try:
+        ids: list[int | None] = []
+        for row in rows:
+            values = dict(row)
+            for name, processor in insert.processors:
+                values[name] = processor(values[name])
+            cursor.execute(insert.sql, tuple(values[name] for name in insert.positions)
+                           if insert.positions is not None else values)
+            found = cursor.fetchone()
+            ids.append(found[0] if found else None)
+        dbapi_connection.commit()
+        return ids
+    except BaseException:
+        dbapi_connection.rollback()
+        raise
+    finally:
+        cursor.close()
+
+
+def _settle(batch: list[_Pending], ids: list[int | None], error: BaseException | None) -> None:
+    """On the requests' event loop: wake every request of a committed (or failed) batch."""
+    for index, pending in enumerate(batch):
+        if pending.done.done():  # the client went away; its row is stored all the same
+            continue
+        if error is not None:
+            pending.done.set_exception(error)
+        else:
+            pending.done.set_result(ids[index])
 
 
 class InboxWriter:
-    """One writer task per app: collects what arrived while the last commit ran, commits it together."""
+    """One writer thread per app with a connection of its own: it takes everything that arrived while
+    its last commit ran and commits it together. On a SQLite file the WAL is checkpointed by a second
+    thread (`WalCheckpointer`), never inside the writer's commit, so a checkpoint does not hold up
+    the acknowledgements."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, checkpoint_pause: float = CHECKPOINT_PAUSE,
+                 restart_frames: int = RESTART_FRAMES) -> None:
         self.engine = engine
-        self._queue: asyncio.Queue[_Pending] | None = None
-        self._task: asyncio.Task | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()  # lists of _Pending, or _STOP
+        self._outboxes: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+        self._thread: threading.Thread | None = None
+        self._connection: PoolProxiedConnection | None = None
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self.checkpointer = (WalCheckpointer(engine, self._write_lock, checkpoint_pause, restart_frames)
+                             if checkpoints_needed(engine) else None)
 
     async def store(self, row: dict) -> int | None:
         """Returns the inbox id once committed (None for a duplicate); raises if the write failed."""
+        if self._thread is None:
+            self._start()
         loop = asyncio.get_running_loop()
-        # (Re)start the writer on this loop: a test client or server restart brings a new loop.
-        if self._task is None or self._task.done() or self._loop is not loop:
-            self._loop, self._queue = loop, asyncio.Queue()
-            self._task = asyncio.create_task(self._run())
         done = loop.create_future()
-        await self._queue.put(_Pending(row, done))
+        outbox = self._outboxes.get(loop)
+        if outbox is None:
+            # Everything stored during this turn of the event loop goes to the writer as one batch.
+            outbox = self._outboxes[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        outbox.append(_Pending(row, done))
         return await done
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty() and len(batch) < MAX_BATCH:
-                batch.append(self._queue.get_nowait())
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._outboxes.pop(loop))
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+                self._thread.start()
+                if self.checkpointer is not None:
+                    self.checkpointer.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            batch = list(item)
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.extend(item)
+            ids, error = self._write(batch)
+            self._answer(batch, ids, error)
+        self._disconnect()
+
+    def _write(self, batch: list[_Pending]) -> tuple[list[int | None] | None, BaseException | None]:
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+            with self._write_lock:
+                ids = write_rows(self._connection.driver_connection, self.engine.dialect,
+                                 [pending.row for pending in batch])
+        except Exception as error:  # noqa: BLE001 - every waiting request must hear about it
+            # Logged once for the batch, without a traceback: at this rate one per request would
+            # bury the cause (and cost more than the writes).
+            log.error("writing webhook deliveries to the inbox failed; answering 503 so the tools retry",
+                      deliveries=len(batch), error=f"{type(error).__name__}: {error}")
+            self._disconnect(invalidate=True)  # a broken connection is not reused
+            return None, InboxWriteError(str(error))
+        if self.checkpointer is not None:
+            self.checkpointer.nudge()
+        return ids, None
+
+    def _connect(self) -> PoolProxiedConnection:
+        connection = self.engine.raw_connection()
+        if self.checkpointer is not None:
+            # This connection never checkpoints in its commit; the checkpointer thread does it.
+            connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
+        return connection
+
+    def _disconnect(self, invalidate: bool = False) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if invalidate or self.checkpointer is not None:
+                # Not back into the pool broken, or with automatic checkpoints turned off.
+                connection.invalidate()
+            else:
+                connection.close()
+        except Exception as error:  # noqa: BLE001 - the writer goes on with a new connection
+            log.warning("closing the inbox writer's connection failed", error=str(error))
+
+    @staticmethod
+    def _answer(batch: list[_Pending], ids: list[int | None] | None, error: BaseException | None) -> None:
+        """Hand the outcome to each request's event loop (one wake-up per loop and batch)."""
+        by_loop: dict[asyncio.AbstractEventLoop, tuple[list[_Pending], list]] = {}
+        for index, pending in enumerate(batch):
+            pendings, answers = by_loop.setdefault(pending.done.get_loop(), ([], []))
+            pendings.append(pending)
+            answers.append(ids[index] if ids is not None else None)
+        for loop, (pendings, answers) in by_loop.items():
             try:
-                ids = await run_in_threadpool(write_rows, self.engine, [p.row for p in batch])
-            except Exception as error:  # noqa: BLE001 - every waiting request must hear about it
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(error)
-                continue
-            for pending, stored_id in zip(batch, ids, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(stored_id)
+                loop.call_soon_threadsafe(_settle, pendings, answers, error)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                pass
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        """Commit what is queued, then stop the writer and the checkpointer threads."""
+        await asyncio.sleep(0)  # let a batch handed over during this turn of the loop reach the queue
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.to_thread(thread.join)
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from portal.logging_setup import get_logger
-from portal.plugins.contract import WebhookRejected, WebhookRequest
-from portal.webhooks.inbox_writer import delivery_row
+from portal.plugins.contract import DeliveryInfo, WebhookRejected, WebhookRequest
+from portal.webhooks.inbox_writer import InboxWriteError, delivery_row
 
 router = APIRouter(tags=["webhooks"])
 log = get_logger(__name__)
@@ -30,6 +31,14 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _verify_and_describe(plugin, delivery: WebhookRequest) -> DeliveryInfo:  # noqa: ANN001
+    """Check the signature and file the delivery. The decoded payload is dropped here, not held while
+    the request waits for its commit: its hundreds of objects per delivery would otherwise go through
+    the garbage collector's generations at every turn."""
+    plugin.verify_webhook(delivery)
+    return plugin.describe_delivery(delivery, plugin.parse_webhook(delivery))
+
+
 async def _receive(request: Request, source: str, connection: str) -> JSONResponse:
     registry = request.app.state.plugins
     plugin = registry.connection(source, connection)
@@ -45,14 +54,14 @@ async def _receive(request: Request, source: str, connection: str) -> JSONRespon
                                   + " or ".join(plugin.webhook_content_types))
         body = await _read_limited(request, request.app.state.settings.webhook_max_bytes)
         delivery = WebhookRequest(headers=dict(request.headers), body=body, content_type=content_type)
-        plugin.verify_webhook(delivery)
-        payload = plugin.parse_webhook(delivery)
-        info = plugin.describe_delivery(delivery, payload)
+        info = _verify_and_describe(plugin, delivery)
     except WebhookRejected as rejection:
         return _reject(rejection.status, rejection.reason)
     # Committed before the reply: an acknowledged delivery is never lost.
     try:
         stored_id = await request.app.state.inbox_writer.store(delivery_row(source, connection, info, delivery))
+    except InboxWriteError:  # the writer logged it, once for all deliveries of the transaction
+        return _reject(503, "the delivery could not be stored; please retry")
     except Exception:  # noqa: BLE001 - the tool retries a 503; the error is in the log
         log.exception("storing a webhook delivery failed", source=source, connection=connection)
         return _reject(503, "the delivery could not be stored; please retry")
@@ -63,8 +72,24 @@ async def _receive(request: Request, source: str, connection: str) -> JSONRespon
                          "eventType": info.event_type}, status_code=202)
 
 
+async def receive_webhook(request: Request) -> JSONResponse:
+    """A delivery for the default connection of a tool, or for one of several connections of it."""
+    params = request.path_params
+    # Named in the scope as FastAPI names its own routes: metrics and request logs use the template.
+    request.scope["route"] = _INTAKE_ROUTES["connection" in params]
+    return await _receive(request, params["source"], params.get("connection", "default"))
+
+
+# Plain Starlette routes, matched first: FastAPI's parameter and dependency handling would cost more
+# per delivery than verifying it. The OpenAPI entries come from the documented twins below.
+_INTAKE_ROUTES = {with_connection: Route(path, receive_webhook, methods=["POST"], include_in_schema=False)
+                  for with_connection, path in ((False, "/webhooks/{source}"),
+                                                (True, "/webhooks/{source}/{connection}"))}
+router.routes.extend(_INTAKE_ROUTES.values())
+
+
 @router.post("/webhooks/{source}", status_code=202)
-async def receive_webhook(source: str, request: Request) -> JSONResponse:
+async def receive_webhook_documented(source: str, request: Request) -> JSONResponse:
     """A delivery for the default connection of a tool."""
     return await _receive(request, source, "default")
 

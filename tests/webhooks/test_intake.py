@@ -111,3 +111,40 @@ def test_unknown_sources_and_connections_are_404(github_client):
     response = github_client.post("/webhooks/github/other", content=b"{}")
     assert response.status_code == 404
     assert "no github connection named 'other'" in response.json()["reason"]
+
+
+def test_a_delivery_that_cannot_be_stored_is_a_503_and_nothing_is_acknowledged(github_client, engine, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from portal.webhooks import inbox_writer
+
+    def failing(connection, dialect, rows):  # noqa: ANN001, ANN202
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(inbox_writer, "write_rows", failing)
+    response = github_client.post("/webhooks/github", content=PR_OPENED, headers=signed_headers(PR_OPENED))
+    assert response.status_code == 503
+    assert "please retry" in response.json()["reason"]
+    assert stored(engine) == []
+
+
+def test_the_webhook_routes_stay_in_the_openapi_document(github_client):
+    paths = github_client.get("/openapi.json").json()["paths"]
+    assert "post" in paths["/webhooks/{source}"] and "post" in paths["/webhooks/{source}/{connection}"]
+
+
+def test_the_app_freezes_its_start_up_objects_while_it_serves_and_thaws_them_after(settings):
+    import gc
+
+    gc.unfreeze()  # whatever an earlier app in this process left
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() > 0  # kept out of the collector's passes under load
+    assert gc.get_freeze_count() == 0  # and collectable again once the app is gone
+
+
+def test_deliveries_are_counted_under_their_route_template(github_client):
+    github_client.post("/webhooks/github", content=PR_OPENED, headers=signed_headers(PR_OPENED))
+    github_client.post("/webhooks/github/default", content=PR_OPENED, headers=signed_headers(PR_OPENED))
+    metrics = github_client.get("/metrics").text
+    assert 'route="/webhooks/{source}",status="202"' in metrics
+    assert 'route="/webhooks/{source}/{connection}",status="202"' in metrics
