@@ -9,10 +9,12 @@ import structlog
 
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Route stdlib and structlog output through one structured formatter."""
+    # Tracebacks are plain text without local variables: locals can hold secrets and whole payloads
+    # (structlog's default console formatter, rich, shows them).
     renderer = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -29,7 +31,9 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *([structlog.processors.format_exc_info] if fmt == "json" else []),
+            renderer,
         ])
     )
     root = logging.getLogger()
