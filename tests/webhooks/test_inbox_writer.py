@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, text
@@ -19,6 +20,13 @@ from tests.conftest import FIXTURES
 from tests.webhooks.support import all_rows
 
 PR_OPENED = (FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json").read_bytes()
+
+
+def run_async(coroutine):  # noqa: ANN001, ANN201
+    """asyncio.run in a thread of its own: the browser tests keep Playwright's event loop running in
+    the test thread for the rest of the session, and asyncio.run refuses to nest."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def row(delivery_id: str) -> dict:
@@ -57,7 +65,7 @@ def test_concurrent_deliveries_are_committed_together_and_all_stored(engine, mon
         await writer.close()
         return ids
 
-    ids = asyncio.run(scenario())
+    ids = run_async(scenario())
     assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 200
     assert stored_count(engine) == 200
     assert sum(batches) == 200 and len(batches) < 200  # group commit: fewer transactions than deliveries
@@ -73,7 +81,7 @@ def test_a_redelivery_in_the_same_transaction_is_stored_once(engine):
         await writer.close()
         return [*ids, again]
 
-    first, duplicate, other, again = asyncio.run(scenario())
+    first, duplicate, other, again = run_async(scenario())
     assert isinstance(first, int) and isinstance(other, int)
     assert duplicate is None and again is None
     assert stored_count(engine) == 2
@@ -99,7 +107,7 @@ def test_a_failed_transaction_fails_each_of_its_deliveries_once_logged_and_the_w
         return failed, later
 
     with capture_logs() as logs:
-        failed, later = asyncio.run(scenario())
+        failed, later = run_async(scenario())
     assert all(isinstance(outcome, InboxWriteError) for outcome in failed)
     assert "disk I/O error" in str(failed[0])
     assert isinstance(later, int)
@@ -118,7 +126,7 @@ def test_the_writer_starts_again_after_close(engine):
         await writer.close()
         return first, second
 
-    first, second = asyncio.run(scenario())
+    first, second = run_async(scenario())
     assert second > first
     assert stored_count(engine) == 2
 
@@ -142,7 +150,7 @@ def test_the_wal_is_checkpointed_and_started_over_without_losing_deliveries(sqli
         await writer.close()
         return ids
 
-    ids = asyncio.run(scenario())
+    ids = run_async(scenario())
     assert all(isinstance(i, int) for i in ids) and len(set(ids)) == total
     assert stored_count(sqlite_engine) == total
     checkpointer = writer.checkpointer
@@ -187,7 +195,7 @@ def test_no_connection_can_write_during_the_locked_round(sqlite_engine, monkeypa
             await store_all(writer, [f"lock-{n}" for n in range(start, start + 20)])
         await writer.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     other.close()
     assert refused and all(refused), refused
     assert stored_count(sqlite_engine) == 200
@@ -200,7 +208,7 @@ def test_the_writer_connection_does_not_go_back_to_the_pool_without_automatic_ch
         await writer.store(row("one"))
         await writer.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
     for _ in range(3):  # whichever pooled connection comes back
         with sqlite_engine.connect() as connection:
             assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 1000
