@@ -19,7 +19,7 @@ from portal.catalog.query_facets import facet_counts
 from portal.catalog.query_filters import FilterGroup, filter_condition, parse_filter_params, validate_filters
 from portal.catalog.query_paging import PagePlan, count_matches, read_rows
 from portal.catalog.refs import RefError, parse_ref
-from portal.catalog.store import assemble
+from portal.catalog.store import assemble, entity_from_row, relations_column, relations_from_column
 from portal.errors import CatalogApiError
 
 __all__ = [
@@ -195,10 +195,13 @@ def get_by_ref(session: Session, ref: str | dict, fields: list[str] | None = Non
         key = parse_ref(ref).key
     except RefError:
         return None
-    row = session.execute(select(CatalogEntity).where(CatalogEntity.entity_ref == key)).scalar_one_or_none()
-    if row is None:
+    found = session.execute(
+        select(CatalogEntity, relations_column(session)).where(CatalogEntity.entity_ref == key)
+    ).one_or_none()
+    if found is None:
         return None
-    return project(assemble(session, [row])[0], fields)
+    row, relations = found
+    return project(entity_from_row(row, relations_from_column(relations)), fields)
 
 
 REFS_CHUNK = 500

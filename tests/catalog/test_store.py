@@ -110,3 +110,21 @@ def test_a_failure_while_preparing_reaches_the_writer(session, monkeypatch):
     items = [PreparedEntity(component(f"svc-{n:04d}"), "file:/x.yaml", "file:/x.yaml") for n in range(BATCH_SIZE * 3)]
     with pytest.raises(RuntimeError, match="broken descriptor"):
         write_entities(session, items)
+
+
+def test_one_entity_read_in_one_statement_has_the_same_relations_as_assemble(session):
+    from portal.catalog.query import get_by_ref
+
+    group = {"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+             "metadata": {"name": "team-a"}, "spec": {"type": "team", "children": []}}
+    svc = component("svc", dependsOn=["resource:db", "resource:db", "component:other"], providesApis=["orders"])
+    write_entities(session, [PreparedEntity(e, "file:/x.yaml", "file:/x.yaml")
+                             for e in (svc, group, component("lonely", owner="nobody"))])
+    rows = session.execute(select(CatalogEntity).order_by(CatalogEntity.entity_ref)).scalars().all()
+    for row, assembled in zip(rows, assemble(session, rows)):
+        single = get_by_ref(session, row.entity_ref)
+        assert single == assembled
+    svc_relations = get_by_ref(session, "component:default/svc")["relations"]
+    assert svc_relations == sorted(svc_relations, key=lambda r: (r["type"], r["targetRef"]))
+    assert {"type": "dependsOn", "targetRef": "resource:default/db"} in svc_relations
+    assert len(svc_relations) == len({(r["type"], r["targetRef"]) for r in svc_relations})
