@@ -7,13 +7,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from portal.flow.records import parse_time
 from tests.conftest import FIXTURES
+from tests.sync.fake_tool import FakeTool
 
 FEED = "https://events.example.com/cdevents/feed"
 BATCH = "application/cloudevents-batch+json"
@@ -45,28 +45,18 @@ def _time(event: object):  # noqa: ANN202
     return parse_time(event.get("time")) if isinstance(event, dict) else None
 
 
-Handler = Callable[[httpx.Request], "httpx.Response | None"]
 
 
-class FakeFeed:
+class FakeFeed(FakeTool):
     """Serves `events` oldest first, `page_size` a page; `?since=` keeps events at or after that time."""
 
     def __init__(self, events: list[object], page_size: int = 3) -> None:
+        super().__init__()
         self.events = events
         self.page_size = page_size
-        self.requests: list[httpx.Request] = []
-        self.interceptors: list[Handler] = []
         self.content_type = BATCH
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        for interceptor in list(self.interceptors):
-            response = interceptor(request)
-            if response is not None:
-                return response
+    def answer(self, request: httpx.Request) -> httpx.Response:
         if str(request.url.copy_with(query=None)) != FEED:
             return httpx.Response(404, json={"message": "no such feed"})
         since = parse_time(request.url.params.get("since"))

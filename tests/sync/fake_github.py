@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.conftest import FIXTURES
+from tests.sync.fake_tool import FakeTool
 
 API = "https://api.github.com"
 SLUG = "Codertocat/Hello-World"
@@ -71,34 +72,23 @@ def make_issue(number: int, updated_minutes: int, closed: bool = False) -> dict:
     return issue
 
 
-Handler = Callable[[httpx.Request], "httpx.Response | None"]
 
 
-class FakeGitHub:
+class FakeGitHub(FakeTool):
     """Serves lists newest first in pages of `page_size`, answering If-None-Match with 304."""
 
     def __init__(self, page_size: int = 2) -> None:
+        super().__init__()
         self.page_size = page_size
         self.pulls: list[dict] = []
         self.deployments: list[dict] = []
         self.statuses: dict[int, list[dict]] = {}
         self.runs: list[dict] = []
         self.issues: list[dict] = []
-        self.requests: list[httpx.Request] = []
         # What X-RateLimit-Remaining / -Reset say on every answer.
         self.rate_remaining, self.rate_reset = 4990, 4102444800
-        # Checked before the normal answer: return a response (or raise) to script a failure.
-        self.interceptors: list[Handler] = []
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        for interceptor in list(self.interceptors):
-            response = interceptor(request)
-            if response is not None:
-                return response
+    def answer(self, request: httpx.Request) -> httpx.Response:
         # GitHub Enterprise Server serves the same API under /api/v3.
         path = request.url.path.removeprefix("/api/v3")
         lists: dict[str, tuple[list[dict], Callable[[list[dict]], object], str]] = {
