@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from portal import __version__
 from portal.auth.identity import DefaultPolicy
-from portal.db import build_engine
+from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging, get_logger
 from portal.observability import install_observability
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.inbox_writer.close()
             app.state.http.close()
             app.state.engine.dispose()
+            app.state.read_database.engine.dispose()
 
     app = FastAPI(
         title="Flowport",
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = build_engine(settings.resolved_database_url)
+    app.state.read_database = ReadOnlyDatabase(build_read_engine(settings.resolved_database_url, app.state.engine))
     app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
     app.state.templates = build_templates()
     app.state.plugins = build_registry()

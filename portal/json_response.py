@@ -13,4 +13,8 @@ class PlainJSONResponse(JSONResponse):
     """Compact JSON of dicts, lists, strings, numbers, booleans and None only."""
 
     def render(self, content: Any) -> bytes:
+        return self.encode(content)
+
+    @staticmethod
+    def encode(content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

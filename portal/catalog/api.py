@@ -12,9 +12,10 @@ from portal.catalog.api_params import JsonObject, integer_param, string_param
 from portal.catalog.entity_fields import parse_fields_params
 from portal.catalog.legacy_entities import list_entities_response
 from portal.catalog.models import CatalogEntity
+from portal.catalog.point_reads import entity_by_ref, entity_by_uid
 from portal.catalog.query import EntityQuery, parse_filter_params, parse_order_fields
 from portal.catalog.validation import validate_entity
-from portal.db import SessionDep
+from portal.db import ReadOnlyDep, SessionDep
 from portal.errors import CatalogApiError
 from portal.json_response import PlainJSONResponse
 
@@ -55,21 +56,27 @@ def query_entities(request: Request, session: SessionDep) -> dict:
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}")
-def get_entity_by_name(kind: str, namespace: str, name: str, session: SessionDep) -> dict:
+async def get_entity_by_name(kind: str, namespace: str, name: str, database: ReadOnlyDep) -> Response:
     """One entity by its kind, namespace and name (case-insensitive)."""
-    entity = query.get_by_ref(session, {"kind": kind, "namespace": namespace, "name": name})
-    if entity is None:
+    ref = {"kind": kind, "namespace": namespace, "name": name}
+    body = await database.run(lambda connection: _entity_json(entity_by_ref(connection, ref)))
+    if body is None:
         raise CatalogApiError(404, f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")
-    return PlainJSONResponse(entity)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/entities/by-uid/{uid}")
-def get_entity_by_uid(uid: str, session: SessionDep) -> dict:
+async def get_entity_by_uid(uid: str, database: ReadOnlyDep) -> Response:
     """One entity by its uid."""
-    entity = query.get_by_uid(session, uid)
-    if entity is None:
+    body = await database.run(lambda connection: _entity_json(entity_by_uid(connection, uid)))
+    if body is None:
         raise CatalogApiError(404, f"No entity with uid {uid}")
-    return PlainJSONResponse(entity)
+    return Response(body, media_type="application/json")
+
+
+def _entity_json(entity: dict | None) -> bytes | None:
+    # Encoded in the worker thread with the read, so the event loop only sends bytes.
+    return None if entity is None else PlainJSONResponse.encode(entity)
 
 
 @router.delete("/entities/by-uid/{uid}", status_code=204)

@@ -15,11 +15,12 @@ from portal.catalog.cursor import Cursor, decode_cursor, encode_cursor
 from portal.catalog.entity_fields import project
 from portal.catalog.generation import cached
 from portal.catalog.models import CatalogEntity
+from portal.catalog.point_reads import entity_by_ref, entity_by_uid
 from portal.catalog.query_facets import facet_counts
 from portal.catalog.query_filters import FilterGroup, filter_condition, parse_filter_params, validate_filters
 from portal.catalog.query_paging import PagePlan, count_matches, read_rows
 from portal.catalog.refs import RefError, parse_ref
-from portal.catalog.store import assemble, entity_from_row, relations_column, relations_from_column
+from portal.catalog.store import assemble
 from portal.errors import CatalogApiError
 
 __all__ = [
@@ -185,23 +186,14 @@ def _load(session: Session, uids: list[str], fields: list[str] | None) -> list[d
 
 def get_by_uid(session: Session, uid: str, fields: list[str] | None = None) -> dict | None:
     """One entity by its uid, or None."""
-    items = _load(session, [uid], fields)
-    return items[0] if items else None
+    entity = entity_by_uid(session.connection(), uid)
+    return None if entity is None else project(entity, fields)
 
 
 def get_by_ref(session: Session, ref: str | dict, fields: list[str] | None = None) -> dict | None:
     """One entity by reference (`kind:namespace/name`, namespace optional), case-insensitive, or None."""
-    try:
-        key = parse_ref(ref).key
-    except RefError:
-        return None
-    found = session.execute(
-        select(CatalogEntity, relations_column(session)).where(CatalogEntity.entity_ref == key)
-    ).one_or_none()
-    if found is None:
-        return None
-    row, relations = found
-    return project(entity_from_row(row, relations_from_column(relations)), fields)
+    entity = entity_by_ref(session.connection(), ref)
+    return None if entity is None else project(entity, fields)
 
 
 REFS_CHUNK = 500

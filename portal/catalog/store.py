@@ -248,24 +248,8 @@ def assemble(session: Session, rows: Sequence[CatalogEntity]) -> list[dict]:
     return [entity_from_row(row, relations.get(row.entity_ref, [])) for row in rows]
 
 
-def relations_column(session: Session):  # noqa: ANN201 - a SQL expression
-    """An entity row's relations as one JSON column ([[type, targetRef], ...]), so a single entity is
-    read in one statement: a round trip is a third of a by-name request."""
-    relation = CatalogRelation
-    pair = (func.json_build_array if session.get_bind().dialect.name == "postgresql" else func.json_array)(
-        relation.type, relation.target_ref)
-    aggregate = func.json_agg if session.get_bind().dialect.name == "postgresql" else func.json_group_array
-    return select(aggregate(pair)).where(relation.source_ref == CatalogEntity.entity_ref).scalar_subquery()
-
-
-def relations_from_column(value: object) -> list[dict]:
-    """Decode `relations_column` (PostgreSQL hands JSON over decoded, SQLite as text; none is NULL or
-    []), distinct and in (type, target) order like `assemble`."""
-    pairs = value if isinstance(value, list) else json.loads(value or "[]")
-    return [{"type": rel_type, "targetRef": target} for rel_type, target in sorted({tuple(p) for p in pairs})]
-
-
 def entity_from_row(row: CatalogEntity, relations: list[dict]) -> dict:
+    """The API form of a stored entity (`row` is a model or a result row with the same column names)."""
     body = json.loads(row.body)
     metadata = body.setdefault("metadata", {})
     metadata["uid"] = row.uid
