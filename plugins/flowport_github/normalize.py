@@ -1,12 +1,14 @@
 """GitHub webhook payloads (and REST objects of the same shape) to flow records.
 
 Ids: `github:<owner/repo>#<number>` for pull requests, `github:<owner/repo>#issue-<number>` for issues,
-`github:<owner/repo>:<deployment|run|check_suite|commit>:<id or sha>` for the rest. A branch push yields
-one commit record per pushed commit; tag pushes, branch deletions, releases and pings yield none."""
+`github:<owner/repo>:<deployment|run|check_suite|commit|release>:<id or sha>` for the rest. A branch push
+yields one commit record per pushed commit; tag pushes, branch deletions and pings yield none."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime
 
 from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
 
@@ -21,6 +23,10 @@ _RUN_CONCLUSIONS = {
     "cancelled": "cancelled", "skipped": "cancelled", "neutral": "success", "action_required": "failure",
     "stale": "cancelled",
 }
+
+
+# A full commit id (SHA-1, or SHA-256 for repositories using it), as opposed to a branch name.
+_FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
 def _base(repo: dict, record_id: str, url: str | None, updated: object) -> dict:
@@ -82,6 +88,49 @@ def commit_record(repo: dict, commit: dict, branch: str, pushed: object, connect
     })
     # Insert-only: the push merging a branch lists its commits again, and must not move them to the base branch.
     return FlowRecord("commit", values, defaults={"branch": branch, "pushed_at": parse_time(pushed)})
+
+
+def pull_request_commit_record(repo: dict, item: dict, branch: str | None, connection: str = "default") -> FlowRecord:
+    """A commit of a pull request as REST's pulls/{n}/commits lists it: the same record as when it is pushed.
+    Its branch (the PR's head branch) only fills a new row, so a push seen earlier keeps its own."""
+    commit = item.get("commit") or {}
+    author = commit.get("author") or {}
+    values = _base(repo, f"github:{repo['full_name']}:commit:{item['sha']}", item.get("html_url"), None)
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "sha": item["sha"],
+        "title": first_line(commit.get("message")),
+        "author": (item.get("author") or {}).get("login") or author.get("name"),
+        "authored_at": parse_time(author.get("date")),
+    })
+    return FlowRecord("commit", values, defaults={"branch": branch, "pushed_at": None})
+
+
+def first_commit_record(repo: dict, number: int, first_commit_at: datetime,
+                        connection: str = "default") -> FlowRecord:
+    """Sets the first commit time of a pull request already stored (by the page that listed it)."""
+    values = _base(repo, f"github:{repo['full_name']}#{number}", None, None)
+    values.update({"connection": connection, "repository": repo["full_name"], "number": number,
+                   "first_commit_at": first_commit_at})
+    # `state` is required of a new row but must not touch the stored one: insert-only.
+    return FlowRecord("change", values, defaults={"state": "open"})
+
+
+def release_record(repo: dict, release: dict, action: str | None = None, connection: str = "default") -> FlowRecord:
+    """A release (drafts included). `deleted` keeps the row and flags it: GitHub never reuses a release id,
+    so nothing can bring a deleted one back, and an event replayed later must not either."""
+    target = release.get("target_commitish")
+    values = _base(repo, f"github:{repo['full_name']}:release:{release['id']}", release.get("html_url"), None)
+    values.update({
+        "connection": connection, "repository": repo["full_name"], "tag": release["tag_name"],
+        "name": release.get("name") or None, "target": target,
+        # target_commitish is usually a branch (the release was cut from its head, which moves on).
+        "sha": target if isinstance(target, str) and _FULL_SHA.match(target) else None,
+        "author": (release.get("author") or {}).get("login"),
+        "draft": release.get("draft"), "prerelease": release.get("prerelease"),
+        "created_at": parse_time(release.get("created_at")), "published_at": parse_time(release.get("published_at")),
+        "deleted": True if action == "deleted" else None,
+    })
+    return FlowRecord("release", values, defaults={"draft": False, "prerelease": False, "deleted": False})
 
 
 def deployment_record(repo: dict, deployment: dict, status: dict | None = None,
@@ -177,4 +226,5 @@ _HANDLERS: dict[str, Callable[[dict, dict, str], list[FlowRecord]]] = {
     "workflow_run": lambda r, p, c: [workflow_run_record(r, p["workflow_run"], c)],
     "check_suite": lambda r, p, c: [check_suite_record(r, p["check_suite"], c)],
     "issues": lambda r, p, c: issue_records(r, p["issue"], p.get("action"), c),
+    "release": lambda r, p, c: [release_record(r, p["release"], p.get("action"), c)],
 }

@@ -1,5 +1,5 @@
-"""GitHub REST pull sync: pull requests, deployments with their statuses, workflow runs and issues
-of every repository the catalog links through `github.com/project-slug`."""
+"""GitHub REST pull sync: pull requests with their commits, deployments with their statuses, workflow
+runs, issues and releases of every repository the catalog links through `github.com/project-slug`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from collections.abc import AsyncIterator
 from flowport_github.normalize import (
     LINK_ANNOTATION,
     deployment_record,
+    first_commit_record,
     issue_records,
+    pull_request_commit_record,
     pull_request_record,
+    release_record,
     workflow_run_record,
 )
 from portal.flow.records import FlowRecord
+from portal.sync.change_commits import CommitsQueue, read_change_commits
 from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
 from portal.sync.pagination import walk_newest_first
 from portal.sync.state import SyncPage, SyncState
@@ -41,6 +45,10 @@ def _repo_of(item: dict, slug: str) -> dict:
     url = item.get("repository_url") or ""
     if "/repos/" in url:
         return {"full_name": url.split("/repos/", 1)[1]}
+    # Objects without a repository field (releases) are named by their own API URL: …/repos/{owner}/{repo}/….
+    owner_and_name = (item.get("url") or "").partition("/repos/")[2].split("/")[:2]
+    if len(owner_and_name) == 2 and all(owner_and_name):
+        return {"full_name": "/".join(owner_and_name)}
     return {"full_name": slug}
 
 
@@ -57,7 +65,8 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
         seen.add(slug.lower())
         repository = GitHubRepositorySync(client, state, api, slug, config.name)
         try:
-            for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues):
+            for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues,
+                             repository.releases):
                 async for page in resource():
                     yield page
         except SyncHttpError as error:
@@ -70,7 +79,7 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
 
 
 class GitHubRepositorySync:
-    """The four resources of one repository, each with its own cursor."""
+    """The resources of one repository, each with its own cursor."""
 
     def __init__(self, client: SyncClient, state: SyncState, api: str, slug: str, connection: str) -> None:
         self.client, self.state, self.slug, self.connection = client, state, slug, connection
@@ -79,15 +88,58 @@ class GitHubRepositorySync:
     def resource(self, name: str) -> str:
         return f"{self.slug}:{name}"
 
-    def pulls(self) -> AsyncIterator[SyncPage]:
-        """Pull requests, most recently updated first, until older than the last completed walk."""
-        async def build(items: list[dict]) -> list[FlowRecord]:
-            return [pull_request_record(_repo_of(pr, self.slug), pr, self.connection) for pr in items]
-
+    async def pulls(self) -> AsyncIterator[SyncPage]:
+        """Pull requests, most recently updated first, until older than the last completed walk; after
+        each page, the commits of the pull requests it listed (portal/sync/change_commits.py)."""
         resource = self.resource("pulls")
-        return walk_newest_first(
+        cursor = self.state.cursor(resource)
+        queue = CommitsQueue(cursor)
+
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            records = [pull_request_record(_repo_of(pr, self.slug), pr, self.connection) for pr in items]
+            for record in records:
+                queue.add({"number": record.values["number"], "repo": record.values["repository"],
+                           "branch": record.values["head_branch"]})
+            return records
+
+        # Pull requests queued by a run that stopped before reading their commits come first.
+        async for page in self._pull_commits(queue, resource, cursor):
+            yield page
+        async for page in walk_newest_first(
             self.client, resource, f"{self.base}/pulls?state=all&sort=updated&direction=desc&per_page={PER_PAGE}",
-            self.state.cursor(resource), stamp_of=lambda pr: pr.get("updated_at"), build=build)
+            cursor, stamp_of=lambda pr: pr.get("updated_at"), build=build, extra=queue.state,
+        ):
+            yield page
+            async for commits_page in self._pull_commits(queue, resource, page.cursor or {}):
+                yield commits_page
+
+    def _pull_commits(self, queue: CommitsQueue, resource: str, cursor: dict) -> AsyncIterator[SyncPage]:
+        """The commits of each queued pull request (GitHub lists at most 250, oldest first)."""
+        def commit_of(entry: dict, item: dict) -> FlowRecord | None:
+            if not item.get("sha"):
+                return None
+            return pull_request_commit_record({"full_name": entry["repo"]}, item, entry.get("branch"), self.connection)
+
+        return read_change_commits(
+            self.client, queue, resource, cursor,
+            url_of=lambda entry: f"{self.base}/pulls/{entry['number']}/commits?per_page={PER_PAGE}",
+            commit_of=commit_of,
+            first_commit_of=lambda entry, when: first_commit_record(
+                {"full_name": entry["repo"]}, entry["number"], when, self.connection),
+            label_of=lambda entry: f"pull request {entry['repo']}#{entry['number']}")
+
+    def releases(self) -> AsyncIterator[SyncPage]:
+        """Releases, newest first, until older than the last completed walk. A release carries no update
+        time: one is read again when it is published (publishedAt moves), edits of older ones and deletions
+        come from the `release` webhook (or `flowport sync --full`)."""
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            return [release_record(_repo_of(release, self.slug), release, None, self.connection)
+                    for release in items if release.get("id") is not None and release.get("tag_name")]
+
+        resource = self.resource("releases")
+        return walk_newest_first(
+            self.client, resource, f"{self.base}/releases?per_page={PER_PAGE}", self.state.cursor(resource),
+            stamp_of=lambda release: release.get("published_at") or release.get("created_at"), build=build)
 
     def issues(self) -> AsyncIterator[SyncPage]:
         """Issues (GitHub lists pull requests here too; those are skipped) with opened/closed transitions."""

@@ -53,7 +53,9 @@ class GitLabPlugin(FlowPlugin):
             raise WebhookRejected(400, "GitLab deliveries carry X-Gitlab-Event and Idempotency-Key "
                                        "(or X-Gitlab-Event-UUID) headers")
         kind = payload.get("object_kind") if isinstance(payload, dict) else None
-        action = ((payload.get("object_attributes") or {}).get("action") if isinstance(payload, dict) else None)
+        # Most hooks put the action in object_attributes; Release Hooks at the top level.
+        action = (((payload.get("object_attributes") or {}).get("action") or payload.get("action"))
+                  if isinstance(payload, dict) else None)
         event_type = ".".join(part for part in (kind or event, action) if part)
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)
 

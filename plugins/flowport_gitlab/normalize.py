@@ -2,15 +2,16 @@
 
 Records link through `gitlab.com/project-slug` = the project's path_with_namespace, lower-cased.
 Ids use GitLab's own notation: `gitlab:<path>!<iid>` for merge requests, `gitlab:<path>#<iid>` for issues,
-`gitlab:<path>:pipeline:<id>`, `gitlab:<path>:job:<id>`, `gitlab:<path>:deployment:<id>` and
-`gitlab:<path>:commit:<sha>`. A branch Push Hook yields one commit record per listed commit; a Pipeline
-Hook yields the pipeline and one run per job in its `builds`, with the ids a Job Hook gives them.
-Release hooks are processed but yield no record: they carry no flow item of their own."""
+`gitlab:<path>:pipeline:<id>`, `gitlab:<path>:job:<id>`, `gitlab:<path>:deployment:<id>`,
+`gitlab:<path>:commit:<sha>` and `gitlab:<path>:release:<tag>`. A branch Push Hook yields one commit
+record per listed commit; a Pipeline Hook yields the pipeline and one run per job in its `builds`, with
+the ids a Job Hook gives them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlparse
 
 from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
@@ -166,6 +167,45 @@ def push_records(path: str, payload: dict, connection: str = "default") -> list[
     return records
 
 
+def merge_request_commit_record(path: str, commit: dict, branch: str | None,
+                                connection: str = "default") -> FlowRecord:
+    """A commit of a merge request as REST's merge_requests/:iid/commits lists it: the same record as when
+    it is pushed. Its branch (the MR's source branch) only fills a new row, so a push seen earlier keeps its own."""
+    values = _base(path, f"gitlab:{path}:commit:{commit['id']}", commit.get("web_url"), None, connection)
+    values.update({
+        "repository": path, "sha": commit["id"], "title": first_line(commit.get("message")) or commit.get("title"),
+        "author": commit.get("author_name"), "authored_at": parse_time(commit.get("authored_date")),
+    })
+    return FlowRecord("commit", values, defaults={"branch": branch, "pushed_at": None})
+
+
+def first_commit_record(path: str, iid: int, first_commit_at: datetime, connection: str = "default") -> FlowRecord:
+    """Sets the first commit time of a merge request already stored (by the page that listed it)."""
+    values = _base(path, f"gitlab:{path}!{iid}", None, None, connection)
+    values.update({"repository": path, "number": iid, "first_commit_at": first_commit_at})
+    # `state` is required of a new row but must not touch the stored one: insert-only.
+    return FlowRecord("change", values, defaults={"state": "open"})
+
+
+def release_record(path: str, release: dict, action: str | None = None, connection: str = "default") -> FlowRecord:
+    """A Release Hook or a REST release. GitLab names a release by its tag, so one deleted and created
+    again for the same tag is the same record: every event says whether it is deleted."""
+    tag = release.get("tag") or release.get("tag_name")
+    url = release.get("url") or (release.get("_links") or {}).get("self")
+    values = _base(path, f"gitlab:{path}:release:{tag}", url, None, connection)
+    values.update({
+        "repository": path, "tag": tag, "name": release.get("name"),
+        "sha": (release.get("commit") or {}).get("id"),
+        # The hook does not say who released (its commit author is not that person); REST does.
+        "author": (release.get("author") or {}).get("username"),
+        # GitLab has neither drafts nor pre-releases.
+        "draft": False, "prerelease": False,
+        "created_at": parse_time(release.get("created_at")), "published_at": parse_time(release.get("released_at")),
+        "deleted": action == "delete",
+    })
+    return FlowRecord("release", values)
+
+
 def _deployment_sha(payload: dict) -> str | None:
     # The hook only carries the short sha; the commit URL ends with the full one.
     tail = (payload.get("commit_url") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -248,4 +288,5 @@ _HANDLERS: dict[str, Callable[[str, dict, str], list[FlowRecord]]] = {
     "build": lambda p, d, c: [job_record(p, d, c)],
     "deployment": lambda p, d, c: [deployment_record(p, d, c)],
     "issue": issue_records,
+    "release": lambda p, d, c: [release_record(p, d, d.get("action"), c)] if d.get("tag") else [],
 }

@@ -1,5 +1,5 @@
-"""GitLab REST v4 pull sync: merge requests, pipelines, deployments and issues of every project the
-catalog links through `gitlab.com/project-slug`."""
+"""GitLab REST v4 pull sync: merge requests with their commits, pipelines, deployments, issues and
+releases of every project the catalog links through `gitlab.com/project-slug`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from urllib.parse import quote
 from flowport_gitlab.normalize import (
     LINK_ANNOTATION,
     deployment_record,
+    first_commit_record,
     issue_records,
+    merge_request_commit_record,
     merge_request_record,
     pipeline_record,
+    release_record,
 )
 from portal.flow.records import FlowRecord, parse_time
+from portal.sync.change_commits import CommitsQueue, read_change_commits
 from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
 from portal.sync.pagination import gitlab_next, walk_newest_first
 from portal.sync.state import SyncPage, SyncState
@@ -67,26 +71,11 @@ async def sync_gitlab(config, client: SyncClient, state: SyncState, full: bool  
         if path.lower() in seen:
             continue
         seen.add(path.lower())
-        base = f"{api}/projects/{quote(path, safe='')}"
-        resources: list[tuple[str, str, Callable[[dict], list[FlowRecord]]]] = [
-            ("merge-requests", f"{base}/merge_requests?{_NEWEST_FIRST}",
-             lambda mr, p=path: [merge_request_record(p, mr, None, config.name)]),
-            ("pipelines", f"{base}/pipelines?{_NEWEST_FIRST}",
-             lambda pipeline, p=path: [pipeline_record(p, pipeline, config.name)]),
-            ("deployments", f"{base}/deployments?{_NEWEST_FIRST}",
-             lambda deployment, p=path: [rest_deployment_record(p, deployment, config.name)]),
-            ("issues", f"{base}/issues?{_NEWEST_FIRST}",
-             lambda issue, p=path: rest_issue_records(p, issue, config.name)),
-        ]
+        project = GitLabProjectSync(client, state, api, path, config.name)
         try:
-            for name, url, to_records in resources:
-                async def build(items: list[dict], to_records=to_records) -> list[FlowRecord]:
-                    return [record for item in items for record in to_records(item)]
-
-                resource = f"{path}:{name}"
-                async for page in walk_newest_first(client, resource, url, state.cursor(resource),
-                                                    stamp_of=lambda item: item.get("updated_at"), build=build,
-                                                    next_of=gitlab_next):
+            for resource in (project.merge_requests, project.pipelines, project.deployments, project.issues,
+                             project.releases):
+                async for page in resource():
                     yield page
         except SyncHttpError as error:
             # A moved or private project must not keep the others from syncing.
@@ -95,3 +84,75 @@ async def sync_gitlab(config, client: SyncClient, state: SyncState, full: bool  
             unavailable.append(f"{path}: {error}")
     if unavailable:
         raise TargetsUnavailable("; ".join(unavailable))
+
+
+class GitLabProjectSync:
+    """The resources of one project, each with its own cursor and read newest first."""
+
+    def __init__(self, client: SyncClient, state: SyncState, api: str, path: str, connection: str) -> None:
+        self.client, self.state, self.path, self.connection = client, state, path, connection
+        self.base = f"{api}/projects/{quote(path, safe='')}"
+
+    def _walk(self, name: str, url: str, to_records: Callable[[dict], list[FlowRecord]],
+              stamp: str = "updated_at", extra: Callable[[], dict] = dict,
+              cursor: dict | None = None) -> AsyncIterator[SyncPage]:
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            return [record for item in items for record in to_records(item)]
+
+        resource = f"{self.path}:{name}"
+        return walk_newest_first(self.client, resource, url, self.state.cursor(resource) if cursor is None else cursor,
+                                 stamp_of=lambda item: item.get(stamp), build=build, next_of=gitlab_next,
+                                 extra=extra)
+
+    async def merge_requests(self) -> AsyncIterator[SyncPage]:
+        """Merge requests; after each page, the commits of the merge requests it listed."""
+        resource = f"{self.path}:merge-requests"
+        cursor = self.state.cursor(resource)
+        queue = CommitsQueue(cursor)
+
+        def to_records(mr: dict) -> list[FlowRecord]:
+            record = merge_request_record(self.path, mr, None, self.connection)
+            queue.add({"number": record.values["number"], "branch": record.values["head_branch"]})
+            return [record]
+
+        # Merge requests queued by a run that stopped before reading their commits come first.
+        async for page in self._merge_request_commits(queue, resource, cursor):
+            yield page
+        async for page in self._walk("merge-requests", f"{self.base}/merge_requests?{_NEWEST_FIRST}", to_records,
+                                     extra=queue.state, cursor=cursor):
+            yield page
+            async for commits_page in self._merge_request_commits(queue, resource, page.cursor or {}):
+                yield commits_page
+
+    def _merge_request_commits(self, queue: CommitsQueue, resource: str, cursor: dict) -> AsyncIterator[SyncPage]:
+        def commit_of(entry: dict, commit: dict) -> FlowRecord | None:
+            if not commit.get("id"):
+                return None
+            return merge_request_commit_record(self.path, commit, entry.get("branch"), self.connection)
+
+        return read_change_commits(
+            self.client, queue, resource, cursor,
+            url_of=lambda entry: f"{self.base}/merge_requests/{entry['number']}/commits?per_page={PER_PAGE}",
+            commit_of=commit_of,
+            first_commit_of=lambda entry, when: first_commit_record(self.path, entry["number"], when, self.connection),
+            label_of=lambda entry: f"merge request {self.path}!{entry['number']}", next_of=gitlab_next)
+
+    def pipelines(self) -> AsyncIterator[SyncPage]:
+        return self._walk("pipelines", f"{self.base}/pipelines?{_NEWEST_FIRST}",
+                          lambda pipeline: [pipeline_record(self.path, pipeline, self.connection)])
+
+    def deployments(self) -> AsyncIterator[SyncPage]:
+        return self._walk("deployments", f"{self.base}/deployments?{_NEWEST_FIRST}",
+                          lambda deployment: [rest_deployment_record(self.path, deployment, self.connection)])
+
+    def issues(self) -> AsyncIterator[SyncPage]:
+        return self._walk("issues", f"{self.base}/issues?{_NEWEST_FIRST}",
+                          lambda issue: rest_issue_records(self.path, issue, self.connection))
+
+    def releases(self) -> AsyncIterator[SyncPage]:
+        """Releases by when they were created (they have no update time): edits of older ones and
+        deletions come from the Release Hook (or `flowport sync --full`). A listed release exists, so
+        its record is not deleted, even when an earlier one of the same tag was."""
+        return self._walk("releases", f"{self.base}/releases?order_by=created_at&sort=desc&per_page={PER_PAGE}",
+                          lambda release: [release_record(self.path, release, None, self.connection)]
+                          if release.get("tag_name") else [], stamp="created_at")

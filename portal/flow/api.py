@@ -27,6 +27,7 @@ class FlowCollection(str, Enum):
     deployments = "deployments"
     incidents = "incidents"
     pipeline_runs = "pipeline-runs"
+    releases = "releases"
     work_items = "work-items"
 
 
@@ -63,7 +64,8 @@ def list_flow_records(
     cursor: str | None = Query(None, description="pageInfo.nextCursor or prevCursor of a previous page"),
 ) -> dict:
     """Records newest first (createdAt for changes, incidents and work items; startedAt for deployments
-    and pipeline runs; authoredAt for commits); a cursor keeps the filters of the page it came from."""
+    and pipeline runs; authoredAt for commits; publishedAt, else createdAt, for releases); a cursor keeps
+    the filters of the page it came from."""
     if cursor:
         query = decode_cursor(cursor, collection.value, limit)
     else:

@@ -67,6 +67,29 @@ class FlowCommit(FlowRecordBase, table=True):
     pushed_at: datetime | None = None
 
 
+class FlowRelease(FlowRecordBase, table=True):
+    """A published (or draft) release of a repository: GitHub release, GitLab release."""
+
+    __tablename__ = "flow_releases"
+    __table_args__ = (Index("ix_flow_releases_link", "link_annotation", "link_value", "published_at"),)
+
+    repository: str = Field(max_length=400)
+    tag: str = Field(max_length=400)
+    name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The commit the tag points at, when the tool names one (GitLab always, GitHub only when its target is a sha).
+    sha: str | None = Field(default=None, max_length=64)
+    # What the release was cut from as the tool says it: GitHub's target_commitish (a branch or a sha).
+    target: str | None = Field(default=None, max_length=400)
+    author: str | None = Field(default=None, max_length=200)
+    draft: bool = False
+    prerelease: bool = False
+    created_at: datetime | None = None
+    # GitHub's published_at, GitLab's released_at (which may lie in the future for an upcoming release).
+    published_at: datetime | None = None
+    # A deleted release keeps its row (it was released once); the tool's delete event sets this.
+    deleted: bool = False
+
+
 class FlowPipelineRun(FlowRecordBase, table=True):
     """A CI run: workflow run, pipeline, job, check suite or CDEvents pipelinerun."""
 

@@ -16,7 +16,15 @@ from portal.catalog.models import CatalogEntity, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
 from portal.flow.first_commit import first_commit_at
-from portal.flow.models import FlowChange, FlowCommit, FlowDeployment, FlowIncident, FlowPipelineRun, FlowWorkItem
+from portal.flow.models import (
+    FlowChange,
+    FlowCommit,
+    FlowDeployment,
+    FlowIncident,
+    FlowPipelineRun,
+    FlowRelease,
+    FlowWorkItem,
+)
 from portal.flow.records import parse_time
 
 # Annotations through which a catalog entity claims the records of a tool.
@@ -36,10 +44,16 @@ class FlowKind:
     time_field: str
     # Columns computed in SQL whose values replace the stored ones in the JSON (a change's first commit).
     derived: Callable[[], dict] | None = None
+    # A second time for records without the main one (a draft release has not been published yet).
+    fallback_field: str | None = None
+
+    def time_columns(self) -> list[str]:
+        """The columns the main time is taken from, first non-null wins, then when the row was written."""
+        return [name for name in (self.time_field, self.fallback_field) if name] + ["updated_at"]
 
     def sort_time(self):  # noqa: ANN201 - a SQL expression
         """The main time, falling back to when the row was written so undated records still sort."""
-        return func.coalesce(getattr(self.model, self.time_field), self.model.updated_at)
+        return func.coalesce(*(getattr(self.model, name) for name in self.time_columns()))
 
     def select(self):  # noqa: ANN201 - a SELECT
         """The kind's rows, each with its derived columns labelled by the column they replace."""
@@ -53,6 +67,7 @@ FLOW_KINDS = {kind.slug: kind for kind in (
     FlowKind("deployments", FlowDeployment, "started_at"),
     FlowKind("incidents", FlowIncident, "created_at"),
     FlowKind("pipeline-runs", FlowPipelineRun, "started_at"),
+    FlowKind("releases", FlowRelease, "published_at", fallback_field="created_at"),
     FlowKind("work-items", FlowWorkItem, "created_at"),
 )}
 
@@ -215,7 +230,7 @@ def decode_cursor(token: str, kind: str, limit: int) -> FlowQuery:
 
 
 def _position_of(kind: FlowKind, row: object) -> list[str]:
-    time = getattr(row, kind.time_field) or row.updated_at
+    time = next(value for value in (getattr(row, name) for name in kind.time_columns()) if value is not None)
     return [as_utc(time).isoformat(), row.id]
 
 

@@ -12,6 +12,7 @@ from portal.flow.models import (
     FlowDeployment,
     FlowIncident,
     FlowPipelineRun,
+    FlowRelease,
     FlowWorkItem,
     FlowWorkItemTransition,
 )
@@ -21,6 +22,7 @@ RECORD_TABLES = {
     "commit": FlowCommit,
     "pipeline_run": FlowPipelineRun,
     "deployment": FlowDeployment,
+    "release": FlowRelease,
     "incident": FlowIncident,
     "work_item": FlowWorkItem,
     "transition": FlowWorkItemTransition,

@@ -64,6 +64,15 @@ def pipeline_run(repo: str, run_id: int, status: str, started: datetime, **value
                                        "sha": f"{run_id:040x}", **values})
 
 
+def release(repo: str, release_id: int, published: datetime | None, **values) -> FlowRecord:
+    """A GitHub release; `published` None for a draft."""
+    return FlowRecord("release", {
+        "id": f"github:{repo}:release:{release_id}", **_link(repo), "repository": repo, "tag": f"v{release_id}",
+        "name": f"Release {release_id}", "target": "main", "author": "octocat", "draft": published is None,
+        "prerelease": False, "created_at": (published or T0) - timedelta(hours=1), "published_at": published,
+        "deleted": False, **values})
+
+
 def work_item(project: str, key: str, created: datetime, **values) -> FlowRecord:
     return FlowRecord("work_item", {"id": f"jira:{key}", "source": "jira", "connection": "default",
                                     "link_annotation": "jira/project-key",

@@ -1,4 +1,5 @@
-"""GitHub push deliveries into commit records, and the head branch of pull requests (webhook and sync)."""
+"""GitHub push deliveries into commit records, release deliveries into release records, and the head
+branch of pull requests (webhook and sync)."""
 
 import asyncio
 import copy
@@ -13,7 +14,7 @@ import pytest
 from flowport_github import GitHubConfig, GitHubPlugin
 from flowport_github.normalize import normalize_event
 from portal.app import create_app
-from portal.flow.models import FlowChange, FlowCommit
+from portal.flow.models import FlowChange, FlowCommit, FlowRelease
 from portal.sync.runner import sync_connection
 from tests.conftest import FIXTURES
 from tests.sync.conftest import link_component
@@ -135,3 +136,54 @@ def test_pull_sync_fills_the_head_branch(engine):
                                          rng=random.Random(1)))
     assert report.ok, report.error
     assert {c.number: c.head_branch for c in all_rows(engine, FlowChange)} == {1: "changes", 2: "fix-readme"}
+
+
+def release(action: str = "published", **changes) -> dict:
+    payload = fixture("release/published.payload.json")
+    payload["action"] = action
+    payload["release"].update(changes)
+    return payload
+
+
+RELEASE_ID = "github:Codertocat/Hello-World:release:17372790"
+
+
+def test_a_published_release_gives_a_release_record(app, engine):
+    report = deliver(app, ("release", release()))
+    assert (report.processed, report.failed, report.records) == (1, 0, 1)
+    [stored] = all_rows(engine, FlowRelease)
+    assert stored.id == RELEASE_ID
+    assert (stored.source, stored.repository, stored.tag, stored.author) == (
+        "github", "Codertocat/Hello-World", "0.0.1", "Codertocat")
+    # An empty name means GitHub shows the tag; target_commitish names a branch, so no sha.
+    assert (stored.name, stored.target, stored.sha) == (None, "master", None)
+    assert (stored.draft, stored.prerelease, stored.deleted) == (False, False, False)
+    assert stored.created_at == at("2019-05-15T15:19:25+00:00")
+    assert stored.published_at == at("2019-05-15T15:20:53+00:00")
+    assert stored.url == "https://github.com/Codertocat/Hello-World/releases/tag/0.0.1"
+    assert (stored.link_annotation, stored.link_value) == ("github.com/project-slug", "codertocat/hello-world")
+
+
+def test_a_release_cut_from_a_commit_has_its_sha():
+    [record] = normalize_event("release", release(target_commitish=SHA))
+    assert (record.values["target"], record.values["sha"]) == (SHA, SHA)
+    [record] = normalize_event("release", release(target_commitish=SHA[:7]))
+    assert record.values["sha"] is None  # an abbreviated sha may as well be a branch name
+
+
+def test_a_draft_then_its_publication_update_one_row(app, engine):
+    deliver(app, ("release", release("created", draft=True, published_at=None, name="First")))
+    [draft] = all_rows(engine, FlowRelease)
+    assert (draft.draft, draft.published_at, draft.name) == (True, None, "First")
+    deliver(app, ("release", release("published", name="First")))
+    [published] = all_rows(engine, FlowRelease)
+    assert (published.draft, published.published_at) == (False, at("2019-05-15T15:20:53+00:00"))
+
+
+def test_a_deleted_release_keeps_its_row_and_is_not_brought_back_by_a_replayed_event(app, engine):
+    deliver(app, ("release", release("prereleased", prerelease=True)), ("release", release("deleted", prerelease=True)))
+    [deleted] = all_rows(engine, FlowRelease)
+    assert (deleted.deleted, deleted.prerelease, deleted.tag) == (True, True, "0.0.1")
+    deliver(app, ("release", release("edited", name="Renamed")))
+    [after] = all_rows(engine, FlowRelease)
+    assert (after.deleted, after.name) == (True, "Renamed")

@@ -1,5 +1,5 @@
-"""GitLab Push Hooks into commit records, Pipeline Hook builds into job runs, and merge requests'
-head branch (webhook and sync)."""
+"""GitLab Push Hooks into commit records, Pipeline Hook builds into job runs, Release Hooks into release
+records, and merge requests' head branch (webhook and sync)."""
 
 import asyncio
 import copy
@@ -13,8 +13,9 @@ import pytest
 from flowport_gitlab import GitLabConfig, GitLabPlugin
 from flowport_gitlab.normalize import normalize_event
 from portal.app import create_app
-from portal.flow.models import FlowChange, FlowCommit, FlowPipelineRun
+from portal.flow.models import FlowChange, FlowCommit, FlowPipelineRun, FlowRelease
 from portal.sync.runner import sync_connection
+from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
 from tests.sync.conftest import link_component
 from tests.sync.fake_github import FakeClock
@@ -158,3 +159,50 @@ def test_merge_request_sync_fills_the_head_branch(engine):
     assert report.ok, report.error
     [change] = all_rows(engine, FlowChange)
     assert (change.number, change.head_branch) == (1, "ms-viewport")
+
+
+def release_hook(action: str = "create", **changes) -> dict:
+    """A Release Hook. No published example is in the shared fixtures: this follows the example and field
+    list of GitLab's webhook events docs ("Release events"), with the project of the Push Hook fixture."""
+    push = fixture("go-gitlab/push.json")
+    commit = push["commits"][1]
+    payload = {
+        "id": 1, "created_at": "2020-11-02 12:55:12 UTC", "description": "v1.1 has been released",
+        "name": "v1.1", "released_at": "2020-11-02 12:55:12 UTC", "tag": "v1.1", "object_kind": "release",
+        "project": push["project"], "url": "http://example.com/mike/diaspora/-/releases/v1.1", "action": action,
+        "assets": {"count": 2, "links": [], "sources": [
+            {"format": "zip", "url": "http://example.com/mike/diaspora/-/archive/v1.1/diaspora-v1.1.zip"},
+            {"format": "tar.gz", "url": "http://example.com/mike/diaspora/-/archive/v1.1/diaspora-v1.1.tar.gz"}]},
+        "commit": {key: commit[key] for key in ("id", "message", "title", "timestamp", "url", "author")},
+    }
+    payload.update(changes)
+    return payload
+
+
+def test_a_release_hook_gives_a_release_record(app, engine):
+    report = deliver(app, ("Release Hook", release_hook()))
+    assert (report.processed, report.failed, report.records) == (1, 0, 1)
+    [stored] = all_rows(engine, FlowRelease)
+    assert stored.id == "gitlab:mike/diaspora:release:v1.1"
+    assert (stored.source, stored.repository, stored.tag, stored.name) == ("gitlab", "mike/diaspora", "v1.1", "v1.1")
+    assert stored.sha == "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
+    assert (stored.target, stored.author, stored.draft, stored.prerelease, stored.deleted) == (
+        None, None, False, False, False)
+    assert stored.created_at == stored.published_at == at("2020-11-02T12:55:12+00:00")
+    assert stored.url == "http://example.com/mike/diaspora/-/releases/v1.1"
+    assert (stored.link_annotation, stored.link_value) == ("gitlab.com/project-slug", "mike/diaspora")
+    [delivery] = all_rows(engine, WebhookDelivery)
+    assert delivery.event_type == "release.create"
+
+
+def test_a_release_updated_deleted_and_created_again_for_its_tag_is_one_row(app, engine):
+    deliver(app, ("Release Hook", release_hook()), ("Release Hook", release_hook("update", name="v1.1 final")))
+    [updated] = all_rows(engine, FlowRelease)
+    assert (updated.name, updated.deleted) == ("v1.1 final", False)
+    deliver(app, ("Release Hook", release_hook("delete", name="v1.1 final")))
+    [deleted] = all_rows(engine, FlowRelease)
+    assert (deleted.name, deleted.deleted) == ("v1.1 final", True)
+    # GitLab names a release by its tag: a new release of the tag is the same record, no longer deleted.
+    deliver(app, ("Release Hook", release_hook(released_at="2020-11-03 09:00:00 UTC")))
+    [again] = all_rows(engine, FlowRelease)
+    assert (again.deleted, again.published_at) == (False, at("2020-11-03T09:00:00+00:00"))

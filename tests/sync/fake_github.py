@@ -17,6 +17,7 @@ from tests.sync.fake_tool import FakeTool
 API = "https://api.github.com"
 SLUG = "Codertocat/Hello-World"
 REPO_BASE = f"/repos/{SLUG}"
+PULLS = f"{REPO_BASE}/pulls"
 _EXAMPLES = FIXTURES / "github" / "octokit-webhooks"
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -72,6 +73,31 @@ def make_issue(number: int, updated_minutes: int, closed: bool = False) -> dict:
     return issue
 
 
+def make_commit(sha: str, authored_minutes: int, message: str = "Initial commit") -> dict:
+    """A commit as REST's pulls/{n}/commits lists it, built from the push fixture's head commit (same
+    person and message, REST's field names: sha, commit.author.date, author.login)."""
+    push = _payload("push/with-new-branch.payload.json")
+    head, sender = push["head_commit"], push["sender"]
+    person = {"name": head["author"]["name"], "email": head["author"]["email"], "date": stamp(authored_minutes)}
+    return {
+        "sha": sha, "url": f"{API}{REPO_BASE}/commits/{sha}", "html_url": f"https://github.com/{SLUG}/commit/{sha}",
+        "commit": {"author": person, "committer": dict(person), "message": message, "comment_count": 0,
+                   "tree": {"sha": head["tree_id"], "url": f"{API}{REPO_BASE}/git/trees/{head['tree_id']}"}},
+        "author": copy.deepcopy(sender), "committer": copy.deepcopy(sender), "parents": [],
+    }
+
+
+def make_release(release_id: int, created_minutes: int, published_minutes: int | None = None,
+                 draft: bool = False, tag: str | None = None) -> dict:
+    """A REST release (the webhook's `release` object has the same shape); unpublished when `draft`."""
+    release = copy.deepcopy(_payload("release/published.payload.json")["release"])
+    tag = tag or f"v1.{release_id}"
+    release.update(id=release_id, tag_name=tag, name=f"Release {tag}", draft=draft, created_at=stamp(created_minutes),
+                   published_at=None if draft else stamp(published_minutes if published_minutes is not None
+                                                          else created_minutes),
+                   url=f"{API}{REPO_BASE}/releases/{release_id}",
+                   html_url=f"https://github.com/{SLUG}/releases/tag/{tag}")
+    return release
 
 
 class FakeGitHub(FakeTool):
@@ -85,6 +111,10 @@ class FakeGitHub(FakeTool):
         self.statuses: dict[int, list[dict]] = {}
         self.runs: list[dict] = []
         self.issues: list[dict] = []
+        self.releases: list[dict] = []
+        # Commits of each pull request, oldest first as GitHub lists them; a pull request without an entry
+        # has one commit, authored an hour before it was opened.
+        self.pull_commits: dict[int, list[dict]] = {}
         # What X-RateLimit-Remaining / -Reset say on every answer.
         self.rate_remaining, self.rate_reset = 4990, 4102444800
 
@@ -95,6 +125,7 @@ class FakeGitHub(FakeTool):
             f"{REPO_BASE}/pulls": (self.pulls, lambda page: page, "updated_at"),
             f"{REPO_BASE}/issues": (self.issues, lambda page: page, "updated_at"),
             f"{REPO_BASE}/deployments": (self.deployments, lambda page: page, "created_at"),
+            f"{REPO_BASE}/releases": (self.releases, lambda page: page, "created_at"),
             f"{REPO_BASE}/actions/runs": (
                 self.runs, lambda page: {"total_count": len(self.runs), "workflow_runs": page}, "created_at"),
         }
@@ -102,12 +133,26 @@ class FakeGitHub(FakeTool):
             items, wrap, order = lists[path]
             ordered = sorted(items, key=lambda item: item[order], reverse=True)
             return self._page(request, ordered, wrap)
+        if path.startswith(f"{PULLS}/") and path.endswith("/commits"):
+            commits = self._commits_of(int(path.split("/")[-2]))
+            if commits is None:
+                return httpx.Response(404, json={"message": "Not Found"})
+            return self._page(request, commits, lambda page: page)
         if path.startswith(f"{REPO_BASE}/deployments/") and path.endswith("/statuses"):
             deployment_id = int(path.split("/")[-2])
             newest_first = sorted(self.statuses.get(deployment_id, []), key=lambda s: s["created_at"], reverse=True)
             return self._json(request, newest_first, {})
         return httpx.Response(404, json={"message": "Not Found",
                                          "documentation_url": "https://docs.github.com/rest"})
+
+    def _commits_of(self, number: int) -> list[dict] | None:
+        if number in self.pull_commits:
+            return self.pull_commits[number]
+        pull = next((pull for pull in self.pulls if pull["number"] == number), None)
+        if pull is None:
+            return None
+        opened = (datetime.strptime(pull["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - T0)
+        return [make_commit(f"{number:040x}", int(opened.total_seconds() // 60) - 60)]
 
     def _page(self, request: httpx.Request, items: list[dict], wrap: Callable[[list[dict]], object]) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))

@@ -44,13 +44,15 @@ def test_sync_github_stores_records_and_prints_a_summary(database_url, engine, l
            "FLOWPORT_GITHUB_TOKEN": "ghp_cli"}
     result = run_cli(["sync", "github"], env)
     assert result.exit_code == 0, result.output
-    assert "github/default: done, 5 pages, 3 records" in result.stdout
+    # Two pages of pull requests, a page per pull request's commits, one page of each other list; each pull
+    # request gives itself, its commit and its first commit time.
+    assert "github/default: done, 9 pages, 9 records" in result.stdout
     with Session(engine) as session:
         assert len(session.execute(select(FlowChange)).scalars().all()) == 3
     assert stubbed_github.requests[0].headers["authorization"] == "Bearer ghp_cli"
 
     again = run_cli(["sync", "github", "--connection", "default"], env)
-    assert "4 not modified" in again.stdout
+    assert "5 not modified" in again.stdout
 
 
 def test_sync_without_a_configured_connection_says_how_to_add_one(database_url, engine, tmp_path):

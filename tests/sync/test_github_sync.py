@@ -28,6 +28,11 @@ from tests.sync.fake_github import (
 PULLS = f"{REPO_BASE}/pulls"
 
 
+def list_pages(github) -> list[str]:
+    """The requested pages of the pull request list itself (not of a pull request's commits)."""
+    return [p for p in github.paths() if p.split("?")[0] == PULLS]
+
+
 def sync(engine, plugin, github, clock, **options):
     return asyncio.run(sync_connection(engine, plugin, transport=github.transport(), sleep=clock.sleep,
                                        clock=clock, rng=random.Random(1), **options))
@@ -57,7 +62,7 @@ def test_pulls_are_read_over_three_pages_following_link_headers(engine, linked_r
     five_pulls(github)
     report = sync(engine, github_plugin, github, clock)
     assert report.ok and report.stopped is None
-    assert [p for p in github.paths() if p.startswith(PULLS)] == [f"{PULLS}?page=1", f"{PULLS}?page=2", f"{PULLS}?page=3"]
+    assert list_pages(github) == [f"{PULLS}?page=1", f"{PULLS}?page=2", f"{PULLS}?page=3"]
     changes = {c.number: c for c in rows(engine, FlowChange)}
     assert sorted(changes) == [1, 2, 3, 4, 5]
     assert changes[2].state == "merged" and changes[2].merge_sha and changes[1].state == "open"
@@ -65,11 +70,11 @@ def test_pulls_are_read_over_three_pages_following_link_headers(engine, linked_r
     assert changes[5].repository == SLUG
     assert github.requests[0].headers["authorization"] == "Bearer ghp_test_token"
     assert github.requests[0].headers["x-github-api-version"] == "2022-11-28"
-    assert report.pages_by_resource[f"{SLUG}:pulls"] == 3
+    assert report.pages_by_resource[f"{SLUG}:pulls"] == 3 + 5  # list pages, and one per pull request's commits
     assert cursor(engine, "pulls") == {"since": "2024-03-01T12:50:00+00:00"}
 
 
-def test_all_four_resources_are_stored(engine, linked_repo, github, github_plugin, clock):
+def test_deployments_runs_and_issues_are_stored(engine, linked_repo, github, github_plugin, clock):
     github.deployments = [make_deployment(11, 0), make_deployment(12, 20, environment="staging")]
     github.statuses = {11: [make_status(1, "in_progress", 1), make_status(2, "success", 3)], 12: []}
     github.runs = [make_run(21, 0), make_run(22, 30, status="in_progress")]
@@ -102,12 +107,13 @@ def test_second_run_of_an_unchanged_repository_sends_only_conditional_requests(
     github.requests.clear()
 
     report = sync(engine, github_plugin, github, clock)
-    # The first page of each list, and the unfinished deployment's statuses: 5 requests, all 304.
-    assert len(github.requests) == 5
+    # The first page of each of the five lists, and the unfinished deployment's statuses: 6 requests, all 304
+    # (no pull request changed, so no pull request's commits are asked for).
+    assert len(github.requests) == 6
     assert all(request.headers.get("if-none-match") for request in github.requests)
-    assert report.requests == 5 and report.not_modified == 5 and report.records == 0
+    assert report.requests == 6 and report.not_modified == 6 and report.records == 0
     assert len(rows(engine, FlowChange)) == 5
-    assert connection_row(engine).last_not_modified == 5
+    assert connection_row(engine).last_not_modified == 6
 
 
 def test_an_update_is_picked_up_from_the_first_page_only(engine, linked_repo, github, github_plugin, clock):
@@ -117,7 +123,7 @@ def test_an_update_is_picked_up_from_the_first_page_only(engine, linked_repo, gi
     github.pulls[0] = make_pull(1, updated_minutes=100, merged=True)
     sync(engine, github_plugin, github, clock)
     # Page 1 changed (200); its second item is older than the cursor, so the walk stops there.
-    assert [p for p in github.paths() if p.startswith(PULLS)] == [f"{PULLS}?page=1"]
+    assert list_pages(github) == [f"{PULLS}?page=1"]
     assert {c.number: c.state for c in rows(engine, FlowChange)}[1] == "merged"
     assert cursor(engine, "pulls") == {"since": "2024-03-01T13:40:00+00:00"}
 
@@ -125,18 +131,23 @@ def test_an_update_is_picked_up_from_the_first_page_only(engine, linked_repo, gi
 def test_exhausted_budget_stops_cleanly_and_the_next_run_resumes(engine, linked_repo, github, github_plugin, clock):
     five_pulls(github)
     report = sync(engine, github_plugin, github, clock, budget=2)
+    # Page 1 (pulls 5 and 4), then the commits of pull 5; the budget ran out before those of pull 4.
     assert report.error is None and "budget of 2" in report.stopped
-    assert sorted(c.number for c in rows(engine, FlowChange)) == [2, 3, 4, 5]
+    assert list_pages(github) == [f"{PULLS}?page=1"]
+    assert sorted(c.number for c in rows(engine, FlowChange)) == [4, 5]
+    assert {c.number: c.first_commit_at is not None for c in rows(engine, FlowChange)} == {4: False, 5: True}
     saved = cursor(engine, "pulls")
-    assert saved["since"] is None and "page=3" in saved["walk"]["next"]
+    assert saved["since"] is None and "page=2" in saved["walk"]["next"]
+    assert [entry["number"] for entry in saved["commits_due"]] == [4]
     assert "stopped early" in connection_row(engine).last_error
 
     github.requests.clear()
     report = sync(engine, github_plugin, github, clock)
     assert report.ok and report.stopped is None
-    # Resumed at page 3 (not page 1), then the other resources.
-    assert github.paths()[0] == f"{PULLS}?page=3"
+    # Resumed with the commits of pull 4, then page 2 of the list (not page 1), then the other resources.
+    assert github.paths()[:2] == [f"{PULLS}/4/commits?page=1", f"{PULLS}?page=2"]
     assert sorted(c.number for c in rows(engine, FlowChange)) == [1, 2, 3, 4, 5]
+    assert all(c.first_commit_at is not None for c in rows(engine, FlowChange))
     assert cursor(engine, "pulls") == {"since": "2024-03-01T12:50:00+00:00"}
     assert connection_row(engine).last_error is None
 
@@ -197,7 +208,7 @@ def test_full_sync_ignores_cursors_and_validators(engine, linked_repo, github, g
     report = sync(engine, github_plugin, github, clock, full=True)
     assert report.not_modified == 0
     assert not any(request.headers.get("if-none-match") for request in github.requests)
-    assert [p for p in github.paths() if p.startswith(PULLS)] == [f"{PULLS}?page=1", f"{PULLS}?page=2", f"{PULLS}?page=3"]
+    assert list_pages(github) == [f"{PULLS}?page=1", f"{PULLS}?page=2", f"{PULLS}?page=3"]
 
 
 def test_nothing_is_synced_without_a_linked_repository(engine, github, github_plugin, clock):
@@ -242,7 +253,7 @@ def test_a_secondary_rate_limit_on_page_two_is_waited_out(engine, linked_repo, g
     report = sync(engine, github_plugin, github, clock)
     assert report.ok and report.retries == 1
     assert clock.sleeps == [60.0]
-    assert [p for p in github.paths() if p.startswith(PULLS)] == [
+    assert list_pages(github) == [
         f"{PULLS}?page=1", f"{PULLS}?page=2", f"{PULLS}?page=2", f"{PULLS}?page=3"]
     assert len(rows(engine, FlowChange)) == 5
 
@@ -262,7 +273,7 @@ def test_a_502_and_a_timeout_are_retried_within_the_run(engine, linked_repo, git
     github.interceptors.append(flaky_page_one)
     report = sync(engine, github_plugin, github, clock)
     assert report.ok and report.retries == 2
-    assert [p for p in github.paths() if p.startswith(PULLS)] == [f"{PULLS}?page=1"] * 3 + [
+    assert list_pages(github) == [f"{PULLS}?page=1"] * 3 + [
         f"{PULLS}?page=2", f"{PULLS}?page=3"]
     assert len(rows(engine, FlowChange)) == 5
 

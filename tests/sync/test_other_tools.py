@@ -21,6 +21,7 @@ from portal.sync.runner import sync_connection
 from tests.conftest import FIXTURES
 from tests.sync.conftest import link_component
 from tests.sync.fake_github import FakeClock, stamp
+from tests.sync.fake_gitlab import FakeGitLab, make_mr_commit
 
 
 def fixture(path: str) -> dict:
@@ -41,7 +42,6 @@ def rows(engine, model):
 # --- GitLab ------------------------------------------------------------------------------------
 
 GITLAB_PROJECT = "gitlabhq/gitlab-test"
-GITLAB_BASE = "/api/v4/projects/gitlabhq%2Fgitlab-test"
 
 
 def gitlab_mr(iid: int, updated: int) -> dict:
@@ -53,25 +53,6 @@ def gitlab_mr(iid: int, updated: int) -> dict:
     return mr
 
 
-def gitlab_api(mrs, pipelines, deployments, seen):
-    """GitLab paginates with X-Next-Page (and Link); 2 items a page here."""
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        lists = {f"{GITLAB_BASE}/merge_requests": mrs, f"{GITLAB_BASE}/pipelines": pipelines,
-                 f"{GITLAB_BASE}/deployments": deployments, f"{GITLAB_BASE}/issues": []}
-        items = lists.get(request.url.raw_path.decode().split("?")[0])
-        if items is None:
-            return httpx.Response(404, json={"message": "404 Project Not Found"})
-        page = int(request.url.params.get("page", "1"))
-        chunk = sorted(items, key=lambda i: i["updated_at"], reverse=True)[(page - 1) * 2: page * 2]
-        has_next = page * 2 < len(items)
-        headers = {"X-Next-Page": str(page + 1) if has_next else "", "X-Page": str(page),
-                   "X-Total-Pages": str(max(1, -(-len(items) // 2))), "RateLimit-Remaining": "500"}
-        return httpx.Response(200, json=chunk, headers=headers)
-
-    return handle
-
-
 def test_gitlab_sync_follows_x_next_page_and_stores_mrs_pipelines_deployments(engine):
     link_component(engine, "gitlab-test", {"gitlab.com/project-slug": GITLAB_PROJECT})
     pipeline = copy.deepcopy(fixture("gitlab/go-gitlab/pipeline.json")["object_attributes"])
@@ -80,13 +61,16 @@ def test_gitlab_sync_follows_x_next_page_and_stores_mrs_pipelines_deployments(en
                   "created_at": stamp(1), "updated_at": stamp(3),
                   "environment": {"id": 9, "name": "production", "tier": "production"},
                   "deployable": {"web_url": "https://gitlab.example.com/-/jobs/7"}}
-    seen: list[httpx.Request] = []
+    gitlab = FakeGitLab(page_size=2)
+    gitlab.merge_requests = [gitlab_mr(n, n * 10) for n in range(1, 6)]
+    gitlab.mr_commits = {n: [make_mr_commit(f"{n:040x}", n * 10 - 90)] for n in range(1, 6)}
+    gitlab.pipelines, gitlab.deployments = [pipeline], [deployment]
     plugin = GitLabPlugin(GitLabConfig(token="glpat-test"))
-    report = run(engine, plugin, gitlab_api([gitlab_mr(n, n * 10) for n in range(1, 6)], [pipeline], [deployment], seen))
+    report = run(engine, plugin, gitlab.handle)
     assert report.ok, report.error
-    mr_pages = [r.url.params.get("page", "1") for r in seen if "merge_requests" in str(r.url)]
+    mr_pages = [r.url.params.get("page", "1") for r in gitlab.requests if r.url.path.endswith("/merge_requests")]
     assert mr_pages == ["1", "2", "3"]
-    assert seen[0].headers["private-token"] == "glpat-test"
+    assert gitlab.requests[0].headers["private-token"] == "glpat-test"
     changes = {c.number: c for c in rows(engine, FlowChange)}
     assert sorted(changes) == [1, 2, 3, 4, 5] and changes[1].state == "merged" and changes[2].state == "open"
     assert changes[1].link_value == GITLAB_PROJECT

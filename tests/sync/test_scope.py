@@ -84,8 +84,8 @@ def test_two_github_connections_each_sync_only_their_repositories(engine, linked
     # ghe-org/ledger is listed by name, so it is synced although no entity links it yet.
     assert repos_requested(seen_enterprise) == {"ghe.example.com:ghe-org/payments", "ghe.example.com:ghe-org/ledger"}
     assert all(r.headers["authorization"] == "Bearer ghe_2" for r in seen_enterprise)
-    # Four resources per repository, no 404 anywhere.
-    assert len(seen_dotcom) == len(seen_enterprise) == 8
+    # Five lists and one pull request's commits per repository, no 404 anywhere.
+    assert len(seen_dotcom) == len(seen_enterprise) == 12
     with Session(engine) as session:
         changes = session.execute(select(FlowChange.repository, FlowChange.connection)).all()
     assert sorted(changes) == [("Codertocat/Hello-World", "default"), ("ghe-org/ledger", "enterprise"),
