@@ -46,11 +46,12 @@ def delivery_json(row) -> dict:  # noqa: ANN001 - a WebhookDelivery or a row of 
 
 def delivery_detail(row: WebhookDelivery) -> dict:
     """One delivery with its kept headers and body (text when it is text, else base64) for debugging."""
+    received = row.received_body()
     try:
-        body, encoding = row.body.decode("utf-8"), "utf-8"
+        body, encoding = received.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        body, encoding = base64.b64encode(row.body).decode(), "base64"
-    return {**delivery_json(row), "headers": safe_headers(row.headers), "bodyBytes": len(row.body),
+        body, encoding = base64.b64encode(received).decode(), "base64"
+    return {**delivery_json(row), "headers": safe_headers(row.headers), "bodyBytes": len(received),
             "bodyEncoding": encoding, "body": body}
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from portal.logging_setup import get_logger
 from portal.plugins.contract import DeliveryInfo, WebhookRequest
-from portal.webhooks.models import WebhookDelivery
+from portal.webhooks.models import WebhookDelivery, encode_body
 from portal.webhooks.wal_checkpoint import CHECKPOINT_PAUSE, RESTART_FRAMES, WalCheckpointer, checkpoints_needed
 
 MAX_BATCH = 500
@@ -51,8 +51,8 @@ def delivery_row(source: str, connection: str, info: DeliveryInfo, request: Webh
     }
 
 
-_COLUMNS = ("source", "connection", "delivery_id", "event_type", "headers", "body", "content_type",
-            "received_at", "status", "attempts")
+_COLUMNS = ("source", "connection", "delivery_id", "event_type", "headers", "body", "body_encoding",
+            "content_type", "received_at", "status", "attempts")
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ def write_rows(dbapi_connection, dialect: Dialect, rows: list[dict]) -> list[int
         ids: list[int | None] = []
         for row in rows:
             values = dict(row)
+            # Compressed here, in the writer thread (zlib lets go of the GIL), not on the event loop.
+            values["body"], values["body_encoding"] = encode_body(row["body"])
             for name, processor in insert.processors:
                 values[name] = processor(values[name])
             cursor.execute(insert.sql, tuple(values[name] for name in insert.positions)

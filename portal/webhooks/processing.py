@@ -60,7 +60,7 @@ def _normalize(registry: PluginRegistry, delivery: WebhookDelivery) -> list:
     if plugin is None:
         raise LookupError(f"no {delivery.source} connection named {delivery.connection!r} is configured")
     headers = json.loads(delivery.headers)
-    request = WebhookRequest(headers=headers, body=delivery.body, content_type=delivery.content_type)
+    request = WebhookRequest(headers=headers, body=delivery.received_body(), content_type=delivery.content_type)
     payload = plugin.parse_webhook(request)
     event = InboxEvent(source=delivery.source, connection=delivery.connection,
                        event_type=delivery.event_type, headers=headers, payload=payload)

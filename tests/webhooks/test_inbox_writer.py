@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from tests.conftest import FIXTURES
 from tests.webhooks.support import all_rows
 
 PR_OPENED = (FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json").read_bytes()
+# As large as PR_OPENED but not compressible: it still takes 7-8 WAL pages a delivery when stored.
+INCOMPRESSIBLE = random.Random(5).randbytes(len(PR_OPENED))
 
 
 def run_async(coroutine):  # noqa: ANN001, ANN201
@@ -29,9 +32,9 @@ def run_async(coroutine):  # noqa: ANN001, ANN201
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def row(delivery_id: str) -> dict:
+def row(delivery_id: str, body: bytes = PR_OPENED) -> dict:
     request = WebhookRequest(headers={"x-github-event": "pull_request", "x-github-delivery": delivery_id},
-                             body=PR_OPENED, content_type="application/json")
+                             body=body, content_type="application/json")
     return delivery_row("github", "default", DeliveryInfo(delivery_id, "pull_request.opened"), request)
 
 
@@ -40,8 +43,8 @@ def stored_count(engine) -> int:
         return connection.execute(select(func.count()).select_from(WebhookDelivery)).scalar_one()
 
 
-async def store_all(writer: InboxWriter, ids: list[str]) -> list:
-    return await asyncio.gather(*(writer.store(row(i)) for i in ids), return_exceptions=True)
+async def store_all(writer: InboxWriter, ids: list[str], body: bytes = PR_OPENED) -> list:
+    return await asyncio.gather(*(writer.store(row(i, body)) for i in ids), return_exceptions=True)
 
 
 def record_batches(monkeypatch) -> list[int]:  # noqa: ANN001
@@ -69,7 +72,28 @@ def test_concurrent_deliveries_are_committed_together_and_all_stored(engine, mon
     assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 200
     assert stored_count(engine) == 200
     assert sum(batches) == 200 and len(batches) < 200  # group commit: fewer transactions than deliveries
-    assert {r.body for r in all_rows(engine, WebhookDelivery)} == {PR_OPENED}
+    stored = all_rows(engine, WebhookDelivery)
+    assert {r.received_body() for r in stored} == {PR_OPENED}
+    # Kept compressed: GitHub's JSON is repetitive, and every byte not written keeps the disk quiet.
+    assert {r.body_encoding for r in stored} == {"zlib"}
+    assert all(len(r.body) * 4 < len(PR_OPENED) for r in stored)
+
+
+def test_small_or_incompressible_bodies_are_kept_as_received(engine):
+    small = b'{"zen": "Keep it logically awesome."}'
+    noise = random.Random(3).randbytes(4096)
+    writer = InboxWriter(engine)
+
+    async def scenario() -> None:
+        for name, body in (("small", small), ("noise", noise)):
+            request = WebhookRequest(headers={}, body=body, content_type="application/octet-stream")
+            await writer.store(delivery_row("github", "default", DeliveryInfo(name, "ping"), request))
+        await writer.close()
+
+    run_async(scenario())
+    stored = {r.delivery_id: r for r in all_rows(engine, WebhookDelivery)}
+    assert (stored["small"].body, stored["small"].body_encoding) == (small, None)
+    assert (stored["noise"].body, stored["noise"].body_encoding) == (noise, None)
 
 
 def test_a_redelivery_in_the_same_transaction_is_stored_once(engine):
@@ -139,14 +163,15 @@ def sqlite_engine(engine):
 
 
 def test_the_wal_is_checkpointed_and_started_over_without_losing_deliveries(sqlite_engine):
-    # A small threshold, so a few hundred 28 KB deliveries make the WAL start over several times.
+    # A small threshold, so a few hundred 28 KB deliveries make the WAL start over several times
+    # (bodies that do not compress, so each still takes 7-8 pages).
     writer = InboxWriter(sqlite_engine, checkpoint_pause=0.001, restart_frames=200)
     total = 400
 
     async def scenario() -> list:
         ids = []
         for start in range(0, total, 20):  # waves of concurrent deliveries while checkpoints run
-            ids += await store_all(writer, [f"wal-{n}" for n in range(start, start + 20)])
+            ids += await store_all(writer, [f"wal-{n}" for n in range(start, start + 20)], INCOMPRESSIBLE)
         await writer.close()
         return ids
 
@@ -192,7 +217,7 @@ def test_no_connection_can_write_during_the_locked_round(sqlite_engine, monkeypa
 
     async def scenario() -> None:
         for start in range(0, 200, 20):
-            await store_all(writer, [f"lock-{n}" for n in range(start, start + 20)])
+            await store_all(writer, [f"lock-{n}" for n in range(start, start + 20)], INCOMPRESSIBLE)
         await writer.close()
 
     run_async(scenario())
