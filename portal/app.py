@@ -15,6 +15,7 @@ from portal.auth.identity import DefaultPolicy
 from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging, get_logger
+from portal.memory import limit_malloc_arenas
 from portal.observability import install_observability
 from portal.plugins.registry import build_registry
 from portal.webhooks.inbox_writer import InboxWriter
@@ -25,6 +26,7 @@ from portal.web.rendering import STATIC_DIR, build_templates
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a portal app: engine, HTTP client, templates, routes and background jobs."""
     settings = settings or Settings()
+    limit_malloc_arenas(settings.malloc_arenas)  # before any other thread allocates
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
