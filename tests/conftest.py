@@ -110,6 +110,29 @@ def app(settings: Settings):
     return create_app(settings)
 
 
+@pytest.fixture(autouse=True)
+def _dispose_app_engines(monkeypatch):
+    """Close the pools of every app a test built. Apps whose lifespan never ran (most API tests) would
+    otherwise keep their PostgreSQL connections until garbage collection, and two test workers reached
+    80 of the server's 100 connections."""
+    import portal.app
+
+    built = []
+
+    def recording(build):  # noqa: ANN001, ANN202
+        def build_and_record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            engine = build(*args, **kwargs)
+            built.append(engine)
+            return engine
+        return build_and_record
+
+    monkeypatch.setattr(portal.app, "build_engine", recording(portal.app.build_engine))
+    monkeypatch.setattr(portal.app, "build_read_engine", recording(portal.app.build_read_engine))
+    yield
+    for engine in built:
+        engine.dispose()
+
+
 @pytest.fixture
 def client(app) -> Iterator:
     from fastapi.testclient import TestClient
