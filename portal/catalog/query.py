@@ -15,7 +15,7 @@ from portal.catalog.cursor import Cursor, decode_cursor, encode_cursor
 from portal.catalog.entity_fields import project
 from portal.catalog.generation import cached
 from portal.catalog.models import CatalogEntity
-from portal.catalog.point_reads import entity_by_ref, entity_by_uid
+from portal.catalog.point_reads import entity_by_ref
 from portal.catalog.query_facets import facet_counts
 from portal.catalog.query_filters import FilterGroup, filter_condition, parse_filter_params, validate_filters
 from portal.catalog.query_paging import PagePlan, count_matches, read_rows
@@ -25,7 +25,7 @@ from portal.errors import CatalogApiError
 
 __all__ = [
     "DEFAULT_LIMIT", "EntityQuery", "QueryPage", "entity_facets", "get_by_ref", "get_by_refs",
-    "get_by_uid", "parse_filter_params", "parse_order_fields", "query_entities",
+    "parse_filter_params", "parse_order_fields", "query_entities",
 ]
 
 # Backstage's documented default page size for /entities/by-query.
@@ -182,12 +182,6 @@ def _load(session: Session, uids: list[str], fields: list[str] | None) -> list[d
     by_uid = {row.uid: row for row in found}
     rows = [by_uid[uid] for uid in uids if uid in by_uid]
     return [project(entity, fields) for entity in assemble(session, rows)]
-
-
-def get_by_uid(session: Session, uid: str, fields: list[str] | None = None) -> dict | None:
-    """One entity by its uid, or None."""
-    entity = entity_by_uid(session.connection(), uid)
-    return None if entity is None else project(entity, fields)
 
 
 def get_by_ref(session: Session, ref: str | dict, fields: list[str] | None = None) -> dict | None:
