@@ -164,8 +164,9 @@ def sqlite_engine(engine):
 
 def test_the_wal_is_checkpointed_and_started_over_without_losing_deliveries(sqlite_engine):
     # A small threshold, so a few hundred 28 KB deliveries make the WAL start over several times
-    # (bodies that do not compress, so each still takes 7-8 pages).
-    writer = InboxWriter(sqlite_engine, checkpoint_pause=0.001, restart_frames=200)
+    # (bodies that do not compress, so each still takes 7-8 pages). A wave of 20 writes ~160 pages:
+    # above the threshold, so a round sees it even when the WAL also starts over between waves.
+    writer = InboxWriter(sqlite_engine, checkpoint_pause=0.001, restart_frames=100)
     total = 400
 
     async def scenario() -> list:
@@ -189,7 +190,7 @@ def test_the_wal_is_checkpointed_and_started_over_without_losing_deliveries(sqli
 def test_no_connection_can_write_during_the_locked_round(sqlite_engine, monkeypatch):
     # Another process writing to the same file (a second server worker, `flowport worker`) would keep
     # the WAL from starting over: the locked round holds the database's own write lock, not only ours.
-    writer = InboxWriter(sqlite_engine, checkpoint_pause=0.001, restart_frames=200)
+    writer = InboxWriter(sqlite_engine, checkpoint_pause=0.001, restart_frames=100)
     other = sqlite3.connect(sqlite_engine.url.database, timeout=0, isolation_level=None, check_same_thread=False)
     refused: list[bool] = []
     in_locked_round = threading.Event()
