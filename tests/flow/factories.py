@@ -84,3 +84,13 @@ def work_item(project: str, key: str, created: datetime, **values) -> FlowRecord
 def save(session: Session, records: list[FlowRecord]) -> None:
     write_records(session, records)
     session.commit()
+
+
+def all_pages(client, path: str, first: dict, field: str, limit: int | None = None) -> list:
+    """`field` of every item on the page `first` and on the pages after it, following nextCursor
+    (a cursor carries the query, so only the limit is sent with it)."""
+    seen, body = [item[field] for item in first["items"]], first
+    while cursor := body["pageInfo"].get("nextCursor"):
+        body = client.get(path, params={"cursor": cursor, **({"limit": limit} if limit else {})}).json()
+        seen += [item[field] for item in body["items"]]
+    return seen

@@ -9,6 +9,7 @@ from tests.flow.factories import (
     GITHUB,
     PAGERDUTY,
     T0,
+    all_pages,
     change,
     deployment,
     incident,
@@ -88,11 +89,7 @@ def test_since_and_until_filter_on_the_main_time_and_stick_to_the_cursor(client,
               "until": "2024-05-08T12:00:00+00:00", "limit": 2}
     body = client.get("/api/v1/flow/pipeline-runs", params=params).json()
     assert body["totalItems"] == 5
-    ids = [item["id"] for item in body["items"]]
-    while "nextCursor" in body["pageInfo"]:
-        body = client.get("/api/v1/flow/pipeline-runs", params={"cursor": body["pageInfo"]["nextCursor"]}).json()
-        ids += [item["id"] for item in body["items"]]
-    assert ids == [f"github:{REPO}:run:{n}" for n in (6, 5, 4, 3, 2)]
+    assert all_pages(client, "/api/v1/flow/pipeline-runs", body, "id") == [f"github:{REPO}:run:{n}" for n in (6, 5, 4, 3, 2)]
 
 
 def test_without_an_entity_every_record_is_listed(client, linked):

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.flow.factories import GITHUB, T0, commit, make_component, save
+from tests.flow.factories import GITHUB, T0, all_pages, commit, make_component, save
 
 REPO = "Codertocat/Hello-World"
 
@@ -22,13 +22,7 @@ def test_commits_of_an_entity_newest_first_with_camel_case_fields(client, sessio
         "source": "github", "repository": REPO, "branch": "main", "title": f"Commit {5:040x}", "author": "octocat",
         "authoredAt": "2024-05-01T17:00:00Z", "pushedAt": "2024-05-01T17:05:00Z",
         "entityRefs": ["component:default/hello-world"]}
-    seen = [item["sha"] for item in body["items"]]
-    cursor = body["pageInfo"]["nextCursor"]
-    while cursor:
-        page = client.get("/api/v1/flow/commits", params={"cursor": cursor, "limit": 2}).json()
-        seen += [item["sha"] for item in page["items"]]
-        cursor = page["pageInfo"].get("nextCursor")
-    assert seen == [f"{n:040x}" for n in range(5, 0, -1)]
+    assert all_pages(client, "/api/v1/flow/commits", body, "sha", limit=2) == [f"{n:040x}" for n in range(5, 0, -1)]
 
 
 def test_commits_filter_by_authored_time(client, session):

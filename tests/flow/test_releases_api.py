@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.flow.factories import GITHUB, T0, make_component, release, save
+from tests.flow.factories import GITHUB, T0, all_pages, make_component, release, save
 
 REPO = "Codertocat/Hello-World"
 
@@ -23,13 +23,7 @@ def test_releases_of_an_entity_newest_first_with_camel_case_fields(client, sessi
         "sha": None, "target": "main", "author": "octocat", "draft": False, "prerelease": False, "deleted": False,
         "createdAt": "2024-05-06T11:00:00Z", "publishedAt": "2024-05-06T12:00:00Z",
         "entityRefs": ["component:default/hello-world"]}
-    seen = [item["tag"] for item in body["items"]]
-    cursor = body["pageInfo"]["nextCursor"]
-    while cursor:
-        page = client.get("/api/v1/flow/releases", params={"cursor": cursor, "limit": 2}).json()
-        seen += [item["tag"] for item in page["items"]]
-        cursor = page["pageInfo"].get("nextCursor")
-    assert seen == ["v5", "v4", "v3", "v2", "v1"]
+    assert all_pages(client, "/api/v1/flow/releases", body, "tag", limit=2) == ["v5", "v4", "v3", "v2", "v1"]
 
 
 def test_releases_filter_by_published_time_and_drafts_by_creation(client, session):
@@ -44,14 +38,8 @@ def test_releases_filter_by_published_time_and_drafts_by_creation(client, sessio
     assert [(item["tag"], item["draft"]) for item in body["items"]] == [("v7", True), ("v2", False)]
     assert body["totalItems"] == 2
     # Paging across the draft keeps every record once.
-    tags, cursor = [], None
-    while True:
-        page = client.get("/api/v1/flow/releases", params={"limit": 1, **({"cursor": cursor} if cursor else {})}).json()
-        tags += [item["tag"] for item in page["items"]]
-        cursor = page["pageInfo"].get("nextCursor")
-        if not cursor:
-            break
-    assert tags == ["v4", "v3", "v7", "v2", "v1"]
+    first = client.get("/api/v1/flow/releases", params={"limit": 1}).json()
+    assert all_pages(client, "/api/v1/flow/releases", first, "tag", limit=1) == ["v4", "v3", "v7", "v2", "v1"]
 
 
 def test_a_deleted_release_is_listed_with_its_flag(client, session):
