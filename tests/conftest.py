@@ -28,11 +28,11 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgres_database(base_url: str) -> str:
+def _postgres_database(base_url: str, purpose: str = "") -> str:
     """Create (or recreate) a database of this worker's own on the test server."""
     url = make_url(normalize_url(base_url))
     # The pid keeps concurrent test runs on one server (several developers, CI) apart.
-    name = f"flowport_test_{_worker_id()}_{os.getpid()}"
+    name = f"flowport_test_{_worker_id()}_{os.getpid()}{purpose}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -58,6 +58,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _drop_postgres_database(url)
         return
     yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'flowport.db'}"
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind, not migrated, for tests that walk migrations themselves."""
+    base = os.environ.get("FLOWPORT_TEST_DATABASE_URL")
+    if base:
+        url = _postgres_database(base, "_scratch")
+        yield url
+        _drop_postgres_database(url)
+        return
+    yield f"sqlite:///{tmp_path / 'scratch.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,9 @@ class CatalogSearch(SQLModel, table=True):
 
     __tablename__ = "catalog_search"
     __table_args__ = (
-        Index("ix_catalog_search_key_value", "key", "value", "original_value", "entity_uid"),
+        # The entity's kind goes last: it does not change the order paging walks ((key, value,
+        # original_value, entity_uid) is unique), and a kind-scoped condition is still one range.
+        Index("ix_catalog_search_key_value", "key", "value", "original_value", "entity_uid", "kind"),
         # Per-entity checks ("does this entity have key=value?", the sort value of an entity) read
         # only this index; it also serves deletes by entity.
         Index("ix_catalog_search_entity_key_value", "entity_uid", "key", "value"),
@@ -54,6 +56,8 @@ class CatalogSearch(SQLModel, table=True):
     key: str = Field(max_length=200)
     value: str | None = Field(default=None, max_length=200)
     original_value: str | None = Field(default=None, max_length=200)
+    # The entity's kind, lower-cased (the value of its `kind` row): kind-scoped questions need no join.
+    kind: str = Field(max_length=100, sa_column_kwargs={"server_default": ""})
 
 
 class CatalogRelation(SQLModel, table=True):

@@ -38,10 +38,15 @@ SMALL_CONDITION = 1000
 
 @dataclass(frozen=True)
 class Condition:
-    """One `key=value[,value...]` (or bare `key`) condition, lower-cased as the index stores it."""
+    """One `key=value[,value...]` (or bare `key`) condition, lower-cased as the index stores it.
+
+    `kinds` scopes it to entities of those kinds, read from the rows' own kind column: in a group
+    with `kind=...`, the other conditions carry the kind and the kind condition itself drops out.
+    """
 
     key: str
     values: tuple[str, ...] | None  # None: the key exists
+    kinds: tuple[str, ...] | None = None
 
     @property
     def single_value(self) -> bool:
@@ -49,11 +54,27 @@ class Condition:
         return self.values is not None and len(self.values) == 1
 
     def where(self, search) -> list:
-        """The condition on a CatalogSearch alias, as index-range terms."""
+        """The condition on a CatalogSearch alias, as index-range terms (the kind checked in the index)."""
         terms = [search.c.key == self.key]
         if self.values is not None:
             terms.append(search.c.value == self.values[0] if self.single_value else search.c.value.in_(self.values))
+        if self.kinds is not None:
+            terms.append(search.c.kind == self.kinds[0] if len(self.kinds) == 1 else search.c.kind.in_(self.kinds))
         return terms
+
+
+def _lowered(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(sorted({value.lower() for value in values}))
+
+
+def _group_conditions(group: FilterGroup) -> list[Condition]:
+    """One AND group as conditions; a `kind=...` test moves into the others' kind scope."""
+    lowered = {key.lower(): _lowered(values) for key, values in group.items()}
+    kinds = lowered.get("kind")
+    others = [key for key in lowered if key != "kind"]
+    if kinds is None or not others:
+        return [Condition(key, values) for key, values in lowered.items()]
+    return [Condition(key, lowered[key], kinds) for key in others]
 
 
 def conditions_of(filters: Sequence[FilterGroup]) -> list[list[Condition]] | None:
@@ -62,10 +83,7 @@ def conditions_of(filters: Sequence[FilterGroup]) -> list[list[Condition]] | Non
     for group in filters:
         if any(key.lower().startswith(RELATIONS_PREFIX) for key in group):
             return None
-        groups.append([
-            Condition(key.lower(), None if values is None else tuple(sorted({v.lower() for v in values})))
-            for key, values in group.items()
-        ])
+        groups.append(_group_conditions(group))
     return groups
 
 

@@ -92,7 +92,8 @@ def _search_facets(session: Session, keys: list[str], filters: list[FilterGroup]
         return counts
     few = few_matching_uids(session, filters)
     rows = (_grouped_for_few(session, keys, few) if few is not None
-            else _grouped(session, keys, filter_condition(CatalogSearch.entity_uid, filters)))
+            else _grouped(session, keys, filter_condition(CatalogSearch.entity_uid, filters,
+                                                          kind_column=CatalogSearch.kind)))
     for key, value, count in rows:
         counts[key].append({"value": value, "count": int(count)})
     return counts

@@ -130,18 +130,22 @@ def value_in(column, values: Sequence[str]) -> ColumnElement[bool]:
     return column == lowered[0] if len(lowered) == 1 else column.in_(lowered)
 
 
-def filter_condition(uid_column, filters: Sequence[FilterGroup] | None, probe: bool = False) -> ColumnElement[bool]:
+def filter_condition(uid_column, filters: Sequence[FilterGroup] | None, probe: bool = False,
+                     kind_column=None) -> ColumnElement[bool]:
     """A WHERE condition on `uid_column`: OR across groups, AND inside a group. No filters = everything.
 
     `probe` picks per-entity EXISTS checks (for scans that stop after a page of dense matches) instead
-    of IN lists (best when few entities match, or to count).
+    of IN lists (best when few entities match, or to count). `kind_column`, the kind of the row whose
+    uid is tested (a search row's own `kind`), answers `kind=...` tests without looking elsewhere.
     """
     if not filters:
         return true()
     groups = []
     for group in filters:
         parts = [
-            probe_matching(uid_column, key, values) if probe else uid_column.in_(uids_matching(key, values))
+            value_in(kind_column, values) if kind_column is not None and values and key.lower() == "kind"
+            else probe_matching(uid_column, key, values) if probe
+            else uid_column.in_(uids_matching(key, values))
             for key, values in group.items()
         ]
         groups.append(and_(*parts) if parts else true())

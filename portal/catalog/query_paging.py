@@ -32,9 +32,9 @@ class PagePlan:
     ascending: bool
     probe: bool  # per-entity EXISTS checks (dense matches) instead of IN lists (sparse matches)
 
-    def matches(self, uid_column):
-        """The query's filters and full-text term as one condition on `uid_column`."""
-        condition = filter_condition(uid_column, self.cursor.filters, probe=self.probe)
+    def matches(self, uid_column, kind_column=None):
+        """The query's filters and full-text term as one condition on `uid_column` (see filter_condition)."""
+        condition = filter_condition(uid_column, self.cursor.filters, probe=self.probe, kind_column=kind_column)
         if self.cursor.full_text_term:
             fields = self.cursor.full_text_fields or [self.sort_key or DEFAULT_FULL_TEXT_FIELD]
             condition = and_(condition, full_text_condition(uid_column, self.cursor.full_text_term, fields,
@@ -67,7 +67,7 @@ def _valued_source(plan: PagePlan):
             ~has_row(select(literal(1)).where(smaller.entity_uid == search.entity_uid,
                                               unindexed_key(smaller.key, plan.sort_key),
                                               smaller.value < search.value)),
-            plan.matches(search.entity_uid),
+            plan.matches(search.entity_uid, search.kind),
         )
         return query, search.value, search.original_value, search.entity_uid
     lookup, own = aliased(CatalogSearch), aliased(CatalogSearch)

@@ -32,6 +32,7 @@ ORPHAN_ANNOTATION = "backstage.io/orphan"
 BATCH_SIZE = 500
 ENTITY_COLUMNS = ("uid", "entity_ref", "kind", "namespace", "name", "body", "errors", "location_key",
                   "origin_location_id", "source_line", "content_hash", "etag", "orphan", "created_at", "updated_at")
+SEARCH_COLUMNS = ("entity_uid", "key", "value", "original_value", "kind")
 IMPORT_CACHE_KIB = 262_144  # 256 MiB, only while a large import writes
 
 
@@ -164,7 +165,8 @@ def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp:
             rows.changed_entities.append(row)
         indexed = dict(body)
         indexed["metadata"] = {**body["metadata"], "uid": uid, "etag": etag}
-        rows.search += [(uid, k, v, o) for k, v, o in search_rows(indexed)]
+        kind = str(body["kind"]).lower()
+        rows.search += [(uid, k, v, o, kind) for k, v, o in search_rows(indexed)]
         rows.relations += [(uid, s, t, d) for s, t, d in relations_of(body)]
     if for_copy:
         rows.search_payload = copy_payload(rows.search)
@@ -185,7 +187,7 @@ def _write(session: Session, rows: PreparedRows) -> None:
                       [tuple(row[name] for name in ENTITY_COLUMNS) for row in rows.new_entities])
     elif rows.new_entities:
         session.execute(CatalogEntity.__table__.insert(), rows.new_entities)
-    insert_tuples(session, "catalog_search", ("entity_uid", "key", "value", "original_value"), rows.search,
+    insert_tuples(session, "catalog_search", SEARCH_COLUMNS, rows.search,
                   rows.search_payload)
     insert_tuples(session, "catalog_relations", ("originating_uid", "source_ref", "type", "target_ref"),
                   rows.relations, rows.relations_payload)

@@ -25,6 +25,9 @@ FILTERS = {
     "case-insensitive keys and values": ["KIND=Component,Spec.Type=SERVICE"],
     "empty value": ["metadata.namespace="],
     "unknown key": ["kind=component,no.such.key=x"],
+    "two kinds and a value": ["kind=component,kind=api,spec.lifecycle=production"],
+    "a kind and a value only other kinds have": ["kind=group,spec.type=service"],
+    "a kind and a key": ["kind=API,spec.definition"],
     "relations": ["kind=component,relations.ownedBy=group:default/team-a"],
     "relations or plain": ["relations.partOf=system:default/podcast", "kind=user"],
 }

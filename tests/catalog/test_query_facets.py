@@ -37,7 +37,8 @@ def test_values_come_most_common_first_in_the_casing_asked_for(catalog, session)
 @pytest.mark.parametrize("filters", [["kind=component"], ["kind=component,spec.type=service"],
                                      ["kind=group", "metadata.tags=java,metadata.tags=go"],
                                      ["metadata.tags"], ["kind=component,relations.ownedBy=group:default/team-a"],
-                                     ["kind=nothing"]])
+                                     ["kind=nothing"], ["kind=component,kind=api"],
+                                     ["kind=group", "kind=api,spec.lifecycle=production"]])
 def test_filtered_facets_equal_a_brute_force_count(catalog, session, monkeypatch, filters, few):
     monkeypatch.setattr(query_count, "SMALL_CONDITION", 10**6 if few.startswith("few") else 0)
     parsed = parse_filter_params(filters)
