@@ -77,24 +77,36 @@ def _import(console: Console, run: dict, settings, catalog: GeneratedCatalog) ->
 def _serve_and_load(console: Console, run: dict, settings, catalog: GeneratedCatalog,
                     requests: int, work_dir: Path, pg_options: str | None) -> None:
     console.print("  starting the server and sending requests …")
-    with running_server(settings, work_dir, pg_options if run["database"]["label"] == "postgres" else None) as server:
+    options = pg_options if run["database"]["label"] == "postgres" else None
+    with running_server(settings, work_dir, options) as server:
         run["memory"] = {"after_import": memory_mb(server.pid)}
         with httpx.Client(base_url=server.base_url, timeout=20.0) as client, _progress(console) as progress:
             scenarios = load.build_scenarios(client, catalog.component_names)
             for scenario in scenarios:
                 task = progress.add_task(f"  {scenario.name}", total=requests)
-                result = load.run_scenario(client, scenario, requests, lambda: progress.advance(task))
-                run["latency"].append({**vars(result), "met": result.met})
-                if result.first_failure:
-                    run["problems"].append(f"{scenario.name}: {result.failures} of {result.requests} failed, "
-                                           f"first: {result.first_failure}")
-                run["problems"] += [f"{scenario.name}: {note}" for note in result.notes]
+                _time_scenario(run, client, scenario, requests, lambda: progress.advance(task))
         run["memory"]["after_load"] = memory_mb(server.pid)
         # Sequential requests use one database connection; real users do not.
         console.print(f"  {CONCURRENT_CLIENTS} concurrent clients for {CONCURRENT_SECONDS:.0f} s (memory) …")
         paths = [scenario.path_for(index) for scenario in scenarios[1:] for index in range(3)]
         run["concurrent_load"] = load.concurrent_load(server.base_url, paths, CONCURRENT_CLIENTS, CONCURRENT_SECONDS)
         run["memory"]["after_concurrent_load"] = memory_mb(server.pid)
+    console.print("  a server without the count cache (every request as the first after a write) …")
+    uncached = settings.model_copy(update={"catalog_count_cache_entries": 0})
+    with running_server(uncached, work_dir, options) as server:
+        with httpx.Client(base_url=server.base_url, timeout=20.0) as client, _progress(console) as progress:
+            for scenario in load.uncached_scenarios(scenarios):
+                task = progress.add_task(f"  {scenario.name}", total=requests)
+                _time_scenario(run, client, scenario, requests, lambda: progress.advance(task))
+
+
+def _time_scenario(run: dict, client: httpx.Client, scenario: load.Scenario, requests: int, advance) -> None:
+    result = load.run_scenario(client, scenario, requests, advance)
+    run["latency"].append({**vars(result), "met": result.met})
+    if result.first_failure:
+        run["problems"].append(f"{scenario.name}: {result.failures} of {result.requests} failed, "
+                               f"first: {result.first_failure}")
+    run["problems"] += [f"{scenario.name}: {note}" for note in result.notes]
 
 
 def bench_database(console: Console, label: str, catalog: GeneratedCatalog, requests: int, work_dir: Path,

@@ -52,6 +52,7 @@ def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
         "FLOWPORT_CATALOG_PATHS": "",
         "FLOWPORT_TEMPLATE_PATHS": "",
         "FLOWPORT_LOG_LEVEL": "WARNING",
+        "FLOWPORT_CATALOG_COUNT_CACHE_ENTRIES": str(settings.catalog_count_cache_entries),
     })
     return env
 

@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from portal import __version__
 from portal.auth.identity import DefaultPolicy
+from portal.catalog.generation import install_cache
 from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging, get_logger
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = build_engine(settings.resolved_database_url)
+    install_cache(app.state.engine, settings.catalog_count_cache_entries)
     app.state.read_database = ReadOnlyDatabase(build_read_engine(settings.resolved_database_url, app.state.engine))
     app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
     app.state.templates = build_templates()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     run_worker: bool = True
     webhook_max_bytes: int = 25 * 1024 * 1024
     sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
+    # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);
+    # 0 computes every answer afresh, as the first request after a catalog write does.
+    catalog_count_cache_entries: int = 1024
     # glibc malloc arenas of the server process (portal/memory.py); 0 keeps glibc's default.
     malloc_arenas: int = 2
     # Fernet key encrypting connection secrets at rest; derived from secret_key when unset.

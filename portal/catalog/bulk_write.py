@@ -15,6 +15,7 @@ import json
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class PreparedRows:
     relations: list[tuple] = field(default_factory=list)
     unchanged: int = 0
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)
+    # Changes to the kept facet counts from the new search rows (portal/catalog/kept_counts.py).
+    facet_deltas: Counter = field(default_factory=Counter)
     # The same search and relation rows as COPY text, when prepared for PostgreSQL.
     search_payload: str | None = None
     relations_payload: str | None = None

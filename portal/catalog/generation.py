@@ -59,6 +59,8 @@ class GenerationCache:
         self.max_entries = max_entries
 
     def get_or_compute(self, session: Session, question: Hashable, compute: Callable[[], T]) -> T:
+        if self.max_entries <= 0:
+            return compute()
         generation = current_generation(session)
         if generation is None:
             return compute()
@@ -77,6 +79,13 @@ class GenerationCache:
 
 _CACHES: weakref.WeakKeyDictionary[Engine, GenerationCache] = weakref.WeakKeyDictionary()
 _CACHES_LOCK = threading.Lock()
+
+
+def install_cache(engine: Engine, max_entries: int = MAX_ENTRIES) -> GenerationCache:
+    """Give `engine` a cache of this size (0: none); an app does this once, for its own engine."""
+    with _CACHES_LOCK:
+        cache = _CACHES[engine] = GenerationCache(max_entries)
+        return cache
 
 
 def cache_for(session: Session) -> GenerationCache:

@@ -127,3 +127,20 @@ class CatalogGeneration(SQLModel, table=True):
     id: int = Field(primary_key=True)
     token: str = Field(max_length=36)
     value: int = 0
+
+
+class CatalogFacetCount(SQLModel, table=True):
+    """How many entities of a kind have `key = original_value`, for the keys facets are asked for most.
+
+    Kept by the store in the transaction of every write (portal/catalog/kept_counts.py), so the facets
+    of those keys, and the totals of one-value filters on them, are a small lookup even right after a
+    write, when the per-generation cache is empty. Only keys in kept_counts.COUNTED_KEYS are kept.
+    """
+
+    __tablename__ = "catalog_facet_counts"
+
+    key: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(primary_key=True, max_length=100)
+    value: str = Field(primary_key=True, max_length=200)
+    original_value: str = Field(primary_key=True, max_length=200)
+    entities: int

@@ -4,7 +4,10 @@ A condition `key=value` is one range of ix_catalog_search_key_value holding one 
 entity ((key, value) never repeats for an entity), and inside one (key, value, original_value) the
 range is in entity_uid order. So the count of a filter is computed like this:
 
-- one condition with one value: count(*) over its range;
+- a `kind=...` test in an AND group scopes the group's other conditions to the rows of that kind
+  (each search row carries its entity's kind, at the end of the index), and drops out;
+- one condition with one value: the store's kept count when the key is one of
+  kept_counts.COUNTED_KEYS, else count(*) over its range;
 - an AND group with a small condition: start from that condition's few entities and probe the
   others per entity through ix_catalog_search_entity_key_value;
 - an AND group of dense conditions: intersect the uid-ordered ranges. SQLite merges them (a
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, false, func, intersect, literal, select, text, union
 from sqlmodel import Session
 
+from portal.catalog import kept_counts
 from portal.catalog.models import CatalogSearch
 from portal.catalog.query_filters import RELATIONS_PREFIX, FilterGroup, probe_matching
 
@@ -194,8 +198,12 @@ def count_from_index(session: Session, filters: Sequence[FilterGroup]) -> int | 
     if not groups:
         return None
     if len(groups) == 1 and len(groups[0]) == 1 and groups[0][0].single_value:
-        search = SEARCH.alias()  # the commonest question needs no planning
-        return session.execute(select(func.count()).where(*groups[0][0].where(search))).scalar_one()
+        # The commonest question needs no planning: the kept counts, or one index range.
+        only = groups[0][0]
+        if only.key in kept_counts.COUNTED_KEYS:
+            return kept_counts.entities_with(session, only.key, only.values[0], only.kinds)
+        search = SEARCH.alias()
+        return session.execute(select(func.count()).where(*only.where(search))).scalar_one()
     postgres = session.get_bind().dialect.name == "postgresql"
     ranges = _ranges(session, list(dict.fromkeys(condition for group in groups for condition in group)))
     parts = [part for part in (_group_uids(group, ranges, postgres) for group in groups) if part is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from portal.catalog.bulk_write import (
     prepared_ahead,
     time_ordered_uid,
 )
+from portal.catalog import kept_counts
 from portal.catalog.generation import bump_generation
 from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
@@ -102,14 +104,16 @@ def write_entity_batches(session: Session, batches: Iterable[list[tuple[str, Pre
         return batch, _stored(session, [ref for ref, _ in batch]), timestamp
 
     threaded = uses_threads(session)
+    deltas: Counter = Counter()
     for rows in prepared_ahead(batches, lambda args: _prepare(*args, for_copy=threaded), arguments, threaded):
-        _write(session, rows)
+        deltas.update(_write(session, rows))
         result.inserted += len(rows.new_entities)
         result.updated += len(rows.changed_entities)
         result.unchanged += rows.unchanged
         result.conflicts += rows.conflicts
     if result.inserted or result.updated:
         bump_generation(session)
+        kept_counts.apply(session, deltas)  # after the bump: see kept_counts
     return result
 
 
@@ -168,15 +172,19 @@ def _prepare(items: list[tuple[str, PreparedEntity]], existing: dict, timestamp:
         kind = str(body["kind"]).lower()
         rows.search += [(uid, k, v, o, kind) for k, v, o in search_rows(indexed)]
         rows.relations += [(uid, s, t, d) for s, t, d in relations_of(body)]
+    rows.facet_deltas = kept_counts.added_rows(rows.search)
     if for_copy:
         rows.search_payload = copy_payload(rows.search)
         rows.relations_payload = copy_payload(rows.relations)
     return rows
 
 
-def _write(session: Session, rows: PreparedRows) -> None:
+def _write(session: Session, rows: PreparedRows) -> Counter:
+    """Write one prepared batch; returns its change to the facet counts (applied by the caller)."""
+    deltas = Counter(rows.facet_deltas)
     if rows.changed_entities:
         uids = [row["uid"] for row in rows.changed_entities]
+        deltas.update(kept_counts.removed_rows(session, uids))  # update() adds negative counts too
         session.execute(delete(CatalogSearch).where(CatalogSearch.entity_uid.in_(uids)))
         session.execute(delete(CatalogRelation).where(CatalogRelation.originating_uid.in_(uids)))
         for row in rows.changed_entities:
@@ -191,6 +199,7 @@ def _write(session: Session, rows: PreparedRows) -> None:
                   rows.search_payload)
     insert_tuples(session, "catalog_relations", ("originating_uid", "source_ref", "type", "target_ref"),
                   rows.relations, rows.relations_payload)
+    return deltas
 
 
 @contextmanager
@@ -214,10 +223,12 @@ def delete_entities(session: Session, uids: Iterable[str]) -> int:
     uids = list(uids)
     if not uids:
         return 0
+    deltas = kept_counts.removed_rows(session, uids)
     session.execute(delete(CatalogSearch).where(CatalogSearch.entity_uid.in_(uids)))
     session.execute(delete(CatalogRelation).where(CatalogRelation.originating_uid.in_(uids)))
     deleted = session.execute(delete(CatalogEntity).where(CatalogEntity.uid.in_(uids))).rowcount
     bump_generation(session)
+    kept_counts.apply(session, deltas)
     return deleted
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from portal.catalog.models import CatalogSearch
+from portal.catalog import kept_counts
 from portal.db import SessionDep
 from portal.products.service import product_cards
 from portal.catalog.generation import cached
@@ -22,12 +21,9 @@ CATALOG_KINDS = (
 
 
 def kind_counts(session: Session) -> dict[str, int]:
-    """Entities per kind (canonical kind names as keys), one grouped query over the search index."""
-    rows = session.execute(
-        select(CatalogSearch.value, func.count()).where(CatalogSearch.key == "kind").group_by(CatalogSearch.value)
-    ).all()
+    """Entities per kind (canonical kind names as keys), from the store's kept counts."""
     by_lower = {kind.lower(): kind for kind in CATALOG_KINDS}
-    return {by_lower.get(value or "", value or ""): count for value, count in rows}
+    return {by_lower.get(kind, kind): count for kind, count in kept_counts.entities_per_kind(session).items()}
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -61,3 +61,19 @@ def test_facets_follow_the_catalog(session):
     write_entities(session, [component("c", "experimental")])
     facets = entity_facets(session, ["spec.lifecycle"])
     assert {f["value"]: f["count"] for f in facets["spec.lifecycle"]} == {"production": 1, "experimental": 2}
+
+
+def test_a_cache_of_no_entries_computes_every_answer(session, monkeypatch):
+    from portal.catalog.generation import MAX_ENTRIES, install_cache
+
+    write_entities(session, [component("a")])
+    session.commit()
+    calls = []
+    real_count = query_module.count_matches
+    monkeypatch.setattr(query_module, "count_matches", lambda *a: calls.append(1) or real_count(*a))
+    install_cache(session.get_bind(), 0)  # FLOWPORT_CATALOG_COUNT_CACHE_ENTRIES=0
+    try:
+        assert count(session) == 1 and count(session) == 1
+        assert len(calls) == 2
+    finally:
+        install_cache(session.get_bind(), MAX_ENTRIES)
