@@ -6,6 +6,7 @@ import os
 import platform
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -30,9 +31,23 @@ def _memory_gb() -> str:
     return "unknown"
 
 
+def python_reference_seconds() -> float:
+    """Seconds for ten million additions in a Python loop: how fast this CPU runs Python today.
+
+    Machines of one kind differ from day to day (the same model name ran this in 1.3-1.7 s on one
+    day); numbers from two runs compare only next to this figure.
+    """
+    started = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return round(time.perf_counter() - started, 2)
+
+
 def describe_machine() -> dict[str, str]:
     """CPU count and model, memory, OS, Python and SQLite versions (PostgreSQL's comes from its server)."""
     return {
+        "python_loop_10m_seconds": str(python_reference_seconds()),
         # What `nproc` reports: the CPUs this process may run on, not every CPU in the host.
         "cpus": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
         "cpu_model": _cpu_model(),

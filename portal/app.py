@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = build_engine(settings.resolved_database_url)
     install_cache(app.state.engine, settings.catalog_count_cache_entries)
-    app.state.read_database = ReadOnlyDatabase(build_read_engine(settings.resolved_database_url, app.state.engine))
+    app.state.read_database = ReadOnlyDatabase(build_read_engine(settings.resolved_database_url, app.state.engine),
+                                               session_engine=app.state.engine)
     app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
     app.state.templates = build_templates()
     app.state.plugins = build_registry()

@@ -90,11 +90,24 @@ class ReadOnlyDatabase:
     catalog's point reads that was more than the query. A read that finds its connection dropped
     (the database restarted) is retried once on a fresh one: it changes nothing, so that is safe."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, session_engine: Engine | None = None) -> None:
         self.engine = engine
+        # Reads of several statements that must agree run in a transaction on the main engine.
+        self.session_engine = session_engine or engine
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         return await run_in_threadpool(self.run_now, work)
+
+    async def run_in_session(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in one read transaction (rolled back: it changes nothing), in one hop.
+
+        For read-only routes of several statements (a page and its total, facets): the same snapshot
+        as a request session, without its two extra thread hops."""
+        return await run_in_threadpool(self._session_once, work)
+
+    def _session_once(self, work: Callable[[Session], T]) -> T:
+        with Session(self.session_engine, expire_on_commit=False) as session:
+            return work(session)
 
     def run_now(self, work: Callable[[Connection], T]) -> T:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
 from portal.auth.identity import CurrentUser, authorize
 from portal.catalog import query
@@ -30,9 +31,25 @@ def list_entities(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/entities/by-query")
-def query_entities(request: Request, session: SessionDep) -> dict:
+async def query_entities(request: Request, database: ReadOnlyDep) -> Response:
     """Backstage's paginated query: filter, fields, orderField, fullTextFilter*, limit, cursor."""
-    params = request.query_params
+    q = _entity_query(request.query_params)
+
+    def page_json(session: Session) -> Response:
+        page = query.query_entities(session, q)
+        page_info = {}
+        if page.next_cursor:
+            page_info["nextCursor"] = page.next_cursor
+        if page.prev_cursor:
+            page_info["prevCursor"] = page.prev_cursor
+        return PlainJSONResponse({"items": page.items, "totalItems": page.total_items, "pageInfo": page_info})
+
+    # Read-only: the whole query and its JSON in one worker-thread hop (see ReadOnlyDatabase).
+    return await database.run_in_session(page_json)
+
+
+def _entity_query(params) -> EntityQuery:  # noqa: ANN001 - Starlette's QueryParams
+    """A by-query request's parameters as an EntityQuery."""
     q = EntityQuery(
         fields=parse_fields_params(params.getlist("fields")),
         limit=integer_param(params, "limit"),
@@ -46,13 +63,7 @@ def query_entities(request: Request, session: SessionDep) -> dict:
         q.full_text_fields = parse_fields_params(params.getlist("fullTextFilterFields"))
         q.offset = integer_param(params, "offset")
         q.count_total = string_param(params, "totalItems") != "exclude"
-    page = query.query_entities(session, q)
-    page_info = {}
-    if page.next_cursor:
-        page_info["nextCursor"] = page.next_cursor
-    if page.prev_cursor:
-        page_info["prevCursor"] = page.prev_cursor
-    return PlainJSONResponse({"items": page.items, "totalItems": page.total_items, "pageInfo": page_info})
+    return q
 
 
 @router.get("/entities/by-name/{kind}/{namespace}/{name}")
@@ -106,13 +117,14 @@ def get_entities_by_refs(request: Request, session: SessionDep, body: JsonObject
 
 
 @router.get("/entity-facets")
-def get_entity_facets(request: Request, session: SessionDep) -> dict:
+async def get_entity_facets(request: Request, database: ReadOnlyDep) -> Response:
     """`?facet=kind&facet=spec.type&filter=...` -> `{"facets": {"kind": [{"value", "count"}], ...}}`."""
     facets = [f.strip() for f in request.query_params.getlist("facet") if f.strip()]
     if not facets:
         raise CatalogApiError(400, "Missing facet parameter, e.g. ?facet=kind")
     filters = parse_filter_params(request.query_params.getlist("filter"))
-    return PlainJSONResponse({"facets": query.entity_facets(session, facets, filters)})
+    return await database.run_in_session(
+        lambda session: PlainJSONResponse({"facets": query.entity_facets(session, facets, filters)}))
 
 
 @router.post("/validate-entity")

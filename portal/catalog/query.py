@@ -15,7 +15,7 @@ from portal.catalog.cursor import Cursor, decode_cursor, encode_cursor
 from portal.catalog.entity_fields import project
 from portal.catalog.generation import cached
 from portal.catalog.models import CatalogEntity
-from portal.catalog.point_reads import entity_by_ref
+from portal.catalog.point_reads import entities_by_uids, entity_by_ref
 from portal.catalog.query_facets import facet_counts
 from portal.catalog.query_filters import FilterGroup, filter_condition, parse_filter_params, validate_filters
 from portal.catalog.query_paging import PagePlan, count_matches, read_rows
@@ -90,8 +90,9 @@ def _tune_postgres_planning(session: Session) -> None:
     PostgreSQL may switch to a generic plan that ignores which key is filtered on (seconds, not ms).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # Both in one round trip (set_config(..., true) is SET LOCAL).
+        session.execute(text("SELECT set_config('jit', 'off', true), "
+                             "set_config('plan_cache_mode', 'force_custom_plan', true)"))
 
 
 def _position_fits(position: list, sorted_by_value: bool) -> bool:
@@ -175,13 +176,8 @@ def query_entities(session: Session, q: EntityQuery) -> QueryPage:
 
 
 def _load(session: Session, uids: list[str], fields: list[str] | None) -> list[dict]:
-    """Full (or projected) entities for `uids`, in that order, in two queries."""
-    if not uids:
-        return []
-    found = session.execute(select(CatalogEntity).where(CatalogEntity.uid.in_(uids))).scalars().all()
-    by_uid = {row.uid: row for row in found}
-    rows = [by_uid[uid] for uid in uids if uid in by_uid]
-    return [project(entity, fields) for entity in assemble(session, rows)]
+    """Full (or projected) entities for `uids`, in that order, in one statement."""
+    return [project(entity, fields) for entity in entities_by_uids(session.connection(), uids)]
 
 
 def get_by_ref(session: Session, ref: str | dict, fields: list[str] | None = None) -> dict | None:
