@@ -129,12 +129,14 @@ def _include_routes(app: FastAPI) -> None:
     from portal.flow import cards as flow_cards
     from portal.webhooks import admin as webhook_admin
 
+    # FastAPI tries routers in this order, route by route, for every request: the busiest paths
+    # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
     app.include_router(health.router)
+    app.include_router(catalog_api.router)
     app.include_router(webhook_intake.router)
     app.include_router(plugins_api.router)
     app.include_router(connections_api.router)
     app.include_router(connections_admin.router)
-    app.include_router(catalog_api.router)
     app.include_router(catalog_views.router)
     app.include_router(catalog_views.api_router)
     app.include_router(home_views.router)
