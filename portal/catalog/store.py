@@ -22,6 +22,7 @@ from portal.catalog.bulk_write import (
     time_ordered_uid,
 )
 from portal.catalog import kept_counts
+from portal.catalog.bulk_index import deferred_search_index
 from portal.catalog.generation import bump_generation
 from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
@@ -105,12 +106,14 @@ def write_entity_batches(session: Session, batches: Iterable[list[tuple[str, Pre
 
     threaded = uses_threads(session)
     deltas: Counter = Counter()
-    for rows in prepared_ahead(batches, lambda args: _prepare(*args, for_copy=threaded), arguments, threaded):
-        deltas.update(_write(session, rows))
-        result.inserted += len(rows.new_entities)
-        result.updated += len(rows.changed_entities)
-        result.unchanged += rows.unchanged
-        result.conflicts += rows.conflicts
+    with deferred_search_index(session) as deferral:
+        for rows in prepared_ahead(batches, lambda args: _prepare(*args, for_copy=threaded), arguments, threaded):
+            deltas.update(_write(session, rows))
+            result.inserted += len(rows.new_entities)
+            result.updated += len(rows.changed_entities)
+            result.unchanged += rows.unchanged
+            result.conflicts += rows.conflicts
+            deferral.written(len(rows.new_entities))
     if result.inserted or result.updated:
         bump_generation(session)
         kept_counts.apply(session, deltas)  # after the bump: see kept_counts
