@@ -72,10 +72,6 @@ def apply(session: Session, deltas: Deltas) -> None:
         session.execute(delete(table).where(table.c.key.in_(touched), table.c.entities <= 0))
 
 
-def counted(keys: Iterable[str]) -> bool:
-    return all(key in COUNTED_KEYS for key in keys)
-
-
 def facet_rows(session: Session, keys: Sequence[str], kinds: Sequence[str] | None) -> list:
     """(key, original_value, entities) of counted `keys`, for entities of `kinds` (None: every kind)."""
     table = CatalogFacetCount
