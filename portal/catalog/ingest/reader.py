@@ -9,10 +9,11 @@ from __future__ import annotations
 import glob
 import os.path
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from portal.catalog.ingest.folders import descriptor_files
+from portal.catalog.ingest.parse_ahead import WORKER_THRESHOLD_BYTES, ParseAhead
 from portal.catalog.ingest.problems import Problem
 from portal.catalog.ingest.sources import SourceReader, display_name, location_key, split_key
 from portal.catalog.ingest.substitutions import resolve_target, substitute
@@ -78,21 +79,39 @@ def _ref_of(entity: object) -> str | None:
 class TreeReader:
     """Walks one location tree breadth-first; each source is read once, so cycles end."""
 
-    def __init__(self, reader: SourceReader, on_entity: Callable[[ReadEntity], None] | None = None) -> None:
+    def __init__(self, reader: SourceReader, on_entity: Callable[[ReadEntity], None] | None = None,
+                 worker_threshold_bytes: int = WORKER_THRESHOLD_BYTES) -> None:
         self.reader = reader
+        # Large trees are parsed a few files ahead in a worker process (see parse_ahead).
+        self.worker_threshold_bytes = worker_threshold_bytes
         self.result = TreeRead()
         # Called with each valid entity as soon as it is read (streamed imports write while reading).
         self.on_entity = on_entity
         self._seen_refs: dict[str, str] = {}
         self._queue: deque[_Pending] = deque()
+        self._ahead: ParseAhead | None = None
 
     def read(self, root_key: str) -> TreeRead:
-        self._queue.append(_Pending(root_key, "required", None))
-        while self._queue:
-            pending = self._queue.popleft()
-            if pending.key not in self.result.visited:
-                self._read_source(pending, is_root=pending.referrer is None)
+        for _ in self.read_sources(root_key):
+            pass
         return self.result
+
+    def read_sources(self, root_key: str) -> Iterator[str]:
+        """Read the tree one source at a time, yielding each source's key once it has been read, so a
+        caller can write what `on_entity` received so far before the next one is read."""
+        self._queue.append(_Pending(root_key, "required", None))
+        with ParseAhead(self.worker_threshold_bytes) as ahead:
+            self._ahead = ahead
+            try:
+                while self._queue:
+                    pending = self._queue.popleft()
+                    if pending.key in self.result.visited:
+                        continue
+                    ahead.look_ahead(p.key for p in self._queue if p.key not in self.result.visited)
+                    self._read_source(pending, is_root=pending.referrer is None)
+                    yield pending.key
+            finally:
+                self._ahead = None
 
     def _problem(self, key: str, line: int | None, entity: str | None, field_: str | None, message: str) -> Problem:
         problem = Problem(display_name(key), line, entity, field_, message, location_key=key)
@@ -106,7 +125,12 @@ class TreeReader:
         if type_ == "file" and os.path.isdir(target):
             self._read_folder(key, target, is_root)
             return
-        outcome = self.reader.read(key)
+        parsed_ahead = self._ahead.take(key) if self._ahead is not None else None
+        if parsed_ahead is not None:
+            content, documents, syntax_problems = parsed_ahead
+            outcome = self.reader.accept(key, content)
+        else:
+            outcome = self.reader.read(key)
         if outcome.content is None:
             if outcome.error is None:
                 return  # not read on purpose (offline validation)
@@ -119,7 +143,8 @@ class TreeReader:
         if outcome.from_cache:
             # Still readable from the last good copy: a problem to report, not a failed root.
             self._report_unreadable(pending, outcome.error or "could not be read", is_root, fatal=False)
-        documents, syntax_problems = parse_documents(outcome.content)
+        if parsed_ahead is None:
+            documents, syntax_problems = parse_documents(outcome.content)
         lines = LineFinder(outcome.content)
         for document in documents:
             self._read_document(document, key, lines)

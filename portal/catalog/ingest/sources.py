@@ -76,6 +76,19 @@ class ReadOutcome:
     not_found: bool = False
 
 
+def read_file(path: str) -> ReadOutcome:
+    try:
+        return ReadOutcome(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ReadOutcome(None, "file not found", not_found=True)
+    except IsADirectoryError:
+        return ReadOutcome(None, "is a directory, not a file")
+    except UnicodeDecodeError:
+        return ReadOutcome(None, "is not UTF-8 text")
+    except OSError as error:
+        return ReadOutcome(None, f"cannot be read: {error.strerror or error}")
+
+
 @dataclass
 class SourceReader:
     """Reads file and URL sources, falling back to the last good copy when a read fails."""
@@ -91,7 +104,7 @@ class SourceReader:
     def read(self, key: str) -> ReadOutcome:
         type_, target = split_key(key)
         if type_ == "file":
-            outcome = self._read_file(target)
+            outcome = read_file(target)
         elif type_ == "url" and self.offline:
             return ReadOutcome(None, None)
         elif type_ == "url":
@@ -99,8 +112,7 @@ class SourceReader:
         else:
             return ReadOutcome(None, f"unsupported location type {type_!r}; use file or url")
         if outcome.content is not None:
-            self.fresh[key] = outcome.content
-            return outcome
+            return self.accept(key, outcome.content)
         cached = self.cache.get(key)
         # A source that fails now (down, deleted, refused) keeps serving what it last said.
         if cached is not None and cached.content is not None:
@@ -110,24 +122,17 @@ class SourceReader:
             )
         return outcome
 
+    def accept(self, key: str, content: str) -> ReadOutcome:
+        """A fresh read of `key` (by this reader or a parsing worker): its new last good copy."""
+        self.fresh[key] = content
+        return ReadOutcome(content)
+
     def read_text(self, type_: str, target: str) -> tuple[str | None, str | None]:
         """Plain read for `$text`-style substitutions: (content, error); no cache involved."""
         if type_ == "url" and self.offline:
             return f"(not fetched: {target})", None
-        outcome = self._read_file(target) if type_ == "file" else self._read_url(target)
+        outcome = read_file(target) if type_ == "file" else self._read_url(target)
         return outcome.content, outcome.error
-
-    def _read_file(self, path: str) -> ReadOutcome:
-        try:
-            return ReadOutcome(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return ReadOutcome(None, "file not found", not_found=True)
-        except IsADirectoryError:
-            return ReadOutcome(None, "is a directory, not a file")
-        except UnicodeDecodeError:
-            return ReadOutcome(None, "is not UTF-8 text")
-        except OSError as error:
-            return ReadOutcome(None, f"cannot be read: {error.strerror or error}")
 
     def _read_url(self, url: str) -> ReadOutcome:
         refusal = check_url(url, self.allow_hosts)

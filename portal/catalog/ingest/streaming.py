@@ -43,15 +43,13 @@ class StreamedRead:
     def batches(self) -> Iterator[list[ReadEntity]]:
         """Batches of streamed entities, in reading order; raises what the reading thread raised.
 
-        Unthreaded, the whole tree is read first and then handed over in batches: on SQLite, whose
-        inserts give up and retake the GIL row by row, a busy reading thread slows writing more than
-        it saves (measured: CPU time equalled wall time either way, the serial order was fastest).
+        Unthreaded, reading and writing take turns in the caller's thread, a source at a time: on
+        SQLite, whose inserts give up and retake the GIL row by row, a busy reading thread slows
+        writing more than it saves (measured: CPU time equalled wall time either way, the serial order
+        was fastest). Large trees still overlap, with their parsing in a worker process (parse_ahead).
         """
         if not self._threaded:
-            self._tree = self._tree_reader.read(self._root_key)
-            streamed = [read for read in self._tree.entities if read.entity["kind"].lower() != "location"]
-            for start in range(0, len(streamed), self._batch_size):
-                yield streamed[start : start + self._batch_size]
+            yield from self._batches_in_turn()
             return
         self._thread.start()
         finished = False
@@ -67,6 +65,22 @@ class StreamedRead:
             self._thread.join()
         if self._error is not None:
             raise self._error
+
+    def _batches_in_turn(self) -> Iterator[list[ReadEntity]]:
+        batch: list[ReadEntity] = []
+
+        def take(read: ReadEntity) -> None:
+            if read.entity["kind"].lower() != "location":
+                batch.append(read)
+
+        self._tree_reader.on_entity = take
+        for _source in self._tree_reader.read_sources(self._root_key):
+            while len(batch) >= self._batch_size:
+                yield batch[: self._batch_size]
+                del batch[: self._batch_size]
+        self._tree = self._tree_reader.result
+        if batch:
+            yield batch
 
     def tree(self) -> TreeRead:
         """Everything read (after `batches()` is exhausted)."""
