@@ -68,3 +68,22 @@ def test_a_read_after_the_database_dropped_its_connection_is_answered(seeded, ap
     assert response.status_code == 200 and response.json()["metadata"]["name"] == "orders"
     with read_engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pooled_pid
+
+
+def test_point_reads_are_prepared_on_the_server_and_the_search_queries_are_not(seeded, app, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    read_engine = app.state.read_database.engine
+    # Leave one connection in the pool, so the requests below and the check after share it.
+    read_engine.dispose()
+    for name in ("orders", "orders", "payments"):
+        assert seeded.get(f"{API}/entities/by-name/component/default/{name}").status_code == 200
+    with read_engine.connect() as connection:
+        prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert any("FROM catalog_entities e" in statement for statement in prepared)
+
+    # The main engine's search queries stay unprepared: a generic plan is wrong for skewed values.
+    for _ in range(3):
+        assert seeded.get(f"{API}/entities/by-query?filter=kind=component&limit=2").status_code == 200
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar_one() == 0
