@@ -77,12 +77,13 @@ def _timed(settings: Settings, generated_total: int, work: Callable[[Session, ht
     return outcome, ImportResult(seconds, generated_total, stored, search, relations, errors, {}, samples)
 
 
-def import_catalog(settings: Settings, root: Path, generated_total: int) -> tuple[str, ImportResult]:
+def import_catalog(settings: Settings, root: Path, generated_total: int,
+                   on_progress: Callable[[int], None] | None = None) -> tuple[str, ImportResult]:
     """Register `root` as a file location (reading everything it lists) and commit; returns the location id."""
     from portal.catalog.ingest import refresh_location, register_location
 
     def work(session: Session, http: httpx.Client):
-        registered = register_location(session, settings, http, "file", str(root))
+        registered = register_location(session, settings, http, "file", str(root), on_progress=on_progress)
         location_id = registered.location["id"]
         stored = session.execute(select(func.count()).select_from(CatalogEntity)).scalar_one()
         # Backstage processes a new location as part of registering it; if ingestion defers
@@ -110,13 +111,14 @@ def store_directly(settings: Settings, files: list[Path], generated_total: int) 
     return _timed(settings, generated_total, work)[1]
 
 
-def refresh_unchanged(settings: Settings, location_id: str, generated_total: int) -> ImportResult:
+def refresh_unchanged(settings: Settings, location_id: str, generated_total: int,
+                      on_progress: Callable[[int], None] | None = None) -> ImportResult:
     """Refresh the same, unchanged location: every file read and compared, nothing written."""
     from portal.catalog.ingest import refresh_location
 
     report, result = _timed(
         settings, generated_total,
-        lambda session, http: refresh_location(session, settings, http, location_id),
+        lambda session, http: refresh_location(session, settings, http, location_id, on_progress=on_progress),
     )
     result.report = _report_dict(report)
     return result

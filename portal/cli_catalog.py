@@ -102,19 +102,22 @@ def import_location(
     from rich.console import Console
     from sqlmodel import Session
 
+    from portal.cli_progress import entity_progress
+
     settings = load_settings()
     kind, target = _location_target(target)
     ingest = open_ingest()
     with open_engine(settings) as engine, http_client(settings) as http:
         require_current_schema(engine, settings)
         with Session(engine, expire_on_commit=False) as session, \
-                Console(stderr=True).status(f"Importing {kind}:{target}"):
+                entity_progress(Console(stderr=True), f"Importing {kind}:{target}") as on_progress:
             try:
                 # Registering reads the location once already; its report is the import's result.
-                report = ingest.register_location(session, settings, http, kind, target).report
+                report = ingest.register_location(session, settings, http, kind, target,
+                                                  on_progress=on_progress).report
             except ingest.LocationExistsError:
                 location_id = _find_location_id(ingest, session, kind, target)
-                report = ingest.refresh_location(session, settings, http, location_id)
+                report = ingest.refresh_location(session, settings, http, location_id, on_progress=on_progress)
             except ingest.LocationError as error:
                 raise CliError(str(error)) from None
             session.commit()

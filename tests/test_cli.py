@@ -208,3 +208,27 @@ def test_import_missing_path_is_a_usage_error(tmp_path, database_url):
 
     assert result.exit_code == 2
     assert "no such file or folder" in result.stderr
+
+
+def test_import_shows_how_many_entities_it_has_loaded_without_a_redraw_thread(tmp_path, database_url, engine,
+                                                                             monkeypatch):
+    import threading
+
+    from portal import cli_progress
+
+    root = write_tree(tmp_path / "catalog", GOOD_CATALOG)
+    threads_seen: list[int] = []
+    original_update = cli_progress.ManualProgress.update
+
+    def update(self, task, **changes):
+        threads_seen.append(threading.active_count())
+        return original_update(self, task, **changes)
+
+    monkeypatch.setattr(cli_progress.ManualProgress, "update", update)
+    before = threading.active_count()
+    result = run_cli(["catalog", "import", str(root)], {"FLOWPORT_DATABASE_URL": database_url, "COLUMNS": "300",
+                                                       "FLOWPORT_DATA_DIR": str(tmp_path / "data")})
+
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"Importing file:{re.escape(str(root))}.* 3 entities", result.stderr), result.stderr
+    assert threads_seen and max(threads_seen) == before  # redrawn by the importing thread itself

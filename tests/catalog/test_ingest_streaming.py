@@ -76,3 +76,15 @@ def test_a_writer_that_stops_early_stops_the_reader(tmp_path):
     assert len(first) == 10
     batches.close()  # what a failing write does to the generator
     assert not any(t.name == "catalog-read" and t.is_alive() for t in threading.enumerate())
+
+
+def test_progress_is_reported_as_batches_are_taken_and_ends_at_every_streamed_entity(session, settings, tmp_path):
+    root = catalog_tree(tmp_path, files=3, per_file=400)
+    reported: list[int] = []
+    result = register_location(session, settings, no_network(), "file", str(root), on_progress=reported.append)
+    assert len(reported) >= 3 and reported == sorted(reported)
+    assert reported[-1] == 3 * 400 + 1  # the components and the group; Location entities are written last
+
+    again: list[int] = []
+    refresh_location(session, settings, no_network(), result.location["id"], on_progress=again.append)
+    assert again[-1] == reported[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
@@ -80,9 +80,11 @@ def prepare(tree: TreeRead, location: CatalogLocation) -> list[PreparedEntity]:
 
 
 def apply_stream(session: Session, location: CatalogLocation, stream: StreamedRead,
-                 reader: SourceReader, refuse_unreadable_root: bool = False) -> RefreshReport:
+                 reader: SourceReader, refuse_unreadable_root: bool = False,
+                 on_progress: Callable[[int], None] | None = None) -> RefreshReport:
     """Store a tree while it is being read: entities are written batch by batch as they arrive, then
-    `apply_tree` finishes with what needs the whole tree (Location entities, errors, orphans)."""
+    `apply_tree` finishes with what needs the whole tree (Location entities, errors, orphans).
+    `on_progress(n)` is called in this thread as each batch is taken, with the entities taken so far."""
     origin_key = location_key(location.type, location.target)
     streamed: set[str] = set()
 
@@ -90,6 +92,8 @@ def apply_stream(session: Session, location: CatalogLocation, stream: StreamedRe
         out = [(ref_key_of(read.entity), PreparedEntity(read.entity, read.location_key, origin_key, location.id,
                                                         read.line)) for read in batch]
         streamed.update(ref for ref, _ in out)
+        if on_progress is not None:
+            on_progress(len(streamed))
         return out
 
     with large_import_cache(session, STREAMED_SIZE_HINT):

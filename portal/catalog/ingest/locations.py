@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -68,8 +69,10 @@ def _find(session: Session, target: str) -> CatalogLocation | None:
 
 
 def register_location(session: Session, settings: Settings, http: httpx.Client | None,
-                      type: str, target: str, dry_run: bool = False) -> RegisterResult:  # noqa: A002
-    """Register a file or URL and load its entities; with dry_run, read and validate only."""
+                      type: str, target: str, dry_run: bool = False,  # noqa: A002
+                      on_progress: Callable[[int], None] | None = None) -> RegisterResult:
+    """Register a file or URL and load its entities; with dry_run, read and validate only.
+    `on_progress(n)`: entities handed to the store so far (see apply_stream)."""
     target = normalize_target(type, target, settings)
     existing = _find(session, target)
     if existing is not None and not dry_run:
@@ -88,7 +91,7 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
     session.flush()
     stream, reader = stream_location(session, settings, http, type, target, None)
     try:
-        report = apply_stream(session, row, stream, reader, refuse_unreadable_root=True)
+        report = apply_stream(session, row, stream, reader, refuse_unreadable_root=True, on_progress=on_progress)
     except LocationError:
         # Nothing else was written: an unreadable root yields no entities.
         session.delete(row)
@@ -128,13 +131,13 @@ def _assembled(session: Session, refs: list[str]) -> list[dict]:
 
 
 def refresh_location(session: Session, settings: Settings, http: httpx.Client | None,
-                     location_id: str) -> RefreshReport:
-    """Read a registered location again and store the outcome."""
+                     location_id: str, on_progress: Callable[[int], None] | None = None) -> RefreshReport:
+    """Read a registered location again and store the outcome (`on_progress` as in register_location)."""
     row = session.get(CatalogLocation, location_id)
     if row is None:
         raise LocationError(f"No location with id {location_id}")
     stream, reader = stream_location(session, settings, http, row.type, row.target, row.id)
-    return apply_stream(session, row, stream, reader)
+    return apply_stream(session, row, stream, reader, on_progress=on_progress)
 
 
 def refresh_all(session: Session, settings: Settings, http: httpx.Client | None) -> list[RefreshReport]:
