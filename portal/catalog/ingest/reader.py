@@ -179,7 +179,8 @@ class TreeReader:
                           f"{type(document.data).__name__}")
             return
         ref = _ref_of(document.data)
-        entity, substitution_errors = substitute(document.data, key, self.reader.read_text)
+        entity, substitution_errors = (substitute(document.data, key, self.reader.read_text)
+                                       if document.may_hold_placeholders else (document.data, []))
         problems = [
             self._problem(key, lines.line(document, error.path), ref, error.path, error.message)
             for error in substitution_errors

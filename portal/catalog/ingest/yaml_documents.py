@@ -43,6 +43,9 @@ class Document:
     data: object
     line: int
     index: int
+    # False when the document's text holds no `$` and no backslash (so no escaped `$` either): then
+    # no key of it can be a `$text`-style placeholder, and substitution can skip walking it.
+    may_hold_placeholders: bool = True
 
 
 @dataclass
@@ -79,7 +82,9 @@ def parse_documents(text: str) -> tuple[list[Document], list[SyntaxProblem]]:
             # Nodes are dropped here on purpose: keeping 100,000 node trees alive makes the
             # garbage collector rescan them over and over; LineFinder recomposes when needed.
             if data is not None:
-                documents.append(Document(data, node.start_mark.line + 1, index))
+                start, end = node.start_mark.index, node.end_mark.index
+                may_hold = text.find("$", start, end) != -1 or text.find("\\", start, end) != -1
+                documents.append(Document(data, node.start_mark.line + 1, index, may_hold))
     finally:
         loader.dispose()
     return documents, problems
