@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -56,6 +57,18 @@ def build_engine(url: str) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def sqlite_pragma_for_now(connection: Connection, name: str, value: int) -> Iterator[None]:
+    """Set a SQLite pragma on this connection for the block, then restore it: the pool hands the
+    connection on to requests that expect the settings of `build_engine`."""
+    previous = connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+    connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA {name} = {int(previous)}")
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -28,6 +28,7 @@ from portal.catalog.kinds import relations_of
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.catalog.refs import DEFAULT_NAMESPACE, entity_ref_of
 from portal.catalog.search_index import search_rows
+from portal.db import sqlite_pragma_for_now
 
 MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 MANAGED_BY_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
@@ -213,12 +214,8 @@ def large_import_cache(session: Session, count: int):  # noqa: ANN202
     if connection.dialect.name != "sqlite" or count < BATCH_SIZE * 4:
         yield
         return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
-    try:
+    with sqlite_pragma_for_now(connection, "cache_size", -IMPORT_CACHE_KIB):
         yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
 
 
 def delete_entities(session: Session, uids: Iterable[str]) -> int:

@@ -58,6 +58,20 @@ spec:
 """
 
 
+def location(name: str, *targets: str, presence: str | None = None) -> str:
+    """A Location descriptor listing `targets`."""
+    listing = "".join(f"    - {target}\n" for target in targets)
+    optional = f"  presence: {presence}\n" if presence else ""
+    return f"""\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: {name}
+spec:
+{optional}  targets:
+{listing}"""
+
+
 def write(path: Path, *documents: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("---\n".join(documents))

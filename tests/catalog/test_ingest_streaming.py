@@ -10,7 +10,7 @@ from portal.catalog.ingest.reader import TreeReader
 from portal.catalog.ingest.sources import SourceReader, location_key
 from portal.catalog.ingest.streaming import StreamedRead
 from portal.catalog.models import CatalogEntity
-from tests.catalog.test_ingest_locations import GROUP, component, no_network, write
+from tests.catalog.test_ingest_locations import GROUP, component, location, no_network, write
 
 
 def catalog_tree(root, files: int, per_file: int):
@@ -18,17 +18,7 @@ def catalog_tree(root, files: int, per_file: int):
     for number in range(files):
         docs = [component(f"svc-{number}-{n}") for n in range(per_file)]
         targets.append(write(root / f"part-{number}.yaml", *docs).name)
-    listing = "\n".join(f"    - ./{name}" for name in targets)
-    return write(root / "all.yaml", GROUP, f"""\
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: everything
-spec:
-  targets:
-{listing}
-    - ./missing.yaml
-""")
+    return write(root / "all.yaml", GROUP, location("everything", *[f"./{name}" for name in targets], "./missing.yaml"))
 
 
 def test_a_streamed_registration_stores_every_entity_and_the_location_keeps_its_late_error(

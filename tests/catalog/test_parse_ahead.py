@@ -8,7 +8,8 @@ from portal.catalog.ingest.parse_ahead import ParseAhead
 from portal.catalog.ingest.reader import TreeReader
 from portal.catalog.ingest.sources import SourceReader, location_key
 from portal.catalog.ingest.streaming import StreamedRead
-from tests.catalog.test_ingest_locations import GROUP, component, write
+from tests.catalog.test_ingest_locations import GROUP, component, location, write
+from tests.catalog.test_ingest_streaming import catalog_tree
 
 IN_PROCESS = 10**15  # a threshold no tree reaches
 ALWAYS = 0
@@ -43,30 +44,10 @@ spec:
   lifecycle: production
   owner: group:default/platform
 """)
-    return write(root / "all.yaml", """\
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: everything
-spec:
-  targets:
-    - ./good-1.yaml
-    - ./broken.yaml
-    - ./good-2.yaml
-    - ./invalid.yaml
-    - ./missing.yaml
-    - ./latin1.yaml
-    - ./substituted.yaml
-""", """\
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: optional-things
-spec:
-  presence: optional
-  targets:
-    - ./not-there.yaml
-""")
+    return write(root / "all.yaml",
+                 location("everything", "./good-1.yaml", "./broken.yaml", "./good-2.yaml", "./invalid.yaml",
+                          "./missing.yaml", "./latin1.yaml", "./substituted.yaml"),
+                 location("optional-things", "./not-there.yaml", presence="optional"))
 
 
 def read(root, threshold):
@@ -122,16 +103,7 @@ def test_small_trees_never_start_a_worker(tmp_path):
 
 
 def test_a_worker_that_dies_mid_read_loses_nothing(tmp_path, caplog):
-    for number in range(12):
-        write(tmp_path / f"part-{number}.yaml", *[component(f"svc-{number}-{n}") for n in range(20)])
-    root = write(tmp_path / "all.yaml", """\
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: parts
-spec:
-  target: ./part-*.yaml
-""")
+    root = catalog_tree(tmp_path, files=12, per_file=20)
     expected, _ = read(root, IN_PROCESS)
     reader = TreeReader(SourceReader(None, [], {}), worker_threshold_bytes=ALWAYS)
     original = reader._read_source
@@ -148,27 +120,18 @@ spec:
         tree = reader.read(location_key("file", str(root)))
     assert killed
     assert summary(tree) == summary(expected)
-    assert len(tree.entities) == 12 * 20 + 1
+    assert len(tree.entities) == 12 * 20 + 2  # and the group and the Location
     assert "parsing in this process from here on" in caplog.text
 
 
 def test_in_turn_streaming_hands_over_batches_before_the_tree_is_read(tmp_path):
-    for number in range(5):
-        write(tmp_path / f"part-{number}.yaml", *[component(f"svc-{number}-{n}") for n in range(40)])
-    root = write(tmp_path / "all.yaml", """\
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: parts
-spec:
-  target: ./part-*.yaml
-""")
+    root = catalog_tree(tmp_path, files=5, per_file=40)
     reader = TreeReader(SourceReader(None, [], {}), worker_threshold_bytes=ALWAYS)
     stream = StreamedRead(reader, location_key("file", str(root)), 50, threaded=False)
     visited_at_batch = [len(reader.result.visited) for _ in stream.batches()]
-    assert len(visited_at_batch) == 4  # 200 components in batches of 50
+    assert len(visited_at_batch) == 5  # 200 components and the group in batches of 50
     assert visited_at_batch[0] < 6  # the first batch came before the last file was read
-    assert len(stream.tree().entities) == 201
+    assert len(stream.tree().entities) == 202  # and the Location, written last
 
 
 def test_only_documents_whose_text_could_hold_a_placeholder_are_walked_for_one(tmp_path):
