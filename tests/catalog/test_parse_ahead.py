@@ -153,3 +153,13 @@ def test_only_documents_whose_text_could_hold_a_placeholder_are_walked_for_one(t
     descriptions = {e.ref.split("/")[-1]: e.entity["metadata"].get("description") for e in tree.entities}
     assert descriptions == {"plain": None, "literal": "from the file", "escaped": "from the file"}
     assert "unknown placeholder '$texts'" in tree.invalid[0].problems[0].message
+
+
+def test_a_file_name_that_is_not_utf8_is_parsed_by_the_worker_too(tmp_path):
+    odd = os.fsdecode(b"caf\xe9.yaml")  # a Latin-1 name, as an old file system may hold
+    path = write(tmp_path / odd, GROUP)
+    key = location_key("file", str(path))
+    with ParseAhead(ALWAYS) as ahead:
+        ahead.look_ahead([key])
+        text, documents, _ = ahead.take(key)
+    assert text == GROUP and documents[0].data["metadata"]["name"] == "team-a"

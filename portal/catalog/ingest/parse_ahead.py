@@ -91,7 +91,7 @@ class ParseAhead:
             return
         try:
             for key in files:
-                path = split_key(key)[1].encode()
+                path = os.fsencode(split_key(key)[1])  # file names need not be valid UTF-8
                 self._write(struct.pack(">I", len(path)) + path)
                 self._sent.append(key)
         except OSError as error:

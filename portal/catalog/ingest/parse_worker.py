@@ -1,7 +1,7 @@
 """The parsing worker process of a large tree read (started by parse_ahead; not imported by the portal).
 
 Protocol, binary over stdin and stdout, in order: the reader sends a path as a 4-byte big-endian
-length and UTF-8 bytes (length 0 or end of input ends the worker); the worker answers each path with
+length and its file-system bytes (length 0 or end of input ends the worker); the worker answers each path with
 an 8-byte length and a pickle of (text, documents, syntax problems), or of None when it cannot read
 the file (the reader then reads it itself and reports why). Answers are sent from a second thread so
 the worker parses the next file while the reader has not yet taken the last answer.
@@ -9,6 +9,7 @@ the worker parses the next file while the reader has not yet taken the last answ
 
 from __future__ import annotations
 
+import os
 import pickle
 import queue
 import struct
@@ -44,7 +45,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     sender.start()
     try:
         while len(header := requests.read(4)) == 4 and (size := struct.unpack(">I", header)[0]):
-            outgoing.put(answer(requests.read(size).decode()))
+            outgoing.put(answer(os.fsdecode(requests.read(size))))
     finally:
         outgoing.put(_END)
         sender.join()
