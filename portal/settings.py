@@ -36,12 +36,14 @@ class Settings(BaseSettings):
     # Hosts a `url` location may be read from; "*" allows any host.
     url_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     url_timeout: float = 10.0
+    # -- reading locations safely (files, URLs, YAML) --
 
     secret_key: str = "flowport-development-key-change-me"
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     run_worker: bool = True
     webhook_max_bytes: int = 25 * 1024 * 1024
+    # -- webhook intake limits --
     sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
     # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);
     # 0 computes every answer afresh, as the first request after a catalog write does.
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     malloc_arenas: int = 2
     # Fernet key encrypting connection secrets at rest; derived from secret_key when unset.
     secrets_key: str | None = None
+    # -- secrets, keys and admins --
+
+    # -- request limits for pages and the API --
 
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(
         _split_list
