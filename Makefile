@@ -9,7 +9,7 @@ FLOWPORT_PORT ?= 8000
 FLOWPORT_DATA_DIR ?= data
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench sbom audit clean
 
 install: $(STAMP)
 
@@ -36,5 +36,26 @@ test: install
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# A CycloneDX SBOM of what `make install` installed (Python environment and npm packages), for any
+# scanner that reads CycloneDX; the generator runs from its own pinned environment so that its
+# dependencies do not end up in the SBOM it writes.
+SBOM_VENV := .venv-sbom
+SBOM := build/sbom.cdx.json
+sbom: install
+	test -x $(SBOM_VENV)/bin/cyclonedx-py || { $(PYTHON) -m venv $(SBOM_VENV) && \
+	  $(SBOM_VENV)/bin/python -m pip install --quiet --no-deps -r tools/sbom-requirements.txt; }
+	mkdir -p build
+	$(SBOM_VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --output-reproducible \
+	  --of JSON -o $(SBOM) $(VENV)
+	$(BIN)/python -m tools.sbom_npm $(SBOM) package-lock.json
+
+# Audits the SBOM against OSV advisories (a folder or zip, FLOWPORT_ADVISORY_DB); see docs/security.md.
+audit: sbom
+	@if [ -n "$$FLOWPORT_ADVISORY_DB" ]; then \
+	  $(BIN)/python -m tools.dependency_audit $(SBOM) "$$FLOWPORT_ADVISORY_DB"; \
+	else \
+	  echo "dependency audit: FLOWPORT_ADVISORY_DB is not set, so $(SBOM) was written but not scanned"; \
+	fi
+
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) dist build data
+	rm -rf $(VENV) $(SBOM_VENV) node_modules $(VENDOR) dist build data
