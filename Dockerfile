@@ -6,7 +6,7 @@
 FROM node:20-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # Build the wheel; it carries templates, static files, the vendored htmx, the migrations and the first-party plugins.
 FROM python:3.11-slim AS builder
@@ -17,6 +17,7 @@ COPY migrations ./migrations
 COPY portal ./portal
 COPY plugins ./plugins
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js ./portal/web/static/vendor/htmx.min.js
+COPY --from=assets /src/node_modules/swagger-ui-dist/swagger-ui-bundle.js /src/node_modules/swagger-ui-dist/swagger-ui.css ./portal/web/static/vendor/swagger-ui/
 RUN python -m build --wheel --outdir /wheels
 
 # The runtime image: the wheel, the demo catalog, and nothing else.

@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Internal developer platform portal: a Backstage-compatible catalog, "
         "self-service and value-stream tracking for platform products.",
         lifespan=lifespan,
+        # The explorer is served from the portal's own static files (portal/web/api_docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = build_engine(settings.resolved_database_url)
@@ -128,6 +131,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.flow import api as flow_api
     from portal.flow import cards as flow_cards
     from portal.webhooks import admin as webhook_admin
+    from portal.web import api_docs
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -147,3 +151,4 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(flow_cards.router)
     app.include_router(webhook_admin.api_router)
     app.include_router(webhook_admin.pages_router)
+    app.include_router(api_docs.router)

@@ -195,6 +195,7 @@ def installed_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = next((work / "wheels").glob("flowport-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "portal/web/static/vendor/htmx.min.js" in names
+    assert "portal/web/static/vendor/swagger-ui/swagger-ui-bundle.js" in names
     assert any(name.startswith("portal/_migrations/versions/") for name in names)
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
