@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from portal import __version__
+from portal.audit.recorder import AuditMiddleware
 from portal.auth.identity import DefaultPolicy
 from portal.catalog.generation import install_cache
 from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.env == "production")
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware, engine=app.state.engine)
     install_observability(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routes(app)
@@ -132,6 +134,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.flow import cards as flow_cards
     from portal.webhooks import admin as webhook_admin
     from portal.web import api_docs
+    from portal.audit import api as audit_api
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -152,3 +155,5 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(webhook_admin.api_router)
     app.include_router(webhook_admin.pages_router)
     app.include_router(api_docs.router)
+    app.include_router(audit_api.api_router)
+    app.include_router(audit_api.pages_router)

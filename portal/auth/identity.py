@@ -91,9 +91,13 @@ CurrentUser = Annotated[Identity, Depends(current_user)]
 
 def authorize(request: Request, identity: Identity, action: str, resource: str | None = None) -> None:
     """The one gate every state change passes; raises 401/403 when the policy says no."""
+    from portal.audit.recorder import note_decision
+
     policy: Policy = request.app.state.policy
     if policy.allows(identity, action, resource):
+        note_decision(request, identity.user_ref, action, resource, allowed=True)
         return
-    if not identity.is_authenticated:
-        raise HTTPException(401, f"Sign in to {action.replace('.', ' ')}")
-    raise HTTPException(403, f"{identity.display_name} may not {action.replace('.', ' ')}")
+    reason = (f"Sign in to {action.replace('.', ' ')}" if not identity.is_authenticated
+              else f"{identity.display_name} may not {action.replace('.', ' ')}")
+    note_decision(request, identity.user_ref, action, resource, allowed=False, reason=reason)
+    raise HTTPException(401 if not identity.is_authenticated else 403, reason)
