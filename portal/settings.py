@@ -9,6 +9,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
 
+from portal.auth.provider_config import AuthProviderConfig, check_provider_ids
+
 
 def _split_list(value: object) -> object:
     # Lists come from env vars as comma-separated text: FLOWPORT_CATALOG_PATHS=catalog,more
@@ -20,7 +22,8 @@ def _split_list(value: object) -> object:
 class Settings(BaseSettings):
     """Everything the portal can be configured with; one instance per app."""
 
-    model_config = SettingsConfigDict(env_prefix="FLOWPORT_", extra="ignore")
+    # `__` nests: FLOWPORT_AUTH_PROVIDERS__CORP__ISSUER sets auth_providers["corp"].issuer.
+    model_config = SettingsConfigDict(env_prefix="FLOWPORT_", extra="ignore", env_nested_delimiter="__")
 
     env: Literal["development", "production", "test"] = "production"
     data_dir: Path = Path("data")
@@ -39,6 +42,10 @@ class Settings(BaseSettings):
     # -- reading locations safely (files, URLs, YAML) --
 
     secret_key: str = "flowport-development-key-change-me"
+    # Sign-in providers by id (docs/authentication.md); none configured: only development sign-in.
+    auth_providers: dict[str, AuthProviderConfig] = Field(default_factory=dict)
+    # Someone the provider vouches for but who has no catalog User: refused, or signed in as a guest.
+    auth_unknown_users: Literal["deny", "guest"] = "deny"
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     run_worker: bool = True
@@ -56,6 +63,7 @@ class Settings(BaseSettings):
 
     # -- request limits for pages and the API --
 
+    _provider_ids = field_validator("auth_providers")(check_provider_ids)
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(
         _split_list
     )

@@ -13,6 +13,9 @@ from sqlmodel import Session
 from portal.catalog.models import CatalogEntity, CatalogRelation
 
 SESSION_USER_KEY = "user_ref"
+# A person a provider vouched for who has no catalog User (FLOWPORT_AUTH_UNKNOWN_USERS=guest).
+GUEST_KEY = "guest"
+SIGNED_IN_AT_KEY = "signed_in_at"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Identity:
     display_name: str = "Guest"
     email: str | None = None
     ownership_refs: tuple[str, ...] = field(default_factory=tuple)
+    # Signed in through a provider but not in the catalog: owns nothing, belongs to no group.
+    is_guest: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -78,8 +83,13 @@ def current_user(request: Request) -> Identity:
     if cached is not None:
         return cached
     identity = ANONYMOUS
-    user_ref = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
-    if user_ref:
+    session_data = request.session if "session" in request.scope else {}
+    user_ref = session_data.get(SESSION_USER_KEY)
+    guest = session_data.get(GUEST_KEY)
+    if user_ref and isinstance(guest, dict):
+        identity = Identity(user_ref=user_ref, display_name=str(guest.get("name") or "Guest"),
+                            email=guest.get("email") or None, ownership_refs=(user_ref,), is_guest=True)
+    elif user_ref:
         with Session(request.app.state.engine) as session:
             identity = identity_for_user(session, user_ref) or ANONYMOUS
     request.state.identity = identity

@@ -60,6 +60,8 @@ def sign_in_page(request: Request, session: SessionDep, identity: CurrentUser, n
     enabled = request.app.state.settings.dev_sign_in_enabled
     return request.app.state.templates.TemplateResponse(request, "auth/sign_in.html", {
         "enabled": enabled,
+        "providers": [{"id": provider_id, "title": config.button_title}
+                      for provider_id, config in request.app.state.settings.auth_providers.items()],
         "users": catalog_users(session) if enabled else [],
         "next": _safe_next(next),
         "max_listed": MAX_LISTED_USERS,
@@ -76,6 +78,8 @@ def dev_sign_in(request: Request, session: SessionDep, user_ref: str = Form(...)
     identity = identity_for_user(session, user_ref)
     if identity is None:
         raise HTTPException(400, f"There is no catalog User '{user_ref}' to sign in as")
+    # A fresh session at every sign-in: nothing held before (e.g. a planted value) carries over.
+    request.session.clear()
     request.session[SESSION_USER_KEY] = identity.user_ref
     request.state.identity = identity
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -84,7 +88,7 @@ def dev_sign_in(request: Request, session: SessionDep, user_ref: str = Form(...)
 @router.post("/auth/sign-out", include_in_schema=False)
 def sign_out(request: Request, next: str = Form("/")):
     """Forget the signed-in user of this browser."""
-    request.session.pop(SESSION_USER_KEY, None)
+    request.session.clear()
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
