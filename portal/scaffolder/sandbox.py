@@ -1,0 +1,214 @@
+"""The Jinja2 sandbox that template expressions run in, with limits on what they may build and how long they loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import ChainableUndefined, Undefined, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# Expressions use Backstage's `${{ … }}`; `{% … %}` blocks and `{# … #}` comments stay active, as in
+# Backstage's Nunjucks setup, so a skeleton that works there renders the same here.
+VARIABLE_START = "${{"
+VARIABLE_END = "}}"
+
+
+@dataclass(frozen=True)
+class ExpressionLimits:
+    """How much one rendering may produce and how much work it may do."""
+
+    max_output_chars: int = 1_000_000
+    max_loop_iterations: int = 100_000
+    max_range: int = 10_000
+    max_power_exponent: int = 256
+
+
+class ExpressionLimitExceeded(SecurityError):
+    """An expression tried to build or loop more than the limits allow."""
+
+
+# Filters that Jinja and Nunjucks (Backstage's engine) share, plus a few harmless Jinja ones. Left out
+# on purpose: `format`, `attr`, `pprint`, `xmlattr`, `filesizeformat`, `urlize`, `wordwrap`, `safe`.
+KEPT_JINJA_FILTERS = (
+    "abs", "batch", "capitalize", "center", "d", "default", "dictsort", "e", "escape", "first", "float",
+    "groupby", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min",
+    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice", "sort",
+    "string", "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode",
+    "wordcount",
+)
+
+# Filters whose numeric arguments set a width or a count of pieces to build.
+AMPLIFYING_FILTERS = frozenset({"center", "indent", "truncate", "batch", "slice"})
+
+# Methods callable on values inside an expression; everything else (and every `_` name) is refused.
+ALLOWED_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "rsplit",
+    "splitlines", "title", "capitalize", "replace", "find", "count", "isdigit", "isalpha", "isalnum",
+    "islower", "isupper", "keys", "values", "items", "get", "index",
+})
+
+# Numbers beyond this many bits take noticeable time to compute and print.
+MAX_NUMBER_BITS = 4096
+
+_loop_budget: ContextVar[list[int] | None] = ContextVar("scaffolder_loop_budget", default=None)
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else 0
+
+
+def _is_sized(value: Any) -> bool:
+    return isinstance(value, (str, bytes, list, tuple))
+
+
+class ScaffolderSandbox(ImmutableSandboxedEnvironment):
+    """An immutable sandbox that also bounds sizes, loops and the attributes an expression can reach."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, limits: ExpressionLimits, **options: Any) -> None:
+        super().__init__(
+            variable_start_string=VARIABLE_START, variable_end_string=VARIABLE_END,
+            undefined=ChainableUndefined, finalize=_finalize, autoescape=False, **options,
+        )
+        self.limits = limits
+        self.filters = {name: _bounded(name, self.filters[name], limits) for name in KEPT_JINJA_FILTERS}
+        self.filters["replace"] = bounded_replace(limits)
+        self.globals = {"range": self.bounded_range, "dict": dict, "true": True, "false": False, "null": None}
+
+    def bounded_range(self, *args: int) -> range:
+        """Python's range, refused beyond `max_range` items."""
+        numbers = range(*args)
+        if len(numbers) > self.limits.max_range:
+            raise ExpressionLimitExceeded(
+                f"range() of {len(numbers)} items is more than the {self.limits.max_range} allowed")
+        return numbers
+
+    def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """Charge each `{% for %}` iteration to the rendering's budget (nested loops multiply)."""
+        budget = _loop_budget.get()
+        for item in iterable:
+            if budget is not None:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise ExpressionLimitExceeded(
+                        f"loops ran more than {self.limits.max_loop_iterations} iterations in one rendering")
+            yield item
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(attribute, str) and attribute.startswith("_"):
+            raise SecurityError(f"access to {attribute!r} is not allowed: names starting with '_' are private")
+        return super().getattr(obj, attribute)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(value, Undefined):
+            return True  # a missing attribute of a missing value stays undefined, as in Nunjucks
+        if callable(value) and attr not in ALLOWED_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        raise SecurityError(f"access to {attribute!r} of a {type(obj).__name__} value is not allowed in a template")
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        if getattr(__obj, "__name__", "") == "replace" and isinstance(getattr(__obj, "__self__", None), str):
+            _check_replace_size(__obj.__self__, args, __self.limits)
+        result = super().call(__context, __obj, *args, **kwargs)
+        return _checked_size(result, __self.limits)
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        _check_binop(operator_name, left, right, self.limits)
+        return _checked_size(super().call_binop(context, operator_name, left, right), self.limits)
+
+    def parse_guarded(self, source: str) -> nodes.Template:
+        """Parse a template and route every `{% for %}` through `guard_loop`."""
+        tree = self.parse(source)
+        for loop in tree.find_all(nodes.For):
+            # An environment attribute, so that no template variable can shadow the guard.
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("guard_loop"), [loop.iter], [], None, None)
+        return tree
+
+
+def _finalize(value: Any) -> Any:
+    """Print values as Nunjucks does: nothing for null/undefined, `true`/`false` for booleans."""
+    if value is None or isinstance(value, ChainableUndefined):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _check_binop(operator_name: str, left: Any, right: Any, limits: ExpressionLimits) -> None:
+    if operator_name == "**" and isinstance(right, (int, float)) and isinstance(left, (int, float)):
+        left_bits = left.bit_length() if isinstance(left, int) else 64
+        if abs(right) > limits.max_power_exponent or left_bits * abs(right) > MAX_NUMBER_BITS:
+            raise ExpressionLimitExceeded(f"{left} ** {right} would be a number too large to compute")
+    if operator_name == "*":
+        sized, count = (left, right) if _is_sized(left) else (right, left)
+        if _is_sized(sized) and isinstance(count, int) and len(sized) * count > limits.max_output_chars:
+            raise ExpressionLimitExceeded(
+                f"repeating a value {count} times would exceed {limits.max_output_chars} characters")
+    if operator_name == "%" and isinstance(left, str):
+        raise SecurityError("the % string formatting operator is not allowed; use ~ to join text")
+    if operator_name == "+" and _is_sized(left) and _is_sized(right):
+        if len(left) + len(right) > limits.max_output_chars:
+            raise ExpressionLimitExceeded(f"a value longer than {limits.max_output_chars} characters")
+
+
+def _check_replace_size(text: str, args: tuple[Any, ...], limits: ExpressionLimits) -> None:
+    if len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        occurrences = text.count(args[0]) if args[0] else len(text) + 1
+        if len(text) + occurrences * max(len(args[1]) - len(args[0]), 0) > limits.max_output_chars:
+            raise ExpressionLimitExceeded(f"replace() would build more than {limits.max_output_chars} characters")
+
+
+def _checked_size(value: Any, limits: ExpressionLimits) -> Any:
+    if _size(value) > limits.max_output_chars:
+        raise ExpressionLimitExceeded(f"a value longer than {limits.max_output_chars} characters")
+    return value
+
+
+def _bounded(name: str, jinja_filter: Callable[..., Any], limits: ExpressionLimits) -> Callable[..., Any]:
+    """Wrap a built-in filter: widths and counts stay within the limits, and so does the result."""
+
+    def bounded_filter(*args: Any, **kwargs: Any) -> Any:
+        if name in AMPLIFYING_FILTERS:
+            for argument in [*args[1:], *kwargs.values()]:
+                if isinstance(argument, int) and argument > limits.max_range:
+                    raise ExpressionLimitExceeded(
+                        f"{name}() with {argument} is more than the {limits.max_range} allowed")
+        return _checked_size(jinja_filter(*args, **kwargs), limits)
+
+    # Jinja reads this marker to pass the context or environment first.
+    if hasattr(jinja_filter, "jinja_pass_arg"):
+        bounded_filter.jinja_pass_arg = jinja_filter.jinja_pass_arg  # type: ignore[attr-defined]
+    return bounded_filter
+
+
+def bounded_replace(limits: ExpressionLimits) -> Callable[..., str]:
+    """The `replace` filter, refused when it would build more than the limits allow."""
+
+    def replace(text: Any, old: str, new: str, count: int | None = None) -> str:
+        text = str(text)
+        _check_replace_size(text, (old, new), limits)
+        return text.replace(old, new, -1 if count is None else count)
+
+    return replace
+
+
+@contextmanager
+def loop_budget(limits: ExpressionLimits) -> Iterator[None]:
+    """Give one rendering its own loop budget."""
+    token = _loop_budget.set([limits.max_loop_iterations])
+    try:
+        yield
+    finally:
+        _loop_budget.reset(token)
+
+
+__all__ = ["ExpressionLimitExceeded", "ExpressionLimits", "ScaffolderSandbox", "loop_budget"]
