@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -103,6 +103,11 @@ class ScaffolderSandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(attribute, str) and attribute.startswith("_"):
             raise SecurityError(f"access to {attribute!r} is not allowed: names starting with '_' are private")
+        if isinstance(obj, str) and attribute in ("format", "format_map"):
+            # Jinja's sandbox offers a wrapped str.format; widths in its spec could still build huge text.
+            return self.unsafe_undefined(obj, attribute)
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]  # data first: `parameters.items` is a field, not dict.items
         return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
