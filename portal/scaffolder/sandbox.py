@@ -74,7 +74,8 @@ class ScaffolderSandbox(ImmutableSandboxedEnvironment):
     def __init__(self, limits: ExpressionLimits, **options: Any) -> None:
         super().__init__(
             variable_start_string=VARIABLE_START, variable_end_string=VARIABLE_END,
-            undefined=ChainableUndefined, finalize=_finalize, autoescape=False, **options,
+            undefined=ChainableUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=True,
+            **options,
         )
         self.limits = limits
         self.filters = {name: _bounded(name, self.filters[name], limits) for name in KEPT_JINJA_FILTERS}

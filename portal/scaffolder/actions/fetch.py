@@ -12,7 +12,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from portal.scaffolder.actions.contract import Action, ActionContext, ActionError
-from portal.scaffolder.actions.paths import FileLimits, TreeFile, read_tree, resolve_inside, safe_relative_path, write_tree
+from portal.scaffolder.actions.paths import (
+    FileLimits,
+    TreeFile,
+    UnsafePathError,
+    read_tree,
+    resolve_inside,
+    safe_relative_path,
+    write_tree,
+)
 from portal.scaffolder.expressions import ExpressionRenderer
 
 DEFAULT_TEMPLATE_EXTENSION = ".njk"
@@ -131,18 +139,31 @@ class FetchTemplate(Action):
         if plan.extension and render_content:
             path_text = path_text.removesuffix(plan.extension)
         if plan.renders_path(path_text):
-            path_text = renderer.render_text(path_text, context, where=f"{ctx.step_label}: file name {path_text!r}",
-                                             secrets=ctx.secrets)
-        if any(not part.strip() for part in path_text.split("/")):
-            # Backstage's way of making a file optional: a name that renders to nothing.
-            ctx.log(f"Skipping {skeleton_file.path}: its name renders to nothing")
-            return None
+            path_text = self._render_path(ctx, renderer, context, path_text)
+            if path_text is None:
+                ctx.log(f"Skipping {skeleton_file.path}: its name renders to nothing")
+                return None
         path = safe_relative_path(path_text, f"{ctx.step_label}: the rendered name of {skeleton_file.path}")
         content = skeleton_file.content
         if render_content and _is_text(content):
             content = renderer.render_text(content.decode("utf-8"), context, secrets=ctx.secrets,
                                            where=f"{ctx.step_label}: {skeleton_file.path}").encode("utf-8")
         return TreeFile(path, content, skeleton_file.executable)
+
+
+    @staticmethod
+    def _render_path(ctx: ActionContext, renderer: ExpressionRenderer, context: dict[str, Any], path_text: str) -> str | None:
+        """Each folder and file name rendered on its own; None when one renders to nothing (Backstage skips those)."""
+        rendered = []
+        for part in path_text.split("/"):
+            name = renderer.render_text(part, context, where=f"{ctx.step_label}: file name {path_text!r}",
+                                        secrets=ctx.secrets)
+            if not name.strip():
+                return None
+            if name.startswith("/"):
+                raise UnsafePathError(f"{ctx.step_label}: the name of {path_text!r} renders to an absolute path {name!r}")
+            rendered.append(name)
+        return "/".join(rendered)
 
 
 class SkeletonPlan:
@@ -180,8 +201,8 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
             pattern, index = pattern + "[^/]", index + 1
         else:
             pattern, index = pattern + re.escape(text[index]), index + 1
-    # A pattern naming a folder covers everything inside it.
-    return re.compile(f"^{pattern}(?:/.*)?$")
+    # Matched against each file's path, as Backstage matches its globs against the skeleton's entries.
+    return re.compile(f"^{pattern}$")
 
 
 def _matches_any(patterns: list[re.Pattern[str]], path: str) -> bool:
