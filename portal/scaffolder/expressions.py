@@ -62,6 +62,7 @@ class ExpressionRenderer:
         self.environment.filters.update(extra_filters or {})
         self._compiled: dict[str, JinjaTemplate] = {}
         self._expressions: dict[str, Callable[..., Any]] = {}
+        self._single: dict[str, str | None] = {}
 
     def render_value(self, value: Any, context: Mapping[str, Any], *, where: str,
                      secrets: Mapping[str, Any] | None = None) -> Any:
@@ -105,6 +106,13 @@ class ExpressionRenderer:
 
     def _single_expression(self, text: str) -> str | None:
         """The expression if `text` is exactly one `${{ expr }}` (surrounding spaces allowed), else None."""
+        if text in self._single:
+            return self._single[text]
+        expression = self._find_single_expression(text)
+        self._remember(self._single, text, expression)
+        return expression
+
+    def _find_single_expression(self, text: str) -> str | None:
         tokens = list(self.environment.lexer.tokeniter(text.strip(), None))
         if len(tokens) < 2 or tokens[0][1] != "variable_begin" or tokens[-1][1] != "variable_end":
             return None
@@ -142,6 +150,7 @@ class ExpressionRenderer:
 
     @staticmethod
     def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+        # Templates are few and reused; a full cache is simply started again rather than tracked per entry.
         if len(cache) >= COMPILED_CACHE_SIZE:
             cache.clear()
         cache[key] = value

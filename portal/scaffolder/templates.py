@@ -17,7 +17,7 @@ MANAGED_BY_LOCATION = "backstage.io/managed-by-location"
 DEFAULT_PAGE_TITLE = "Please enter the following information"
 OUTPUT_LINK_KEYS = frozenset({"title", "url", "entityRef", "icon"})
 OUTPUT_TEXT_KEYS = frozenset({"title", "content", "default"})
-STEP_KEYS = frozenset({"id", "name", "action", "input", "if", "each", "backstage:permissions"})
+STEP_KEYS = frozenset({"id", "name", "action", "input", "if", "backstage:permissions"})
 
 
 class KnownActions(Protocol):
@@ -210,7 +210,9 @@ def _step_problems(raw: Mapping[str, Any], step: TemplateStep, actions: KnownAct
         yield f"unknown action {raw['action']!r}; known actions: {', '.join(sorted(actions.ids()))}"
     if "input" in raw and raw["input"] is not None and not isinstance(raw["input"], Mapping):
         yield "input must be an object"
-    for key in sorted(set(raw) - STEP_KEYS):
+    if "each" in raw:
+        yield "each (repeating a step over a list) is not supported yet; write one step per item"
+    for key in sorted(set(raw) - STEP_KEYS - {"each"}):
         yield f"unknown key {key!r} (a step has id, name, action, input and if)"
 
 
@@ -252,6 +254,8 @@ def _page_answer(page: ParameterPage) -> dict[str, Any]:
 
 def validate_values(template: Template, values: Mapping[str, Any]) -> list[FieldError]:
     """Every way `values` fails the template's pages (each page is checked against all values)."""
+    if not isinstance(values, Mapping):
+        return [FieldError("(values)", f"values must be an object, got {type(values).__name__}")]
     errors: dict[tuple[str, str], FieldError] = {}
     for page in template.pages:
         validator = Draft7Validator(page.schema, format_checker=Draft7Validator.FORMAT_CHECKER)

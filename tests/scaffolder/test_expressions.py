@@ -110,3 +110,9 @@ def test_render_text_always_gives_text(renderer):
 def test_fields_named_like_dict_methods_are_read_as_data(renderer):
     assert render(renderer, "${{ parameters.spec.items }}", spec={"items": ["a"]}) == ["a"]
     assert render(renderer, "${{ parameters.values }}", values={"x": 1}) == {"x": 1}
+
+
+def test_a_renderer_gives_the_same_answers_when_reused(renderer):
+    for port in (1, 2):
+        assert render(renderer, "${{ parameters.port }}", port=port) == port
+        assert render(renderer, "p${{ parameters.port }}", port=port) == f"p{port}"

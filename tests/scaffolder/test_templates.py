@@ -157,3 +157,14 @@ def test_formats_types_and_nested_paths_are_checked(registry):
 
 def test_field_errors_serialise_for_the_api():
     assert FieldError("a.b", "why").as_dict() == {"path": "a.b", "message": "why"}
+
+
+def test_each_is_refused_until_it_is_supported(registry):
+    problems = problems_of(make_template([{**LOG_STEP, "each": "${{ parameters.items }}"}]), registry)
+    assert problems == ["step 'log' (#1): each (repeating a step over a list) is not supported yet; "
+                        "write one step per item"]
+
+
+def test_values_must_be_an_object(registry):
+    template = load_template(make_template([LOG_STEP], parameters={"properties": {}}), registry)
+    assert validate_values(template, ["x"]) == [FieldError("(values)", "values must be an object, got list")]
