@@ -17,7 +17,7 @@ from jinja2 import TemplateSyntaxError
 
 from portal.scaffolder.filters import BACKSTAGE_FILTERS, to_plain
 from portal.scaffolder.nunjucks_syntax import translate_nunjucks_syntax
-from portal.scaffolder.sandbox import ExpressionLimitExceeded, ExpressionLimits, ScaffolderSandbox, loop_budget
+from portal.scaffolder.sandbox import ExpressionLimitExceeded, ExpressionLimits, ScaffolderSandbox, work_budget
 
 COMPILED_CACHE_SIZE = 2048
 SECRET_MASK = "***"
@@ -124,9 +124,9 @@ class ExpressionRenderer:
         compiled = self._expressions.get(expression)
         if compiled is None:
             translated = translate_nunjucks_syntax(self.environment, "${{" + expression + "}}")[3:-2]
-            compiled = self.environment.compile_expression(translated, undefined_to_none=False)
+            compiled = self.environment.compile_guarded_expression(translated)
             self._remember(self._expressions, expression, compiled)
-        with loop_budget(self.limits):
+        with work_budget(self.limits):
             value = to_plain(compiled(**context))
         if len(json.dumps(value)) > self.limits.max_output_chars:
             raise ExpressionLimitExceeded(f"the value is longer than {self.limits.max_output_chars} characters")
@@ -139,7 +139,7 @@ class ExpressionRenderer:
             template = self.environment.from_string(tree)
             self._remember(self._compiled, text, template)
         pieces, length = [], 0
-        with loop_budget(self.limits):
+        with work_budget(self.limits):
             # Streamed, so that an oversized rendering stops as soon as it passes the limit.
             for piece in template.generate(context):
                 length += len(piece)

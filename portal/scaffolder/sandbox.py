@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import ChainableUndefined, Undefined, nodes
-from jinja2.exceptions import SecurityError
+from jinja2.environment import TemplateExpression
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 # Expressions use Backstage's `${{ … }}`; `{% … %}` blocks and `{# … #}` comments stay active, as in
 # Backstage's Nunjucks setup, so a skeleton that works there renders the same here.
@@ -23,7 +26,7 @@ class ExpressionLimits:
     """How much one rendering may produce and how much work it may do."""
 
     max_output_chars: int = 1_000_000
-    max_loop_iterations: int = 100_000
+    max_work_steps: int = 100_000
     max_range: int = 10_000
     max_power_exponent: int = 256
 
@@ -43,7 +46,7 @@ KEPT_JINJA_FILTERS = (
 )
 
 # Filters whose numeric arguments set a width or a count of pieces to build.
-AMPLIFYING_FILTERS = frozenset({"center", "indent", "truncate", "batch", "slice"})
+AMPLIFYING_FILTERS = frozenset({"center", "indent", "truncate", "batch", "slice", "join"})
 
 # Methods callable on values inside an expression; everything else (and every `_` name) is refused.
 ALLOWED_METHODS = frozenset({
@@ -55,7 +58,7 @@ ALLOWED_METHODS = frozenset({
 # Numbers beyond this many bits take noticeable time to compute and print.
 MAX_NUMBER_BITS = 4096
 
-_loop_budget: ContextVar[list[int] | None] = ContextVar("scaffolder_loop_budget", default=None)
+_work_budget: ContextVar[list[int] | None] = ContextVar("scaffolder_work_budget", default=None)
 
 
 def _size(value: Any) -> int:
@@ -90,16 +93,27 @@ class ScaffolderSandbox(ImmutableSandboxedEnvironment):
                 f"range() of {len(numbers)} items is more than the {self.limits.max_range} allowed")
         return numbers
 
+    def charge_work(self) -> None:
+        """Count one loop iteration or call against the rendering's budget."""
+        budget = _work_budget.get()
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise ExpressionLimitExceeded(
+                    f"loops and calls ran more than {self.limits.max_work_steps} times in one rendering")
+
     def guard_loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """Charge each `{% for %}` iteration to the rendering's budget (nested loops multiply)."""
-        budget = _loop_budget.get()
         for item in iterable:
-            if budget is not None:
-                budget[0] -= 1
-                if budget[0] < 0:
-                    raise ExpressionLimitExceeded(
-                        f"loops ran more than {self.limits.max_loop_iterations} iterations in one rendering")
+            self.charge_work()
             yield item
+
+    def bounded_concat(self, values: list[Any]) -> str:
+        """The `~` operator, refused before it builds text over the limit."""
+        pieces = [str(value) for value in values]
+        if sum(map(len, pieces)) > self.limits.max_output_chars:
+            raise ExpressionLimitExceeded(f"joining with ~ would build more than {self.limits.max_output_chars} characters")
+        return "".join(pieces)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(attribute, str) and attribute.startswith("_"):
@@ -122,6 +136,8 @@ class ScaffolderSandbox(ImmutableSandboxedEnvironment):
         raise SecurityError(f"access to {attribute!r} of a {type(obj).__name__} value is not allowed in a template")
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        # Every call in a sandboxed template comes here, macros included: recursion spends the budget too.
+        __self.charge_work()
         if getattr(__obj, "__name__", "") == "replace" and isinstance(getattr(__obj, "__self__", None), str):
             _check_replace_size(__obj.__self__, args, __self.limits)
         result = super().call(__context, __obj, *args, **kwargs)
@@ -132,12 +148,37 @@ class ScaffolderSandbox(ImmutableSandboxedEnvironment):
         return _checked_size(super().call_binop(context, operator_name, left, right), self.limits)
 
     def parse_guarded(self, source: str) -> nodes.Template:
-        """Parse a template and route every `{% for %}` through `guard_loop`."""
-        tree = self.parse(source)
-        for loop in tree.find_all(nodes.For):
-            # An environment attribute, so that no template variable can shadow the guard.
-            loop.iter = nodes.Call(nodes.EnvironmentAttribute("guard_loop"), [loop.iter], [], None, None)
-        return tree
+        """Parse a template, with loops and `~` routed through their guards."""
+        return _Guards().visit(self.parse(source))
+
+    def compile_guarded_expression(self, source: str) -> TemplateExpression:
+        """Like `compile_expression`, with the same guards, keeping undefined values undefined."""
+        parser = Parser(self, source, state="variable")
+        expression = parser.parse_expression()
+        if not parser.stream.eos:
+            raise TemplateSyntaxError("unexpected text after the expression", parser.stream.current.lineno)
+        body = [nodes.Assign(nodes.Name("result", "store"), _Guards().visit(expression), lineno=1)]
+        return TemplateExpression(self.from_string(nodes.Template(body, lineno=1)), False)
+
+
+class _Guards(NodeTransformer):
+    """Rewrites a parsed template so loops and `~` go through the sandbox's guards.
+
+    The guards are reached as environment attributes, so that no template variable can shadow them.
+    """
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _guard_call("guard_loop", node.iter, node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _guard_call("bounded_concat", nodes.List(node.nodes, lineno=node.lineno), node.lineno)
+
+
+def _guard_call(guard: str, argument: nodes.Expr, lineno: int) -> nodes.Call:
+    return nodes.Call(nodes.EnvironmentAttribute(guard, lineno=lineno), [argument], [], None, None, lineno=lineno)
 
 
 def _finalize(value: Any) -> Any:
@@ -184,16 +225,36 @@ def _bounded(name: str, jinja_filter: Callable[..., Any], limits: ExpressionLimi
 
     def bounded_filter(*args: Any, **kwargs: Any) -> Any:
         if name in AMPLIFYING_FILTERS:
-            for argument in [*args[1:], *kwargs.values()]:
-                if isinstance(argument, int) and argument > limits.max_range:
-                    raise ExpressionLimitExceeded(
-                        f"{name}() with {argument} is more than the {limits.max_range} allowed")
+            args = _checked_amplifier(name, args, kwargs, limits, has_context=hasattr(jinja_filter, "jinja_pass_arg"))
         return _checked_size(jinja_filter(*args, **kwargs), limits)
 
     # Jinja reads this marker to pass the context or environment first.
     if hasattr(jinja_filter, "jinja_pass_arg"):
         bounded_filter.jinja_pass_arg = jinja_filter.jinja_pass_arg  # type: ignore[attr-defined]
     return bounded_filter
+
+
+def _checked_amplifier(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], limits: ExpressionLimits,
+                       has_context: bool) -> tuple[Any, ...]:
+    """Refuse widths and counts over the limit, and `indent`/`join` whose result would be too long."""
+    first = 1 if has_context else 0
+    value, options = args[first], [*args[first + 1:], *kwargs.values()]
+    for option in options:
+        if isinstance(option, int) and option > limits.max_range:
+            raise ExpressionLimitExceeded(f"{name}() with {option} is more than the {limits.max_range} allowed")
+    if name == "indent" and isinstance(value, str):
+        width = next((o for o in options if isinstance(o, int) and not isinstance(o, bool)), 4)
+        estimate = len(value) + (value.count("\n") + 1) * width
+    elif name == "join":
+        value = list(value)  # read once: it may be a generator
+        args = (*args[:first], value, *args[first + 1:])
+        separator = next((o for o in options if isinstance(o, str)), "")
+        estimate = sum(len(str(item)) for item in value) + len(separator) * max(len(value) - 1, 0)
+    else:
+        estimate = 0
+    if estimate > limits.max_output_chars:
+        raise ExpressionLimitExceeded(f"{name}() would build more than {limits.max_output_chars} characters")
+    return args
 
 
 def bounded_replace(limits: ExpressionLimits) -> Callable[..., str]:
@@ -208,13 +269,13 @@ def bounded_replace(limits: ExpressionLimits) -> Callable[..., str]:
 
 
 @contextmanager
-def loop_budget(limits: ExpressionLimits) -> Iterator[None]:
-    """Give one rendering its own loop budget."""
-    token = _loop_budget.set([limits.max_loop_iterations])
+def work_budget(limits: ExpressionLimits) -> Iterator[None]:
+    """Give one rendering its own budget of loop iterations and calls."""
+    token = _work_budget.set([limits.max_work_steps])
     try:
         yield
     finally:
-        _loop_budget.reset(token)
+        _work_budget.reset(token)
 
 
-__all__ = ["ExpressionLimitExceeded", "ExpressionLimits", "ScaffolderSandbox", "loop_budget"]
+__all__ = ["ExpressionLimitExceeded", "ExpressionLimits", "ScaffolderSandbox", "work_budget"]

@@ -62,10 +62,17 @@ def test_unneeded_filters_are_gone(renderer, text):
     ("${{ 'x' | center(1000000000) }}", "center\\(\\) with 1000000000"),
     ("${{ 'ab'.replace('', 'x' * 900000) }}", "replace\\(\\) would build"),
     ("${{ parameters.name | replace('s', 'x' * 900000) | replace('x', 'yy') }}", "replace\\(\\) would build"),
-    ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "loops ran more than"),
+    ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "loops and calls ran more than"),
     ("{% for i in range(2000) %}${{ 'x' * 1000 }}{% endfor %}", "the text is longer than"),
+    ("${{ ('x' * 900000) ~ ('y' * 900000) }}", "joining with ~ would build"),
+    ("${{ range(10000) | join('x' * 900000) }}", "join\\(\\) would build"),
+    ("${{ ('a\n' * 400000) | indent(10) }}", "indent\\(\\) would build"),
+    ("{% macro grow(s, n) %}{% if n %}${{ grow(s ~ s, n - 1) }}{% endif %}{% endmacro %}${{ grow('ab', 40) }}",
+     "joining with ~ would build"),
+    ("{% macro spin(n) %}{% if n %}${{ spin(n - 1) }}${{ spin(n - 1) }}{% endif %}{% endmacro %}${{ spin(30) }}",
+     "loops and calls ran more than"),
     ("{% for a in parameters.items %}{% for b in parameters.items %}{% for c in parameters.items %}"
-     "{% endfor %}{% endfor %}{% endfor %}", "loops ran more than"),
+     "{% endfor %}{% endfor %}{% endfor %}", "loops and calls ran more than"),
 ])
 def test_oversized_work_is_stopped(renderer, text, why):
     with pytest.raises(ExpressionError, match="too large") as caught:
@@ -86,7 +93,7 @@ def test_runaway_recursion_is_stopped(renderer):
 def test_a_loop_variable_cannot_switch_off_the_loop_guard(renderer):
     text = ("{% set guard_loop = none %}{% for i in range(10000) %}{% for j in range(10000) %}"
             "{% endfor %}{% endfor %}")
-    with pytest.raises(ExpressionError, match="loops ran more than"):
+    with pytest.raises(ExpressionError, match="loops and calls ran more than"):
         attempt(renderer, text)
 
 
