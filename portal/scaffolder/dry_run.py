@@ -43,11 +43,13 @@ def dry_run(
     user: Mapping[str, Any] | None = None,
     template_path: Path | None = None,
     limits: FileLimits | None = None,
+    renderer: ExpressionRenderer | None = None,
 ) -> dict[str, Any]:
     """Check the template and values, run the steps that support dry runs, answer `{log, directoryContents, output, steps}`.
 
     `directory_contents` are the template's own files (as Backstage's template editor sends them): when
     given, `fetch:*` actions read from them instead of the template's folder on disk.
+    Pass a long-lived `renderer` to reuse compiled expressions across runs.
     Raises TemplateError, InvalidValues, DirectoryContentsError or DryRunFailed.
     """
     template = load_template(entity, registry)
@@ -61,7 +63,7 @@ def dry_run(
         run = StepRun(
             template=template, registry=registry, workspace=workspace, parameters=dict(values),
             emit=lambda event: log.append({"body": event.body()}), secrets=dict(secrets or {}),
-            user=dict(user or {}), dry_run=True, renderer=ExpressionRenderer(),
+            user=dict(user or {}), dry_run=True, renderer=renderer or ExpressionRenderer(),
             template_path=_template_folder(template, Path(scratch, "template"), directory_contents, template_path),
         )
         try:

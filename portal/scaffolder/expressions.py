@@ -20,6 +20,7 @@ from portal.scaffolder.nunjucks_syntax import translate_nunjucks_syntax
 from portal.scaffolder.sandbox import ExpressionLimitExceeded, ExpressionLimits, ScaffolderSandbox, work_budget
 
 COMPILED_CACHE_SIZE = 2048
+MAX_CACHED_TEXT = 256 * 1024
 SECRET_MASK = "***"
 
 
@@ -86,6 +87,8 @@ class ExpressionRenderer:
     def render_text(self, text: str, context: Mapping[str, Any], *, where: str,
                     secrets: Mapping[str, Any] | None = None) -> str:
         """Render a string to text (file contents and names), never a native value."""
+        if not _has_template_syntax(text):
+            return text
         try:
             return self._render_template(text, context)
         except Exception as error:  # noqa: BLE001 - every failure becomes one message for people
@@ -93,7 +96,7 @@ class ExpressionRenderer:
 
     def _render_string(self, text: str, context: Mapping[str, Any], where: str,
                        secrets: Mapping[str, Any] | None) -> Any:
-        if "${{" not in text and "{%" not in text and "{#" not in text:
+        if not _has_template_syntax(text):
             return text
         try:
             expression = self._single_expression(text)
@@ -151,9 +154,15 @@ class ExpressionRenderer:
     @staticmethod
     def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
         # Templates are few and reused; a full cache is simply started again rather than tracked per entry.
+        if len(key) > MAX_CACHED_TEXT:
+            return
         if len(cache) >= COMPILED_CACHE_SIZE:
             cache.clear()
         cache[key] = value
+
+
+def _has_template_syntax(text: str) -> bool:
+    return "${{" in text or "{%" in text or "{#" in text
 
 
 def _expression_error(where: str, text: str, error: BaseException, secrets: Mapping[str, Any] | None) -> ExpressionError:

@@ -115,13 +115,20 @@ class FetchTemplate(Action):
 
     def __init__(self, limits: FileLimits | None = None) -> None:
         self.limits = limits or FileLimits()
+        self._renderers: dict[tuple[bool, bool], ExpressionRenderer] = {}
+
+    def _renderer(self, trim_blocks: bool, lstrip_blocks: bool) -> ExpressionRenderer:
+        # Kept with the action, so a skeleton's compiled files are reused by the next run of its template.
+        key = (trim_blocks, lstrip_blocks)
+        if key not in self._renderers:
+            self._renderers[key] = ExpressionRenderer(trim_blocks=trim_blocks, lstrip_blocks=lstrip_blocks)
+        return self._renderers[key]
 
     def run(self, ctx: ActionContext) -> None:
         if ctx.input.get("copyWithoutRender") and ctx.input.get("copyWithoutTemplating"):
             raise ActionError(f"{ctx.step_label}: give copyWithoutRender or copyWithoutTemplating, not both")
         _, files = template_source(ctx, self.limits)
-        renderer = ExpressionRenderer(trim_blocks=bool(ctx.input.get("trimBlocks")),
-                                      lstrip_blocks=bool(ctx.input.get("lstripBlocks")))
+        renderer = self._renderer(bool(ctx.input.get("trimBlocks")), bool(ctx.input.get("lstripBlocks")))
         plan = SkeletonPlan(ctx.input)
         rendered = [f for f in (self._render_file(ctx, renderer, plan, f) for f in files) if f is not None]
         target = target_folder(ctx)

@@ -238,3 +238,21 @@ def test_fetch_plain_file_refuses_a_folder_and_an_empty_target(tmp_path):
 ])
 def test_globs_match_paths_as_backstage_describes(glob, path, matches):
     assert bool(glob_pattern(glob).match(path)) is matches
+
+
+def test_one_action_instance_renders_each_run_with_its_own_values(tmp_path):
+    template = skeleton(tmp_path, {"${{ values.name }}.txt": "name=${{ values.name }}\n"})
+    action = FetchTemplate()
+    for name in ("first", "second"):
+        ctx, _ = make_context(tmp_path / "workspace", template, input={"url": "./skeleton", "values": {"name": name}})
+        action.run(ctx)
+    assert (tmp_path / "workspace" / "first.txt").read_text() == "name=first\n"
+    assert (tmp_path / "workspace" / "second.txt").read_text() == "name=second\n"
+
+
+def test_trim_and_lstrip_blocks_are_passed_to_the_renderer(tmp_path):
+    template = skeleton(tmp_path, {"list.txt": "  {% for x in values.items %}\n${{ x }}\n  {% endfor %}\n"})
+    ctx, _ = make_context(tmp_path / "workspace", template, input={
+        "url": "./skeleton", "values": {"items": ["a", "b"]}, "trimBlocks": True, "lstripBlocks": True})
+    FetchTemplate().run(ctx)
+    assert (tmp_path / "workspace" / "list.txt").read_text() == "a\nb\n"
