@@ -85,7 +85,16 @@ def _template_folder(template: Template, scratch: Path, directory_contents: Iter
 
 
 def _step_summaries(template: Template) -> list[dict[str, Any]]:
-    return [{"id": step.id, "name": step.name, "action": step.action} for step in template.steps]
+    """The steps as Backstage's dry run lists them: every step with an id and a name, as written otherwise."""
+    summaries = []
+    for step in template.steps:
+        summary: dict[str, Any] = {"id": step.run_id, "name": step.name or step.action, "action": step.action}
+        if step.input:
+            summary["input"] = step.input
+        if step.has_condition:
+            summary["if"] = step.condition
+        summaries.append(summary)
+    return summaries
 
 
 __all__ = ["DryRunFailed", "InvalidValues", "StepEvent", "TemplateError", "dry_run"]

@@ -78,8 +78,8 @@ def run_steps(run: StepRun) -> dict[str, Any]:
     """Run every step in order and return the template's rendered `output`; raise StepFailed on failure."""
     for step in run.template.steps:
         if run.is_cancelled():
-            run.say(f"Cancelled before {step.label}", step.id, CANCELLED)
-            raise StepFailed(f"{run.template.ref}: cancelled before {step.label}", step.id, cancelled=True)
+            run.say(f"Cancelled before {step.label}", step.run_id, CANCELLED)
+            raise StepFailed(f"{run.template.ref}: cancelled before {step.label}", step.run_id, cancelled=True)
         _run_one_step(run, step)
     return _rendered_output(run)
 
@@ -89,50 +89,49 @@ def _run_one_step(run: StepRun, step: TemplateStep) -> None:
     try:
         _execute(run, step, where)
     except TaskCancelled:
-        run.say(f"Cancelled {step.label}", step.id, CANCELLED)
-        raise StepFailed(f"{where}: cancelled", step.id, cancelled=True) from None
+        run.say(f"Cancelled {step.label}", step.run_id, CANCELLED)
+        raise StepFailed(f"{where}: cancelled", step.run_id, cancelled=True) from None
     except Exception as error:  # noqa: BLE001 - a failing step ends the run with a message, never a trace
         message = mask_secrets(_failure_text(where, error), run.secrets)
-        run.say(message, step.id, FAILED)
-        raise StepFailed(message, step.id) from None
+        run.say(message, step.run_id, FAILED)
+        raise StepFailed(message, step.run_id) from None
 
 
 def _execute(run: StepRun, step: TemplateStep, where: str) -> None:
-    title = step.name or step.id or step.action
+    title = step.name or step.action
     if step.has_condition and not run.renderer.evaluate_condition(
             step.condition, run.context(), where=f"{where}: if", secrets=run.secrets):
-        run.say(f"Skipping {step.label} because its if condition was false", step.id, SKIPPED)
+        run.say(f"Skipping {step.label} because its if condition was false", step.run_id, SKIPPED)
         return
     entry = run.registry.get(step.action)
     if run.dry_run and not entry.supports_dry_run:
-        run.say(f"Skipping because {step.action} does not support dry-run", step.id, SKIPPED)
+        run.say(f"Skipping because {step.action} does not support dry-run", step.run_id, SKIPPED)
         _remember_outputs(run, step, _dry_run_placeholders(spec_of(entry), step))
         return
-    run.say(f"Beginning step {title}", step.id, PROCESSING)
+    run.say(f"Beginning step {title}", step.run_id, PROCESSING)
     rendered_input = run.renderer.render_value(step.input, run.context(), where=f"{where}: input", secrets=run.secrets)
     validate_action_input(entry, rendered_input, where)
     action = run.registry.runnable(step.action)
     if action is None:
         raise RuntimeError(f"action {step.action!r} is provided elsewhere and cannot run here yet")
     context = ActionContext(
-        input=rendered_input, workspace=run.workspace, log=lambda message: run.say(message, step.id),
+        input=rendered_input, workspace=run.workspace, log=lambda message: run.say(message, step.run_id),
         step_label=where, template_path=run.template_path, user=dict(run.user), secrets=run.secrets,
         is_cancelled=run.is_cancelled, is_dry_run=run.dry_run, sleep=run.sleep,
     )
     action.run(context)
     _remember_outputs(run, step, context.outputs)
-    run.say(f"Finished step {title}", step.id, COMPLETED)
+    run.say(f"Finished step {title}", step.run_id, COMPLETED)
 
 
 def _remember_outputs(run: StepRun, step: TemplateStep, outputs: dict[str, Any]) -> None:
-    if step.id:
-        run.step_outputs[step.id] = {"output": outputs}
+    run.step_outputs[step.run_id] = {"output": outputs}
 
 
 def _dry_run_placeholders(spec: ActionSpec, step: TemplateStep) -> dict[str, str]:
     # Later steps and the template's output may read a skipped step's outputs; they get a visible stand-in.
     properties = spec.output_schema.get("properties") or {}
-    return {name: f"[dry-run: {step.id or step.action}.{name}]" for name in properties}
+    return {name: f"[dry-run: {step.run_id}.{name}]" for name in properties}
 
 
 def _failure_text(where: str, error: BaseException) -> str:

@@ -51,6 +51,11 @@ class TemplateStep:
     has_condition: bool = False
 
     @property
+    def run_id(self) -> str:
+        """The id events and outputs use: the step's own, or `step-<n>` as Backstage gives one without."""
+        return self.id or f"step-{self.index + 1}"
+
+    @property
     def label(self) -> str:
         return f"step '{self.id}' (#{self.index + 1})" if self.id else f"step #{self.index + 1}"
 

@@ -40,7 +40,7 @@ def test_the_python_service_golden_path_dry_runs(registry):
     assert catalog_info["metadata"]["annotations"]["jira/project-key"] == "RET"
     assert "--port 8081" in file_text(answer, "README.md")
     assert 'requires-python = ">=3.13"' in file_text(answer, "pyproject.toml")
-    assert answer["steps"] == [
+    assert [{key: step[key] for key in ("id", "name", "action")} for step in answer["steps"]] == [
         {"id": "fetch", "name": "Render the skeleton", "action": "fetch:template"},
         {"id": "publish", "name": "Publish to GitHub", "action": "publish:github"},
         {"id": "register", "name": "Register in the catalog", "action": "catalog:register"}]
@@ -93,7 +93,7 @@ def test_a_failing_step_gives_its_log_so_far(registry):
         dry_run(entity, {}, registry, template_path=TEMPLATES / "static-website")
     assert caught.value.step_id == "fetch"
     assert "'missing' does not exist in the template's folder" in str(caught.value)
-    assert [entry["body"]["message"] for entry in caught.value.log][:2] == ["Beginning step hello", "hello"]
+    assert [entry["body"]["message"] for entry in caught.value.log][:2] == ["Beginning step debug:log", "hello"]
     assert caught.value.log[-1]["body"]["status"] == "failed"
 
 
@@ -114,3 +114,13 @@ def test_catalog_write_builds_the_descriptor_from_parameters(registry):
         parameters={"required": ["name", "owner"], "properties": {"name": {"type": "string"}, "owner": {"type": "string"}}})
     answer = dry_run(entity, {"name": "billing", "owner": "team-money"}, registry)
     assert yaml.safe_load(file_text(answer, "catalog-info.yaml"))["spec"]["owner"] == "team-money"
+
+
+def test_steps_without_id_or_name_get_backstages_defaults(registry):
+    entity = make_template([{"action": "debug:log", "input": {"message": "one"}},
+                            {"action": "debug:log", "name": "Second", "if": "${{ true }}"}])
+    answer = dry_run(entity, {}, registry)
+    assert answer["steps"] == [
+        {"id": "step-1", "name": "debug:log", "action": "debug:log", "input": {"message": "one"}},
+        {"id": "step-2", "name": "Second", "action": "debug:log", "if": "${{ true }}"}]
+    assert answer["log"][1]["body"] == {"message": "one", "stepId": "step-1"}

@@ -57,16 +57,17 @@ def run(tmp_path: Path, steps: list[dict[str, Any]], output: dict[str, Any] | No
 
 def test_later_steps_and_the_output_read_earlier_outputs(tmp_path):
     steps = [{"id": "make", "action": "test:record", "input": {"outputs": {"url": "https://x/${{ parameters.n }}"}}},
-             {"id": "use", "action": "test:record", "input": {"say": "got ${{ steps.make.output.url }}"}}]
+             {"id": "use", "name": "Use it", "action": "test:record",
+              "input": {"say": "got ${{ steps.make.output.url }}"}}]
     output, events = run(tmp_path, steps, output={"links": [{"title": "Repo", "url": "${{ steps.make.output.url }}"}]},
                          n="svc")
     assert output == {"links": [{"title": "Repo", "url": "https://x/svc"}]}
     assert [e.body() for e in events] == [
-        {"message": "Beginning step make", "stepId": "make", "status": "processing"},
-        {"message": "Finished step make", "stepId": "make", "status": "completed"},
-        {"message": "Beginning step use", "stepId": "use", "status": "processing"},
+        {"message": "Beginning step test:record", "stepId": "make", "status": "processing"},
+        {"message": "Finished step test:record", "stepId": "make", "status": "completed"},
+        {"message": "Beginning step Use it", "stepId": "use", "status": "processing"},
         {"message": "got https://x/svc", "stepId": "use"},
-        {"message": "Finished step use", "stepId": "use", "status": "completed"},
+        {"message": "Finished step Use it", "stepId": "use", "status": "completed"},
     ]
 
 
