@@ -106,7 +106,10 @@ def load_template(entity: Mapping[str, Any], actions: KnownActions, base_path: P
     ref = template_ref(entity)
     problems = list(_envelope_problems(entity))
     spec = entity.get("spec") if isinstance(entity.get("spec"), Mapping) else {}
-    pages, page_problems = _load_pages(spec.get("parameters"))
+    try:
+        pages, page_problems = _load_pages(spec.get("parameters"))
+    except RecursionError:
+        raise TemplateError(ref, ["spec.parameters is nested too deeply to check"]) from None
     steps, step_problems = _load_steps(spec.get("steps"), actions)
     problems += page_problems + step_problems + _output_problems(spec.get("output"))
     if problems:
@@ -262,11 +265,14 @@ def validate_values(template: Template, values: Mapping[str, Any]) -> list[Field
     if not isinstance(values, Mapping):
         return [FieldError("(values)", f"values must be an object, got {type(values).__name__}")]
     errors: dict[tuple[str, str], FieldError] = {}
-    for page in template.pages:
-        validator = Draft7Validator(page.schema, format_checker=Draft7Validator.FORMAT_CHECKER)
-        for error in validator.iter_errors(dict(values)):
-            for field_error in _field_errors(error):
-                errors.setdefault((field_error.path, field_error.message), field_error)
+    try:
+        for page in template.pages:
+            validator = Draft7Validator(page.schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+            for error in validator.iter_errors(dict(values)):
+                for field_error in _field_errors(error):
+                    errors.setdefault((field_error.path, field_error.message), field_error)
+    except RecursionError:
+        return [FieldError("(values)", "values are nested too deeply to check")]
     return sorted(errors.values(), key=lambda e: e.path)
 
 

@@ -168,3 +168,24 @@ def test_each_is_refused_until_it_is_supported(registry):
 def test_values_must_be_an_object(registry):
     template = load_template(make_template([LOG_STEP], parameters={"properties": {}}), registry)
     assert validate_values(template, ["x"]) == [FieldError("(values)", "values must be an object, got list")]
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"type": "object"}
+    for _ in range(depth):
+        value = {"type": "object", "properties": {"x": value}}
+    return value
+
+
+def test_a_schema_nested_too_deeply_is_refused_not_crashed(registry):
+    problems = problems_of(make_template([LOG_STEP], parameters=nested(5000)), registry)
+    assert problems == ["spec.parameters is nested too deeply to check"]
+
+
+def test_values_nested_too_deeply_are_refused_not_crashed(registry):
+    recursive_page = {"type": "object", "additionalProperties": {"$ref": "#"}}
+    template = load_template(make_template([LOG_STEP], parameters=recursive_page), registry)
+    values: dict = {}
+    for _ in range(5000):
+        values = {"x": values}
+    assert validate_values(template, values) == [FieldError("(values)", "values are nested too deeply to check")]
