@@ -131,6 +131,11 @@ class FetchTemplate(Action):
         renderer = self._renderer(bool(ctx.input.get("trimBlocks")), bool(ctx.input.get("lstripBlocks")))
         plan = SkeletonPlan(ctx.input)
         rendered = [f for f in (self._render_file(ctx, renderer, plan, f) for f in files) if f is not None]
+        rendered_bytes = sum(len(f.content) for f in rendered)
+        if rendered_bytes > self.limits.max_total_bytes:
+            # Each file's rendering is capped; this caps what many small files can add up to.
+            raise ActionError(f"{ctx.step_label}: the rendered files take {rendered_bytes} bytes, more than the "
+                              f"{self.limits.max_total_bytes} allowed")
         target = target_folder(ctx)
         ctx.log(f"Rendering {len(rendered)} files from {ctx.input['url']} into {shown_folder(target)}")
         placed = [with_changes(f, path=target / f.path) for f in rendered]
@@ -156,7 +161,6 @@ class FetchTemplate(Action):
             content = renderer.render_text(content.decode("utf-8"), context, secrets=ctx.secrets,
                                            where=f"{ctx.step_label}: {skeleton_file.path}").encode("utf-8")
         return TreeFile(path, content, skeleton_file.executable)
-
 
     @staticmethod
     def _render_path(ctx: ActionContext, renderer: ExpressionRenderer, context: dict[str, Any], path_text: str) -> str | None:

@@ -256,3 +256,11 @@ def test_trim_and_lstrip_blocks_are_passed_to_the_renderer(tmp_path):
         "url": "./skeleton", "values": {"items": ["a", "b"]}, "trimBlocks": True, "lstripBlocks": True})
     FetchTemplate().run(ctx)
     assert (tmp_path / "workspace" / "list.txt").read_text() == "a\nb\n"
+
+
+def test_rendered_files_together_are_capped(tmp_path):
+    template = skeleton(tmp_path, {f"f{index}.txt": "${{ 'x' * 400 }}" for index in range(3)})
+    ctx, _ = make_context(tmp_path / "workspace", template, input={"url": "./skeleton"})
+    with pytest.raises(ActionError, match="the rendered files take 1200 bytes, more than the 1000 allowed"):
+        FetchTemplate(FileLimits(max_total_bytes=1000)).run(ctx)
+    assert files_under(tmp_path / "workspace") == set()
