@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,8 +58,3 @@ def registry() -> ActionRegistry:
 @pytest.fixture
 def renderer() -> ExpressionRenderer:
     return ExpressionRenderer()
-
-
-@pytest.fixture
-def skeleton_root() -> Path:
-    return TEMPLATES
