@@ -108,3 +108,10 @@ def test_work_within_the_limits_still_renders(renderer):
     assert attempt(renderer, "{% for i in range(3) %}${{ i }}{% endfor %}") == "012"
     assert attempt(renderer, "${{ 2 ** 10 }}") == 1024
     assert attempt(renderer, "${{ parameters.name | center(7) }}") == "  svc  "
+
+
+@pytest.mark.parametrize("text", ["{% include '/etc/passwd' %}", "{% import 'x.html' as x %}",
+                                  "{% extends '../../etc/passwd' %}"])
+def test_templates_cannot_load_other_files(renderer, text):
+    with pytest.raises(ExpressionError, match="no loader for this environment specified"):
+        attempt(renderer, text)
