@@ -74,3 +74,12 @@ def test_the_context_collects_outputs_and_checks_cancellation(tmp_path):
     with pytest.raises(TaskCancelled, match="step 'x' \\(#1\\): cancelled"):
         ctx.check_cancelled()
     assert ctx.outputs == {"remoteUrl": "https://x"}
+
+
+def test_every_action_declares_valid_draft_7_schemas(registry):
+    from jsonschema import Draft7Validator
+
+    for entry in registry.list():
+        Draft7Validator.check_schema(entry["schema"]["input"])
+        Draft7Validator.check_schema(entry["schema"]["output"])
+        assert entry["description"].endswith("."), entry["id"]
