@@ -1,0 +1,1 @@
+"""The scaffolder: Backstage-compatible software templates, their expressions, actions and dry runs."""
