@@ -128,6 +128,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.catalog import views as catalog_views
     from portal.auth import views as auth_views
     from portal.auth import sign_in
+    from portal.auth import tokens_api
     from portal.products import api as product_api
     from portal.products import views as product_views
     from portal.web import home as home_views
@@ -152,6 +153,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(product_api.router)
     app.include_router(auth_views.router)
     app.include_router(sign_in.router)
+    app.include_router(tokens_api.router)
     app.include_router(flow_api.router)
     app.include_router(flow_cards.router)
     app.include_router(webhook_admin.api_router)

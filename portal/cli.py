@@ -12,6 +12,7 @@ import typer
 from portal.cli_catalog import catalog_app, open_ingest, print_reports
 from portal.cli_inbox import register as register_inbox
 from portal.cli_sync import register as register_sync
+from portal.cli_tokens import register as register_tokens
 from portal.cli_support import (
     CliError,
     http_client,
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 register_inbox(app)
 register_sync(app)
+register_tokens(app)
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent

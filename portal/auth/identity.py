@@ -28,6 +28,8 @@ class Identity:
     ownership_refs: tuple[str, ...] = field(default_factory=tuple)
     # Signed in through a provider but not in the catalog: owns nothing, belongs to no group.
     is_guest: bool = False
+    # Set when the caller presented an API token: what the token may do (None: a browser session).
+    token_scopes: tuple[str, ...] | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -77,11 +79,44 @@ def identity_for_user(session: Session, user_ref: str) -> Identity | None:
     )
 
 
+def _bearer_identity(request: Request, presented: str) -> Identity:
+    from portal.auth.tokens import TokenError, check_token
+
+    client = request.client.host if request.client else None
+    with Session(request.app.state.engine) as session:
+        try:
+            row = check_token(session, presented, client)
+            identity = _token_identity(session, row)
+            session.commit()
+        except TokenError as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    return identity
+
+
+def _token_identity(session: Session, row) -> Identity:  # noqa: ANN001
+    from portal.auth.tokens import TokenError
+
+    scopes = tuple(row.scopes.split(","))
+    if row.kind == "service":
+        return Identity(user_ref=f"token:{row.prefix}", display_name=f"service token {row.name}",
+                        ownership_refs=(row.subject_ref,), token_scopes=scopes)
+    user = identity_for_user(session, row.subject_ref)
+    if user is None:
+        raise TokenError(f"the user of token {row.prefix} is no longer in the catalog")
+    return Identity(user_ref=user.user_ref, display_name=user.display_name, email=user.email,
+                    ownership_refs=user.ownership_refs, token_scopes=scopes)
+
+
 def current_user(request: Request) -> Identity:
-    """The signed-in user from the session cookie, or anonymous. Every route gets the user from here."""
+    """The caller: an API token's identity, the signed-in user of the session cookie, or anonymous.
+    Every route gets the user from here."""
     cached = getattr(request.state, "identity", None)
     if cached is not None:
         return cached
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        request.state.identity = _bearer_identity(request, authorization[7:])
+        return request.state.identity
     identity = ANONYMOUS
     session_data = request.session if "session" in request.scope else {}
     user_ref = session_data.get(SESSION_USER_KEY)
@@ -102,7 +137,12 @@ CurrentUser = Annotated[Identity, Depends(current_user)]
 def authorize(request: Request, identity: Identity, action: str, resource: str | None = None) -> None:
     """The one gate every state change passes; raises 401/403 when the policy says no."""
     from portal.audit.recorder import note_decision
+    from portal.auth.token_scopes import scope_refusal
 
+    refusal = scope_refusal(identity.token_scopes, action)
+    if refusal:
+        note_decision(request, identity.user_ref, action, resource, allowed=False, reason=refusal)
+        raise HTTPException(403, refusal)
     policy: Policy = request.app.state.policy
     if policy.allows(identity, action, resource):
         note_decision(request, identity.user_ref, action, resource, allowed=True)
