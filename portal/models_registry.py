@@ -5,3 +5,4 @@ from portal.webhooks import models as webhook_models  # noqa: F401
 from portal.flow import models as flow_models  # noqa: F401
 from portal.plugins import models as plugin_models  # noqa: F401
 from portal.sync import models as sync_models  # noqa: F401
+from portal.requests import models as request_models  # noqa: F401
