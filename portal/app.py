@@ -128,6 +128,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.flow import api as flow_api
     from portal.flow import cards as flow_cards
     from portal.webhooks import admin as webhook_admin
+    from portal.requests import api as requests_api
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -147,3 +148,4 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(flow_cards.router)
     app.include_router(webhook_admin.api_router)
     app.include_router(webhook_admin.pages_router)
+    app.include_router(requests_api.router)
