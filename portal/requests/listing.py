@@ -165,9 +165,10 @@ def list_requests(session: Session, query: RequestQuery) -> RequestPage:
     if query.position:
         at, row_id = as_utc(datetime.fromisoformat(query.position[0])), query.position[1]
         if query.backwards:
-            statement = statement.where(or_(Request.updated_at > at, and_(Request.updated_at == at, Request.id > row_id)))
+            after = or_(Request.updated_at > at, and_(Request.updated_at == at, Request.id > row_id))
         else:
-            statement = statement.where(or_(Request.updated_at < at, and_(Request.updated_at == at, Request.id < row_id)))
+            after = or_(Request.updated_at < at, and_(Request.updated_at == at, Request.id < row_id))
+        statement = statement.where(after)
     order = (Request.updated_at.asc(), Request.id.asc()) if query.backwards else (Request.updated_at.desc(),
                                                                                    Request.id.desc())
     rows = list(session.execute(statement.order_by(*order).limit(query.limit + 1)).scalars())

@@ -49,8 +49,8 @@ class Request(SQLModel, table=True):
     target_lead_time: str | None = Field(default=None, max_length=100)
     target_lead_time_seconds: int | None = None
     task_id: str | None = Field(default=None, max_length=100)
-    parameters: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    value_hypothesis: dict | str | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    parameters: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    value_hypothesis: dict | str | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     vote_count: int = Field(default=0)
     value_rating: int | None = None
     value_time_saved: str | None = Field(default=None, max_length=100)

@@ -87,7 +87,8 @@ class ValueStream:
             raise StageError(409, f"The {self.kind} is already in stage {current!r}")
         if self.is_terminal(target):
             if current == self.final:
-                raise StageError(409, f"The {self.kind} is finished ({current!r}); move it back before ending it as {target!r}")
+                raise StageError(409, f"The {self.kind} is finished ({current!r}); "
+                                      f"move it back before ending it as {target!r}")
             return False
         line = self.main_line
         if self.is_terminal(current) or current not in line:
