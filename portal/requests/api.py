@@ -34,7 +34,6 @@ from portal.requests.routing import RequestsRoute
 from portal.requests.schemas import (
     CommentBody,
     DecisionBody,
-    IdeaCreate,
     OrderCreate,
     RequestCreate,
     TransitionBody,
@@ -60,7 +59,6 @@ def create_request(body: RequestCreate, http: HttpRequest, session: SessionDep, 
         row = service.create_order(session, capability=body.capability, parameters=body.parameters,
                                    title=body.title, **common)
     else:
-        assert isinstance(body, IdeaCreate)
         row = service.create_idea(session, product=body.product, title=body.title, **common)
     return one_request_json(session, row)
 

@@ -75,6 +75,12 @@ def request_catalog() -> list[dict]:
         product("runtime-platform", owner="group:default/team-sre", valueStream={"ideas": {"stages": [
             {"id": "submitted", "type": "wait"}, {"id": "discovery", "type": "work"},
             {"id": "released", "type": "wait"}, {"id": "rejected", "type": "wait", "terminal": True}]}}),
+        product("security-platform", valueStream={"orders": {"stages": [
+            {"id": "submitted"}, {"id": "awaiting-approval"}, {"id": "security-review", "type": "work"},
+            {"id": "fulfilling", "type": "work"}, {"id": "delivered"}, {"id": "in-use"}, {"id": "value-confirmed"},
+            {"id": "failed", "terminal": True}, {"id": "cancelled", "terminal": True},
+            {"id": "rejected", "terminal": True}]}}),
+        capability("hardened-image", "manual", product_name="security-platform"),
         capability("ci-pipeline", "automated", targetLeadTime="PT30M", timeSaved="PT6H", inputs=CI_INPUTS),
         capability("new-python-service", "automated", targetLeadTime="PT15M"),
         capability("progressive-delivery", "approval", approvers="group:default/team-sre", targetLeadTime="P2D"),

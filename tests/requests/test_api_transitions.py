@@ -60,6 +60,14 @@ def test_product_owners_move_ideas_through_their_products_own_stages(client_as):
     assert move(approver, idea, "discovery").json()["stage"] == "discovery"
 
 
+def test_orders_follow_the_stages_their_capabilitys_product_defines(api):
+    hardened = raise_order(api, "hardened-image")
+    assert move(api, hardened, "security-review").json()["stage"] == "security-review"
+    assert move(api, hardened, "fulfilling").json()["events"][-1]["rework"] is False
+    assert move(api, hardened, "security-review").json()["events"][-1]["rework"] is True
+    assert move(api, raise_order(api), "security-review").status_code == 422  # not a default stage
+
+
 def test_rework_is_flagged_on_each_move_back_and_on_reopening(api, session):
     request_id = raise_order(api)
     for to in ("fulfilling", "delivered", "fulfilling", "failed", "fulfilling", "delivered", "in-use"):
