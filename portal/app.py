@@ -137,6 +137,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.webhooks import admin as webhook_admin
     from portal.web import api_docs
     from portal.audit import api as audit_api
+    from portal.requests import api as requests_api
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -161,3 +162,4 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(api_docs.router)
     app.include_router(audit_api.api_router)
     app.include_router(audit_api.pages_router)
+    app.include_router(requests_api.router)

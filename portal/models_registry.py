@@ -7,3 +7,4 @@ from portal.plugins import models as plugin_models  # noqa: F401
 from portal.sync import models as sync_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import token_models  # noqa: F401
+from portal.requests import models as request_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Requests: orders for capabilities and ideas for platform products, tracked through their stages."""
