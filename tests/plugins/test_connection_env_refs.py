@@ -36,7 +36,8 @@ def test_an_env_reference_outside_the_rule_is_refused_naming_the_rule(client, en
     response = _post(client, {"token": f"env:{name}", "webhook_secrets": [f"env:{name}"]})
     assert response.status_code == 400, response.text
     message = response.json()["error"]["message"]
-    assert "FLOWPORT_SECRET_" in message and "FLOWPORT_SECRET_ENV_PREFIX" in message
+    assert "must name an upper-case environment variable (A-Z, 0-9, _) starting with FLOWPORT_SECRET_" in message
+    assert "(FLOWPORT_SECRET_ENV_PREFIX) that is not a Flowport setting" in message
     assert "Traceback" not in message and SERVER_KEY not in response.text
     with Session(engine) as session:
         assert session.execute(select(PluginConnection)).first() is None
