@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from cryptography.fernet import Fernet
@@ -18,9 +19,16 @@ from tests.test_cli import run_cli
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
+# Without the check each command would fail fast for another reason (the port is taken, the interval is 0),
+# so a missing check shows as a wrong exit code, never as a server left running.
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_refuse_production_without_keys_in_one_readable_message(command, tmp_path):
-    result = run_cli([command], env={"FLOWPORT_DATA_DIR": str(tmp_path)})  # FLOWPORT_ENV defaults to production
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args = ["serve", "--port", str(taken.getsockname()[1])] if command == "serve" else ["worker"]
+        result = run_cli(args, env={"FLOWPORT_DATA_DIR": str(tmp_path),  # FLOWPORT_ENV defaults to production
+                                    "FLOWPORT_CATALOG_REFRESH_INTERVAL": "0"})
     assert result.exit_code == 2
     assert "Error: Flowport will not start in production: FLOWPORT_SECRET_KEY is not set" in result.output
     assert "python -c 'import secrets; print(secrets.token_urlsafe(48))'" in result.output
@@ -29,8 +37,8 @@ def test_serve_and_worker_refuse_production_without_keys_in_one_readable_message
 
 
 def test_a_weak_key_is_refused_without_being_echoed(tmp_path):
-    result = run_cli(["serve"], env={"FLOWPORT_DATA_DIR": str(tmp_path), "FLOWPORT_SECRET_KEY": "hunter2hunter2",
-                                     "FLOWPORT_SECRETS_KEY": NEW})
+    result = run_cli(["worker"], env={"FLOWPORT_DATA_DIR": str(tmp_path), "FLOWPORT_SECRET_KEY": "hunter2hunter2",
+                                      "FLOWPORT_SECRETS_KEY": NEW, "FLOWPORT_CATALOG_REFRESH_INTERVAL": "0"})
     assert result.exit_code == 2 and "FLOWPORT_SECRET_KEY is too short" in result.output
     assert "hunter2" not in result.output
 
