@@ -26,6 +26,16 @@ def generate_key() -> None:
     typer.echo(Fernet.generate_key().decode())
 
 
+@secrets_app.command("derived-key")
+@reports_errors
+def derived_key() -> None:
+    """Print the key derived from FLOWPORT_SECRET_KEY, which encrypted connection secrets while
+    FLOWPORT_SECRETS_KEY was unset; list it after a new key, then run `flowport secrets rotate`."""
+    from portal.plugins.secrets import derived_key as derive
+
+    typer.echo(derive(load_settings().secret_key))
+
+
 @secrets_app.command("rotate")
 @reports_errors
 def rotate() -> None:

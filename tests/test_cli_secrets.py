@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from portal.app import create_app
 from portal.plugins.models import PluginConnection
-from tests.auth.people import STRONG_SECRET_KEY
+from tests.auth.people import STRONG_SECRET_KEY, production_settings
 from tests.test_cli import run_cli
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -99,3 +99,18 @@ def test_rotate_reports_a_connection_no_key_opens_and_exits_1(settings, engine, 
         in result.output
     assert "add the key they were encrypted with (after the new one) and run this again" in result.output
     assert "Traceback" not in result.output and "ghp_lost" not in result.output
+
+
+def test_secrets_saved_under_the_derived_key_move_to_a_configured_one(settings, engine, database_url, tmp_path):
+    # Before FLOWPORT_SECRETS_KEY was required, production derived the key from FLOWPORT_SECRET_KEY.
+    derived = production_settings(settings, secrets_key=None).model_copy(update={"env": "test"})
+    with TestClient(create_app(derived)) as client:
+        client.post("/api/v1/connections", json={"plugin": "github", "name": "legacy", "config": {"token": "ghp_old"}})
+    printed = run_cli(["secrets", "derived-key"], env={"FLOWPORT_SECRET_KEY": STRONG_SECRET_KEY})
+    assert printed.exit_code == 0
+    legacy = printed.output.strip()
+
+    result = run_cli(["secrets", "rotate"], env=_environment(database_url, tmp_path, f"{NEW},{legacy}"))
+    assert result.exit_code == 0, result.output
+    assert "github/legacy: re-encrypted 1 secret(s)" in result.output
+    assert Fernet(NEW.encode()).decrypt(_tokens(engine)["legacy"]["token"]["encrypted"].encode()) == b"ghp_old"

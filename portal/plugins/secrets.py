@@ -32,14 +32,18 @@ def parse_keys(secrets_key: str | None) -> list[str]:
     return [part.strip() for part in (secrets_key or "").split(",") if part.strip()]
 
 
+def derived_key(secret_key: str) -> str:
+    """The key derived from the cookie key: used outside production, and by earlier versions everywhere."""
+    return base64.urlsafe_b64encode(hashlib.sha256(("flowport-secrets:" + secret_key).encode()).digest()).decode()
+
+
 def fernet_for(secrets_key: str | None, secret_key: str, derive: bool = True) -> MultiFernet:
     """The configured keys (the first encrypts, all decrypt), or one derived from the app's secret key."""
     keys = parse_keys(secrets_key)
     if not keys:
         if not derive:
             raise SecretsError(f"{KEY_SETTING} is not set; generate a key with `{GENERATE_KEY}`")
-        derived = base64.urlsafe_b64encode(hashlib.sha256(("flowport-secrets:" + secret_key).encode()).digest())
-        return MultiFernet([Fernet(derived)])
+        return MultiFernet([Fernet(derived_key(secret_key).encode())])
     fernets = []
     for position, key in enumerate(keys, start=1):
         try:
