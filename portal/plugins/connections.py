@@ -16,10 +16,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.catalog.ingest.sources import host_allowed
 from portal.logging_setup import get_logger
 from portal.plugins.models import PluginConnection
 from portal.plugins.registry import PluginRegistry
-from portal.catalog.ingest.sources import host_allowed
 from portal.plugins.secrets import (
     EnvRule,
     SecretsError,
@@ -145,12 +145,12 @@ def save_connection(session: Session, registry: PluginRegistry, settings: Settin
         raise ConnectionError_(f"connection name {name!r} must be lower-case letters, digits and '-'")
     values = {**config, "name": name}
     try:
-        config = plugin_class.config_model.model_validate(values)
+        validated = plugin_class.config_model.model_validate(values)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise ConnectionError_(f"invalid {plugin} connection: {problems}") from error
-    if problems := refused_urls(plugin_class.config_model, config.model_dump(include=set(url_fields(type(config)))),
-                                settings):
+    where = validated.model_dump(include=set(url_fields(plugin_class.config_model)))
+    if problems := refused_urls(plugin_class.config_model, where, settings):
         raise ConnectionError_(f"invalid {plugin} connection: {'; '.join(problems)}")
     try:
         fernet, rule = connection_fernet(settings), env_rule(settings)
