@@ -1,4 +1,7 @@
-# Flowport container image: `docker build -t flowport .` then `docker run -p 8000:8000 flowport`.
+# Flowport container image: `docker build -t flowport .` then
+# `docker run -p 8000:8000 --env-file flowport.env flowport`, the file setting FLOWPORT_SECRET_KEY and
+# FLOWPORT_SECRETS_KEY (README.md shows how to make them); production refuses to start without them.
+# Never bake keys into the image with ENV.
 # tests/test_docker_recipe.py replays this recipe (wheel, clean install, ENV, CMD, HEALTHCHECK)
 # without Docker, so keep the ENV, COPY, HEALTHCHECK and CMD lines simple and literal.
 

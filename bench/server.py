@@ -38,12 +38,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def bench_keys() -> dict[str, str]:
+    """Production refuses to start without its two keys; a benchmark run makes throwaway ones."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    return {"FLOWPORT_SECRET_KEY": secrets.token_urlsafe(48), "FLOWPORT_SECRETS_KEY": Fernet.generate_key().decode()}
+
+
 def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
     # uvicorn's --factory calls create_app() with no arguments, so Settings() reads exactly these.
     env = dict(os.environ)
     if pg_options:
         # libpq reads PGOPTIONS on connect: lets a run try session settings without code changes.
         env["PGOPTIONS"] = pg_options
+    if settings.env == "production":
+        env.update(bench_keys())
     env.update({
         "FLOWPORT_ENV": settings.env,
         "FLOWPORT_DATABASE_URL": settings.resolved_database_url,

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.server import bench_keys
+
 REPO = Path(__file__).resolve().parent.parent
 LOAD_SCRIPT = REPO / "bench" / "webhook_load.mjs"
 
@@ -129,7 +131,7 @@ def count_inbox(database_url: str, run_tag: str) -> int:
 
 def server_env(database_url: str, data_dir: Path, secret: str, extra: dict | None = None) -> dict:
     """Production settings, no catalog, and no in-process worker: intake is measured alone."""
-    return {**os.environ, "FLOWPORT_DATABASE_URL": database_url, "FLOWPORT_DATA_DIR": str(data_dir),
+    return {**os.environ, **bench_keys(), "FLOWPORT_DATABASE_URL": database_url, "FLOWPORT_DATA_DIR": str(data_dir),
             "FLOWPORT_RUN_WORKER": "false", "FLOWPORT_GITHUB_WEBHOOK_SECRET": secret,
             "FLOWPORT_LOG_LEVEL": "WARNING", "FLOWPORT_ENV": "production", "FLOWPORT_CATALOG_PATHS": "",
             "FLOWPORT_TEMPLATE_PATHS": "", **(extra or {})}

@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from portal import __version__
 from portal.audit.recorder import AuditMiddleware
 from portal.auth.identity import DefaultPolicy
+from portal.auth.keys import require_safe_keys
 from portal.catalog.generation import install_cache
 from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
 from portal.errors import install_error_handlers
@@ -28,6 +29,7 @@ from portal.web.rendering import STATIC_DIR, build_templates
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a portal app: engine, HTTP client, templates, routes and background jobs."""
     settings = settings or Settings()
+    require_safe_keys(settings)  # before anything is built: production never runs on a public or missing key
     limit_malloc_arenas(settings.malloc_arenas)  # before any other thread allocates
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

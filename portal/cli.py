@@ -11,6 +11,7 @@ import typer
 
 from portal.cli_catalog import catalog_app, open_ingest, print_reports
 from portal.cli_inbox import register as register_inbox
+from portal.cli_secrets import register as register_secrets
 from portal.cli_sync import register as register_sync
 from portal.cli_tokens import register as register_tokens
 from portal.cli_support import (
@@ -20,9 +21,9 @@ from portal.cli_support import (
     open_engine,
     reports_errors,
     require_current_schema,
+    require_safe_keys,
     safe_url,
 )
-from portal.settings import Settings
 
 app = typer.Typer(
     name="flowport",
@@ -35,6 +36,7 @@ app.add_typer(catalog_app, name="catalog")
 register_inbox(app)
 register_sync(app)
 register_tokens(app)
+register_secrets(app)
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +95,7 @@ def serve(
     from portal.logging_setup import configure_logging
 
     settings = load_settings()
+    require_safe_keys(settings)
     host = host or settings.host
     port = port if port is not None else settings.port
     configure_logging(settings.log_level, settings.log_format)
@@ -102,9 +105,6 @@ def serve(
     # After start-up, Alembic's per-check chatter (readiness probes) is noise in the server log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     url = _display_url(host, port)
-    if settings.env == "production" and settings.secret_key == Settings.model_fields["secret_key"].default:
-        typer.echo("Warning: FLOWPORT_SECRET_KEY is the built-in development key; set a random one "
-                   "so session cookies cannot be forged", err=True)
     if reload:
         typer.echo(f"Flowport is starting on {url} (reloading when the code changes)")
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=True, log_config=None)
@@ -138,6 +138,7 @@ def worker() -> None:
     from portal.logging_setup import configure_logging
 
     settings = load_settings()
+    require_safe_keys(settings)
     configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if settings.catalog_refresh_interval <= 0:

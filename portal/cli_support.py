@@ -68,6 +68,16 @@ def load_settings() -> Settings:
         raise CliError(f"invalid configuration: {problems}", EXIT_USAGE) from None
 
 
+def require_safe_keys(settings: Settings) -> None:
+    """Stop before serving when a key is missing or weak in production, naming the variable and the fix."""
+    from portal.auth.keys import UnsafeKeys, require_safe_keys as check
+
+    try:
+        check(settings)
+    except UnsafeKeys as error:
+        raise CliError(str(error), EXIT_USAGE) from None
+
+
 def safe_url(url: str) -> str:
     """The database URL with its password replaced by ***, fit to print."""
     try:

@@ -57,9 +57,23 @@ class Settings(BaseSettings):
     catalog_count_cache_entries: int = 1024
     # glibc malloc arenas of the server process (portal/memory.py); 0 keeps glibc's default.
     malloc_arenas: int = 2
-    # Fernet key encrypting connection secrets at rest; derived from secret_key when unset.
+    # Fernet keys (comma-separated) encrypting connection secrets at rest: the first encrypts, all decrypt.
+    # Required in production; derived from secret_key in development and test when unset.
     secrets_key: str | None = None
     # -- secrets, keys and admins --
+    # A connection's `env:NAME` secret may only name variables starting with this prefix.
+    secret_env_prefix: str = "FLOWPORT_SECRET_"
+    # Catalog refs of the admins: `user:default/alice`, `group:default/platform-admins` (members of
+    # the group and of its child groups).
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    _split_admins = field_validator("admins", mode="before")(_split_list)
+
+    @field_validator("secret_env_prefix", "admins")
+    @classmethod
+    def _check_secrets_settings(cls, value: object, info) -> object:  # noqa: ANN001
+        from portal.auth.admins import check_admin_refs, check_env_prefix
+
+        return check_env_prefix(value) if info.field_name == "secret_env_prefix" else check_admin_refs(value)
 
     # -- request limits for pages and the API --
 

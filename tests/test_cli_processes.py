@@ -111,7 +111,7 @@ def test_worker_refreshes_registered_locations_and_stops_on_sigterm(tmp_path, da
     root = write_tree(tmp_path / "catalog", GOOD_CATALOG)
     assert run_cli(["catalog", "import", str(root)], {"FLOWPORT_DATABASE_URL": database_url}).exit_code == 0
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLOWPORT_")}
-    env.update(FLOWPORT_DATABASE_URL=database_url, FLOWPORT_CATALOG_REFRESH_INTERVAL="60")
+    env.update(FLOWPORT_ENV="test", FLOWPORT_DATABASE_URL=database_url, FLOWPORT_CATALOG_REFRESH_INTERVAL="60")
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "worker"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

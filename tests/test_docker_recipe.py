@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from tests.test_cli_processes import free_port, stop, wait_until_healthy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO_ROOT / "Dockerfile"
+KEYS = ("FLOWPORT_SECRET_KEY", "FLOWPORT_SECRETS_KEY")
 
 
 @dataclass
@@ -177,6 +180,34 @@ def test_dockerfile_runtime_stage_is_what_the_docs_promise():
     assert stage.healthcheck[0] == "python" and "/healthz" in stage.healthcheck[-1]
 
 
+def docker_runs(markdown: str) -> list[str]:
+    """Every `docker run` command of a document's shell blocks, continuation lines joined."""
+    blocks = re.findall(r"```sh\n(.*?)```", markdown, flags=re.DOTALL)
+    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
+    return [line for line in lines if line.strip().startswith("docker run") and "flowport serve" not in line
+            and "generate-key" not in line]
+
+
+def test_every_documented_docker_run_passes_both_keys():
+    for document in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "deployment.md"):
+        text = document.read_text(encoding="utf-8")
+        runs = docker_runs(text)
+        assert runs, f"{document.name} shows no `docker run`"
+        for run in runs:
+            assert "--env-file flowport.env" in run or all(f"-e {key}=" in run for key in KEYS), (document.name, run)
+        assert all(f"{key}=" in text for key in KEYS), document.name
+        assert "flowport secrets generate-key" in text and "secrets.token_urlsafe(48)" in text
+    stage = parse_runtime_stage(DOCKERFILE.read_text(encoding="utf-8"))
+    assert not set(KEYS) & set(stage.env), "keys must never be baked into the image"
+
+
+def documented_keys(venv: Path) -> dict[str, str]:
+    """The two keys made as README.md says: the standard library and the image's own `flowport secrets generate-key`."""
+    fernet = subprocess.run([str(venv / "bin" / "flowport"), "secrets", "generate-key"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    return {"FLOWPORT_SECRET_KEY": secrets.token_urlsafe(48), "FLOWPORT_SECRETS_KEY": fernet}
+
+
 @pytest.fixture(scope="module")
 def installed_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the wheel from exactly what the builder stage copies, and install it into a clean virtualenv."""
@@ -213,6 +244,7 @@ def test_image_cmd_serves_the_portal_from_a_clean_wheel_install(installed_venv: 
     stage = parse_runtime_stage(DOCKERFILE.read_text(encoding="utf-8"))
     port = free_port()
     env = local_env(stage, installed_venv / "bin", tmp_path / "data", port)
+    env.update(documented_keys(installed_venv))
     on_postgres = bool(os.environ.get("FLOWPORT_TEST_DATABASE_URL"))
     if on_postgres:
         # The image's documented PostgreSQL mode; otherwise its default, SQLite in the /data volume.
@@ -245,3 +277,13 @@ def test_image_cmd_serves_the_portal_from_a_clean_wheel_install(installed_venv: 
     assert probe.returncode == 0, probe.stderr
     assert on_postgres or (tmp_path / "data" / "flowport.db").is_file()
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+def test_image_cmd_refuses_to_start_without_the_keys(installed_venv: Path, tmp_path: Path):
+    stage = parse_runtime_stage(DOCKERFILE.read_text(encoding="utf-8"))
+    env = local_env(stage, installed_venv / "bin", tmp_path / "data", free_port())
+    refused = subprocess.run(stage.cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "FLOWPORT_SECRET_KEY is not set" in refused.stderr and "FLOWPORT_SECRETS_KEY is not set" in refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
@@ -10,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlmodel import Session
 
+from portal.auth.admins import is_admin
 from portal.catalog.models import CatalogEntity, CatalogRelation
 
 SESSION_USER_KEY = "user_ref"
@@ -30,6 +32,8 @@ class Identity:
     is_guest: bool = False
     # Set when the caller presented an API token: what the token may do (None: a browser session).
     token_scopes: tuple[str, ...] | None = None
+    # Named by FLOWPORT_ADMINS, directly or through a group (portal/auth/admins.py).
+    is_admin: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -45,20 +49,36 @@ class Policy(Protocol):
     def allows(self, identity: Identity, action: str, resource: str | None) -> bool: ...
 
 
+# Actions only admins may take once signed in: connections hold tokens and decide where they are sent;
+# the audit log and other people's or service tokens are for admins too.
+ADMIN_ACTIONS = ("plugins.connection.", "admin.", "audit.")
+
+
 class DefaultPolicy:
-    """Reads are open; changes need a signed-in user, unless anonymous changes are allowed (dev/test)."""
+    """Reads are open; changes need a signed-in user, unless anonymous changes are allowed (dev/test).
+    Admin actions (reads included) need an admin; an anonymous caller keeps development rights."""
 
     def __init__(self, allow_anonymous_changes: bool) -> None:
         self.allow_anonymous_changes = allow_anonymous_changes
 
     def allows(self, identity: Identity, action: str, resource: str | None) -> bool:
+        if action.startswith(ADMIN_ACTIONS):
+            return identity.is_admin if identity.is_authenticated else self.allow_anonymous_changes
         if action.endswith(".read"):
             return True
         return identity.is_authenticated or self.allow_anonymous_changes
 
+    def reason(self, identity: Identity, action: str, resource: str | None) -> str | None:
+        """Why a signed-in caller was refused, when there is more to say than the action."""
+        if action.startswith(ADMIN_ACTIONS) and identity.is_authenticated and not identity.is_admin:
+            what = "connections are" if action.startswith("plugins.connection.") else "this is"
+            return (f"{identity.display_name} is not an admin: {what} managed by the users and "
+                    "groups named in FLOWPORT_ADMINS")
+        return None
 
-def identity_for_user(session: Session, user_ref: str) -> Identity | None:
-    """Build an Identity from a catalog User entity and its group memberships."""
+
+def identity_for_user(session: Session, user_ref: str, admins: Sequence[str] = ()) -> Identity | None:
+    """Build an Identity from a catalog User entity, its group memberships and the configured admins."""
     row = session.execute(
         select(CatalogEntity.body).where(CatalogEntity.entity_ref == user_ref.lower())
     ).scalar_one_or_none()
@@ -76,6 +96,7 @@ def identity_for_user(session: Session, user_ref: str) -> Identity | None:
         display_name=profile.get("displayName") or body["metadata"]["name"],
         email=profile.get("email"),
         ownership_refs=(user_ref.lower(), *sorted(set(groups))),
+        is_admin=is_admin(session, user_ref, groups, admins),
     )
 
 
@@ -86,25 +107,26 @@ def _bearer_identity(request: Request, presented: str) -> Identity:
     with Session(request.app.state.engine) as session:
         try:
             row = check_token(session, presented, client)
-            identity = _token_identity(session, row)
+            identity = _token_identity(session, row, request.app.state.settings.admins)
             session.commit()
         except TokenError as error:
             raise HTTPException(401, str(error), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     return identity
 
 
-def _token_identity(session: Session, row) -> Identity:  # noqa: ANN001
+def _token_identity(session: Session, row, admins: Sequence[str]) -> Identity:  # noqa: ANN001
     from portal.auth.tokens import TokenError
 
     scopes = tuple(row.scopes.split(","))
     if row.kind == "service":
+        group_is_admin = is_admin(session, row.subject_ref, [row.subject_ref], admins)
         return Identity(user_ref=f"token:{row.prefix}", display_name=f"service token {row.name}",
-                        ownership_refs=(row.subject_ref,), token_scopes=scopes)
-    user = identity_for_user(session, row.subject_ref)
+                        ownership_refs=(row.subject_ref,), token_scopes=scopes, is_admin=group_is_admin)
+    user = identity_for_user(session, row.subject_ref, admins)
     if user is None:
         raise TokenError(f"the user of token {row.prefix} is no longer in the catalog")
     return Identity(user_ref=user.user_ref, display_name=user.display_name, email=user.email,
-                    ownership_refs=user.ownership_refs, token_scopes=scopes)
+                    ownership_refs=user.ownership_refs, token_scopes=scopes, is_admin=user.is_admin)
 
 
 def current_user(request: Request) -> Identity:
@@ -126,7 +148,8 @@ def current_user(request: Request) -> Identity:
                             email=guest.get("email") or None, ownership_refs=(user_ref,), is_guest=True)
     elif user_ref:
         with Session(request.app.state.engine) as session:
-            identity = identity_for_user(session, user_ref) or ANONYMOUS
+            admins = request.app.state.settings.admins
+            identity = identity_for_user(session, user_ref, admins) or ANONYMOUS
     request.state.identity = identity
     return identity
 
@@ -147,7 +170,11 @@ def authorize(request: Request, identity: Identity, action: str, resource: str |
     if policy.allows(identity, action, resource):
         note_decision(request, identity.user_ref, action, resource, allowed=True)
         return
-    reason = (f"Sign in to {action.replace('.', ' ')}" if not identity.is_authenticated
-              else f"{identity.display_name} may not {action.replace('.', ' ')}")
+    if not identity.is_authenticated:
+        reason = f"Sign in to {action.replace('.', ' ')}"
+    else:
+        explain = getattr(policy, "reason", None)
+        reason = (explain(identity, action, resource) if explain else None) or \
+            f"{identity.display_name} may not {action.replace('.', ' ')}"
     note_decision(request, identity.user_ref, action, resource, allowed=False, reason=reason)
     raise HTTPException(401 if not identity.is_authenticated else 403, reason)

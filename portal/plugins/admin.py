@@ -59,8 +59,10 @@ def _page(request: Request, session, message: str | None = None, error: str | No
 
 
 @router.get("", response_class=HTMLResponse)
-def connections_page(request: Request, session: SessionDep, saved: str = "", deleted: str = "") -> HTMLResponse:
-    """Every connection (JSON twin: GET /api/v1/connections) and a form to add one per plugin."""
+def connections_page(request: Request, session: SessionDep, user: CurrentUser, saved: str = "",
+                     deleted: str = "") -> HTMLResponse:
+    """Every connection (JSON twin: GET /api/v1/connections) and a form to add one per plugin (admins only)."""
+    authorize(request, user, "plugins.connection.read")
     message = f"Saved connection {saved}." if saved else f"Deleted connection {deleted}." if deleted else None
     return _page(request, session, message=message)
 

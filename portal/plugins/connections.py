@@ -3,19 +3,33 @@ stored with secrets sealed, and (re)built as fresh plugin instances in the regis
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.catalog.ingest.sources import host_allowed
 from portal.logging_setup import get_logger
 from portal.plugins.models import PluginConnection
 from portal.plugins.registry import PluginRegistry
-from portal.plugins.secrets import SecretsError, describe, fernet_for, seal, secret_fields, unseal
+from portal.plugins.secrets import (
+    EnvRule,
+    SecretsError,
+    describe,
+    fernet_for,
+    rotate,
+    seal,
+    secret_fields,
+    unseal,
+)
 from portal.settings import Settings
 
 log = get_logger(__name__)
@@ -26,8 +40,76 @@ class ConnectionError_(ValueError):
     """A connection that cannot be saved; the message is for the person who entered it."""
 
 
-def _fernet(settings: Settings):
-    return fernet_for(settings.secrets_key, settings.secret_key)
+def connection_fernet(settings: Settings):  # noqa: ANN201 - a MultiFernet
+    """The keys connection secrets are sealed with; production never derives one from the cookie key."""
+    return fernet_for(settings.secrets_key, settings.secret_key, derive=settings.env != "production")
+
+
+def env_rule(settings: Settings) -> EnvRule:
+    """Which variables `env:NAME` secrets may read: the configured prefix, never one of Flowport's settings."""
+    reserved = frozenset(f"FLOWPORT_{name.upper()}" for name in Settings.model_fields)
+    return EnvRule(settings.secret_env_prefix, reserved)
+
+
+def url_fields(model: type[BaseModel]) -> dict[str, str | None]:
+    """The config fields that say where the plugin connects (`*_url`), with their default URL."""
+    return {name: field.default if isinstance(field.default, str) else None
+            for name, field in model.model_fields.items() if name == "url" or name.endswith("_url")}
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, including the short IPv4 forms resolvers accept (127.1, 0x7f.1)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _refuse_url(field: str, url: object, default: str | None, settings: Settings) -> str | None:
+    """Why a connection may not send its requests (and token) to `url`, or None when it may."""
+    # merge: once sec/ingest lands, call its outbound-URL guard here (allow-list + private-address rules)
+    # and keep only the default-host exception below; the sync client's transport then checks the
+    # resolved IP of every connection and redirect hop with the same guard (portal/sync/client.py).
+    if not isinstance(url, str) or not url or len(url) > 2000 or any(ord(c) <= 32 or ord(c) == 127 for c in url) \
+            or "\\" in url:
+        return f"{field} must be an http(s) URL without spaces or control characters"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"{field} must be an http(s) URL with a host, e.g. {default or 'https://tool.example.com'}"
+    if "@" in parts.netloc:
+        return f"{field} must not carry a user name or password; put the credential in the token field"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return f"{field} has an invalid port"
+    host, allow = parts.hostname.lower(), settings.url_allow_hosts
+    named = [entry for entry in allow if entry.strip() != "*"]
+    address = _ip_literal(host)
+    if address is not None and not address.is_global and host not in {entry.strip().lower() for entry in named}:
+        return (f"{field} points at a loopback, private or link-local address; name such a host exactly in "
+                "FLOWPORT_URL_ALLOW_HOSTS if the portal really must reach it")
+    default_host = (urlsplit(default).hostname or "").lower() if default else None
+    if host != default_host and not host_allowed(url, allow):
+        where = f"the plugin's own host {default_host} or " if default_host else ""
+        return (f"{field} host {host!r} is not allowed: use {where}a host listed in FLOWPORT_URL_ALLOW_HOSTS "
+                "(a host, '*.suffix' or '*')")
+    if settings.env == "production" and parts.scheme.lower() != "https" and not host_allowed(url, named):
+        return f"{field} must use https in production (or name {host!r} in FLOWPORT_URL_ALLOW_HOSTS to allow http)"
+    return None
+
+
+def refused_urls(model: type[BaseModel], values: dict, settings: Settings) -> list[str]:
+    """Every reason the config's URL fields are refused (none when all may be used)."""
+    problems = []
+    for field, default in url_fields(model).items():
+        if values.get(field) is not None and (problem := _refuse_url(field, values[field], default, settings)):
+            problems.append(problem)
+    return problems
 
 
 def load_stored_connections(engine: Engine, registry: PluginRegistry, settings: Settings) -> None:
@@ -39,9 +121,14 @@ def load_stored_connections(engine: Engine, registry: PluginRegistry, settings: 
         if plugin_class is None:
             continue
         try:
-            values = unseal(plugin_class.config_model, json.loads(row.config), _fernet(settings))
+            stored = json.loads(row.config)
+            # Rows saved before the URL and env rules (or before the allow-list changed) are checked again.
+            if problems := refused_urls(plugin_class.config_model, stored, settings):
+                raise SecretsError("; ".join(problems))
+            values = unseal(plugin_class.config_model, stored, connection_fernet(settings), env_rule(settings))
         except SecretsError as error:
-            registry.status[row.plugin].error = f"connection {row.name!r}: {error}"
+            status = registry.status[row.plugin]
+            status.error, status.last_error_at = f"connection {row.name!r}: {error}", datetime.now(UTC)
             log.warning("connection not loaded", plugin=row.plugin, connection=row.name, error=str(error))
             continue
         registry.configure(row.plugin, {**values, "name": row.name})
@@ -58,11 +145,18 @@ def save_connection(session: Session, registry: PluginRegistry, settings: Settin
         raise ConnectionError_(f"connection name {name!r} must be lower-case letters, digits and '-'")
     values = {**config, "name": name}
     try:
-        plugin_class.config_model.model_validate(values)
+        validated = plugin_class.config_model.model_validate(values)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise ConnectionError_(f"invalid {plugin} connection: {problems}") from error
-    stored = seal(plugin_class.config_model, values, _fernet(settings))
+    where = validated.model_dump(include=set(url_fields(plugin_class.config_model)))
+    if problems := refused_urls(plugin_class.config_model, where, settings):
+        raise ConnectionError_(f"invalid {plugin} connection: {'; '.join(problems)}")
+    try:
+        fernet, rule = connection_fernet(settings), env_rule(settings)
+        stored = seal(plugin_class.config_model, values, fernet, rule)
+    except SecretsError as error:
+        raise ConnectionError_(f"invalid {plugin} connection: {error}") from error
     now = datetime.now(UTC)
     row = session.execute(
         select(PluginConnection).where(PluginConnection.plugin == plugin, PluginConnection.name == name)
@@ -73,10 +167,27 @@ def save_connection(session: Session, registry: PluginRegistry, settings: Settin
     row.config, row.updated_at = json.dumps(stored), now
     session.flush()
     try:
-        registry.configure(plugin, unseal(plugin_class.config_model, stored, _fernet(settings)))
+        registry.configure(plugin, unseal(plugin_class.config_model, stored, fernet, rule))
     except SecretsError as error:
         raise ConnectionError_(str(error)) from error
     return describe_connection(plugin, name, stored, registry)
+
+
+def rotate_stored_secrets(session: Session, settings: Settings) -> Iterator[tuple[str, str, int | str]]:
+    """Re-encrypt every stored connection's secrets with the first key; yields (plugin, name, count or error).
+    Each connection is flushed on its own so the caller can commit one at a time."""
+    fernet = connection_fernet(settings)
+    rows = session.execute(select(PluginConnection).order_by(PluginConnection.plugin, PluginConnection.name))
+    for row in rows.scalars().all():
+        try:
+            rotated, count = rotate(json.loads(row.config), fernet)
+        except SecretsError as error:
+            yield row.plugin, row.name, str(error)
+            continue
+        if count:
+            row.config, row.updated_at = json.dumps(rotated), datetime.now(UTC)
+            session.flush()
+        yield row.plugin, row.name, count
 
 
 def delete_connection(session: Session, registry: PluginRegistry, plugin: str, name: str) -> bool:

@@ -19,8 +19,10 @@ class ConnectionCreate(BaseModel):
 
 
 @router.get("")
-def get_connections(request: Request, session: SessionDep) -> dict:
-    """Every connection, with secrets shown only as `encrypted` or `env:NAME`."""
+def get_connections(request: Request, session: SessionDep, user: CurrentUser) -> dict:
+    """Every connection, with secrets shown only as `encrypted` or `env:NAME` (admins only: it names hosts and
+    variables)."""
+    authorize(request, user, "plugins.connection.read")
     items = list_connections(session, request.app.state.plugins)
     return {"items": items, "totalItems": len(items)}
 

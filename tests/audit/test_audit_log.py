@@ -66,7 +66,7 @@ def signed_in_client(dev_settings, session):
 
 @pytest.fixture
 def dev_settings(settings):
-    return settings.model_copy(update={"env": "development"})
+    return settings.model_copy(update={"env": "development", "admins": ["user:default/alice.andersen"]})
 
 
 def test_the_signed_in_user_is_the_actor(signed_in_client):
@@ -148,3 +148,14 @@ def test_the_admin_page_lists_events_and_escapes_what_callers_sent(client):
     assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
     assert 'type="application/json" href="/api/v1/audit"' in page.text
     assert client.get("/admin/audit?outcome=nonsense", headers={"accept": "text/html"}).status_code == 400
+
+
+def test_only_admins_read_the_log(dev_settings, session):
+    seed_catalog(session)
+    session.commit()
+    with TestClient(create_app(dev_settings)) as client:
+        client.post("/auth/dev/sign-in", data={"user_ref": "user:default/bruno.costa"})
+        refused = client.get("/api/v1/audit")
+        assert refused.status_code == 403 and "not an admin" in refused.json()["error"]["message"]
+        assert client.get("/admin/audit", headers={"accept": "text/html"}).status_code == 403
+        assert client.get("/api/v1/audit/export").status_code == 403

@@ -70,7 +70,10 @@ def test_the_cli_refuses_unknown_users_and_bad_expiry(seeded_client, settings):
     assert both.exit_code != 0 and "either --user" in both.output
 
 
-def test_a_read_token_cannot_change_anything_even_where_anonymous_callers_may(seeded_client, session):
+def test_a_read_token_cannot_change_anything_even_where_anonymous_callers_may(session, settings):
+    seed_catalog(session)
+    admin_settings = settings.model_copy(update={"admins": ["user:default/alice.andersen"]})
+    seeded_client = TestClient(create_app(admin_settings))
     token = personal_token(session, scopes=("read",))
     refused = seeded_client.post("/api/v1/connections", json=CONNECTION, headers=bearer(token))
     assert refused.status_code == 403
@@ -125,7 +128,8 @@ def test_a_signed_in_user_creates_lists_and_revokes_their_token(signed_in):
         assert script.get("/api/v1/identity", headers=bearer(token)).json()["userEntityRef"] == "user:default/bruno.costa"
         assert signed_in.delete(f"/api/v1/tokens/{body['id']}").status_code == 204
         assert script.get("/api/v1/identity", headers=bearer(token)).status_code == 401
-    assert signed_in.delete("/api/v1/tokens/nope").status_code == 404
+    # Someone else's token, or none: only admins may revoke those, and nobody learns which it was.
+    assert signed_in.delete("/api/v1/tokens/nope").status_code == 403
 
 
 @pytest.mark.parametrize("body", [
@@ -150,3 +154,9 @@ def test_a_service_token_acts_for_its_group(seeded_client):
     identity = seeded_client.get("/api/v1/identity", headers=bearer(created.json()["token"])).json()
     assert identity["userEntityRef"] == f"token:{created.json()['id']}"
     assert identity["ownershipEntityRefs"] == ["group:default/team-runtime"]
+
+
+def test_an_admin_scope_gives_no_admin_rights_to_a_user_who_is_not_one(seeded_client, session):
+    token = personal_token(session, scopes=("admin",), user="user:default/bruno.costa")
+    refused = seeded_client.post("/api/v1/connections", json=CONNECTION, headers=bearer(token))
+    assert refused.status_code == 403 and "not an admin" in refused.json()["error"]["message"]

@@ -53,10 +53,10 @@ def test_stored_connections_are_rebuilt_when_the_portal_restarts(client, setting
 
 
 def test_secrets_can_be_referenced_by_environment_variable(client, settings, monkeypatch):
-    monkeypatch.setenv("GHE_HOOK_SECRET", "from-the-env")
+    monkeypatch.setenv("FLOWPORT_SECRET_GHE_HOOK", "from-the-env")
     response = client.post("/api/v1/connections", json={"plugin": "github", "name": "envref",
-                                                        "config": {"webhook_secrets": ["env:GHE_HOOK_SECRET"]}})
-    assert response.json()["config"]["webhook_secrets"] == ["env:GHE_HOOK_SECRET"]
+                                                        "config": {"webhook_secrets": ["env:FLOWPORT_SECRET_GHE_HOOK"]}})
+    assert response.json()["config"]["webhook_secrets"] == ["env:FLOWPORT_SECRET_GHE_HOOK"]
     assert client.post("/webhooks/github/envref", content=BODY, headers=signed("from-the-env")).status_code == 202
 
 

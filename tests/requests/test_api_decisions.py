@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.auth.people import production_settings
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -85,7 +87,7 @@ def test_bad_decisions_are_422(api, body):
 
 def test_in_production_anonymous_callers_get_401_but_may_read(settings, catalog, api):
     request_id = order(api)
-    production = create_app(settings.model_copy(update={"env": "production", "secret_key": "s" * 40}))
+    production = create_app(production_settings(settings))
     with TestClient(production) as client:
         assert client.post(f"{URL}/{request_id}/decision", json={"decision": "approve"}).status_code == 401
         assert client.post(URL, json={"kind": "idea", "product": "delivery-platform", "title": "x"}).status_code == 401
