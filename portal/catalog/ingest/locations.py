@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from portal.catalog.ingest.confinement import check_registrable_file
+from portal.catalog.ingest.limits import ReadLimits
 from portal.catalog.ingest.apply import apply_stream, chunks, generated_location_entity, load_cache, ref_key_of
 from portal.catalog.ingest.problems import LocationError, LocationExistsError, RefreshReport, RegisterResult
 from portal.catalog.ingest.reader import TreeRead, TreeReader
@@ -29,19 +31,26 @@ def location_dict(row: CatalogLocation) -> dict:
     return {"id": row.id, "type": row.type, "target": row.target}
 
 
-def normalize_target(type_: str, target: str, settings: Settings) -> str:
-    """Check a new location and return its stored target (absolute path for files)."""
+def normalize_target(type_: str, target: str, settings: Settings, confine_to_roots: bool = False) -> str:
+    """Check a new location and return its stored target (absolute path for files).
+
+    `confine_to_roots`: a file must lie inside FLOWPORT_FILE_LOCATION_ROOTS (targets sent through the API).
+    """
     if type_ not in SUPPORTED_TYPES:
         raise LocationError(f"Unsupported location type {type_!r}; supported types are file and url")
     if not isinstance(target, str) or not target.strip():
         raise LocationError("A location needs a target")
     target = target.strip()
     if type_ == "file":
+        if confine_to_roots:
+            check_registrable_file(target, settings)
+        if "\x00" in target:
+            raise LocationError("A file location's path cannot contain a NUL byte")
         path = Path(target).expanduser().resolve()
         if not path.exists():
             raise LocationError(f"File {path} does not exist")
         return str(path)
-    refusal = check_url(target, settings.url_allow_hosts)
+    refusal = check_url(target, settings.url_allow_hosts, tuple(settings.url_allow_private_networks))
     if refusal:
         raise LocationError(f"Cannot register {target}: {refusal}")
     return target
@@ -51,7 +60,7 @@ def read_location(session: Session, settings: Settings, http: httpx.Client | Non
                   type_: str, target: str, location_id: str | None) -> tuple[TreeRead, SourceReader]:
     """Read a location's whole tree, with the last good copies of its sources as fallback."""
     cache = load_cache(session, location_id) if location_id else {}
-    reader = SourceReader(http, list(settings.url_allow_hosts), cache)
+    reader = SourceReader(http, list(settings.url_allow_hosts), cache, limits=ReadLimits.from_settings(settings))
     return TreeReader(reader).read(location_key(type_, target)), reader
 
 
@@ -59,7 +68,7 @@ def stream_location(session: Session, settings: Settings, http: httpx.Client | N
                     type_: str, target: str, location_id: str | None) -> tuple[StreamedRead, SourceReader]:
     """`read_location`, read in a background thread that hands entities over while it reads."""
     cache = load_cache(session, location_id) if location_id else {}
-    reader = SourceReader(http, list(settings.url_allow_hosts), cache)
+    reader = SourceReader(http, list(settings.url_allow_hosts), cache, limits=ReadLimits.from_settings(settings))
     threaded = uses_threads(session)
     return StreamedRead(TreeReader(reader), location_key(type_, target), BATCH_SIZE, threaded), reader
 
@@ -70,10 +79,12 @@ def _find(session: Session, target: str) -> CatalogLocation | None:
 
 def register_location(session: Session, settings: Settings, http: httpx.Client | None,
                       type: str, target: str, dry_run: bool = False,  # noqa: A002
-                      on_progress: Callable[[int], None] | None = None) -> RegisterResult:
+                      on_progress: Callable[[int], None] | None = None,
+                      confine_to_roots: bool = False) -> RegisterResult:
     """Register a file or URL and load its entities; with dry_run, read and validate only.
-    `on_progress(n)`: entities handed to the store so far (see apply_stream)."""
-    target = normalize_target(type, target, settings)
+    `on_progress(n)`: entities handed to the store so far (see apply_stream); `confine_to_roots`: see
+    normalize_target."""
+    target = normalize_target(type, target, settings, confine_to_roots)
     existing = _find(session, target)
     if existing is not None and not dry_run:
         raise LocationExistsError(f"Location {type}:{target} already exists")
