@@ -47,6 +47,8 @@ def create_location(request: Request, user: CurrentUser, session: SessionDep, bo
     answer = {"location": result.location, "entities": ingest.registered_entities(session, result)}
     if dry_run:
         answer["exists"] = result.exists
+        # Not in Backstage's answer: why documents of the target would not load.
+        answer["errors"] = [{"name": "InputError", "message": str(problem)} for problem in result.report.errors]
     return answer
 
 

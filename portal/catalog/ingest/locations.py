@@ -96,7 +96,9 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
         entities = [_preview(e, location_key(type, target), location_key(type, target))
                     for e in [generated_location_entity(type, target)]]
         entities += [_preview(r.entity, r.location_key, location_key(type, target)) for r in tree.entities]
-        return RegisterResult(location, entities, exists=existing is not None)
+        # The problems a registration would record (a bad document, a YAML alias bomb, a refused target).
+        preview = RefreshReport(location["id"], target, read=len(tree.entities), errors=list(tree.problems))
+        return RegisterResult(location, entities, exists=existing is not None, report=preview)
     row = CatalogLocation(id=str(uuid.uuid4()), type=type, target=target, created_at=now())
     session.add(row)
     session.flush()
