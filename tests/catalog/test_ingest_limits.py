@@ -83,6 +83,9 @@ def test_the_api_dry_run_answers_with_the_reason(client, app, tmp_path):
     "a: " + "{x: " * 50_000 + "1" + "}" * 50_000 + "\n",
     "- " * 60_000 + "x\n",
     "".join("  " * depth + "-\n" for depth in range(3000)),
+    # Shallow enough to compose safely, refused while constructing:
+    "a: " + "[" * 150 + "]" * 150 + "\n",
+    "".join("  " * depth + "-\n" for depth in range(150)),
 ])
 def test_deeply_nested_yaml_is_refused_without_crashing(text):
     documents, [problem] = parse_documents(text)

@@ -41,11 +41,14 @@ def depth_bound(text: str) -> int:
 
 
 def too_deep_line(text: str, loader_class: type) -> int | None:
-    """The 1-based line where `text` first nests deeper than MAX_NESTING_DEPTH, or None.
+    """The 1-based line where `text` first nests deeper than MAX_NESTING_DEPTH, or None when it does not
+    or when it cannot nest deeper than SAFE_COMPOSE_DEPTH.
 
-    Reads parser events only (no recursion), and only when `depth_bound` cannot rule it out.
+    Reads parser events only (no recursion), and only when `depth_bound` cannot rule out a depth that
+    libyaml's recursive composer might not survive; shallower texts are composed, and construction
+    refuses depths past MAX_NESTING_DEPTH (NestingTooDeep).
     """
-    if depth_bound(text) <= MAX_NESTING_DEPTH:
+    if depth_bound(text) <= SAFE_COMPOSE_DEPTH:
         return None
     loader = loader_class(text)
     depth = 0
