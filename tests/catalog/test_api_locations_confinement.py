@@ -120,3 +120,12 @@ def test_configured_catalog_paths_and_the_cli_still_read_outside_the_roots(sessi
     result = register_location(session, settings, None, "file", str(outside / "secret.yaml"))
     assert result.report.errors == []
     assert session.execute(select(func.count()).select_from(CatalogLocation)).scalar_one() == 1
+
+
+def test_a_tilde_inside_a_root_is_a_folder_name_not_the_home_folder(client, root, monkeypatch):
+    monkeypatch.chdir(root)
+    (root / "~").mkdir()
+    (root / "~" / "team.yaml").write_text(COMPONENT.format(name="tilde"))
+    response = post(client, "~/team.yaml")
+    assert response.status_code == 201, response.text
+    assert response.json()["location"]["target"] == str(root / "~" / "team.yaml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os.path
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -46,7 +47,9 @@ def normalize_target(type_: str, target: str, settings: Settings, confine_to_roo
             check_registrable_file(target, settings)
         if "\x00" in target:
             raise LocationError("A file location's path cannot contain a NUL byte")
-        path = Path(target).expanduser().resolve()
+        # `~` is the server user's home: expanded for the CLI and configured paths, never for the API,
+        # where the path checked against the roots must be the path read.
+        path = Path(target if confine_to_roots else os.path.expanduser(target)).resolve()
         if not path.exists():
             raise LocationError(f"File {path} does not exist")
         return str(path)
