@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -19,6 +18,7 @@ from portal.db import ReadOnlyDatabase, build_engine, build_read_engine
 from portal.errors import install_error_handlers
 from portal.logging_setup import configure_logging, get_logger
 from portal.memory import limit_malloc_arenas
+from portal.net import guarded_client
 from portal.observability import install_observability
 from portal.plugins.registry import build_registry
 from portal.webhooks.inbox_writer import InboxWriter
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_cache(app.state.engine, settings.catalog_count_cache_entries)
     app.state.read_database = ReadOnlyDatabase(build_read_engine(settings.resolved_database_url, app.state.engine),
                                                session_engine=app.state.engine)
-    app.state.http = httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
+    app.state.http = guarded_client(settings.url_timeout, settings.url_allow_private_networks)
     app.state.templates = build_templates()
     app.state.plugins = build_registry()
     app.state.inbox_writer = InboxWriter(app.state.engine)

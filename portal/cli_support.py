@@ -139,7 +139,7 @@ def require_current_schema(engine: Engine, settings: Settings) -> None:
 
 
 def http_client(settings: Settings):  # noqa: ANN201 - httpx imported lazily
-    """The HTTP client URL locations are read with, configured like the app's."""
-    import httpx
+    """The HTTP client URL locations are read with, guarded like the app's (see portal/net)."""
+    from portal.net import guarded_client
 
-    return httpx.Client(timeout=settings.url_timeout, follow_redirects=True)
+    return guarded_client(settings.url_timeout, settings.url_allow_private_networks)

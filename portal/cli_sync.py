@@ -79,8 +79,9 @@ def sync_command(
                     task = tasks[resource]
                     progress.update(task, advance=1, records=progress.tasks[task].fields["records"] + records)
 
-                reports.append(asyncio.run(sync_connection(engine, target, full=full, budget=budget,
-                                                           on_page=on_page)))
+                reports.append(asyncio.run(sync_connection(
+                    engine, target, full=full, budget=budget, on_page=on_page,
+                    allow_private_networks=settings.url_allow_private_networks)))
                 for task in tasks.values():
                     progress.update(task, total=progress.tasks[task].completed)
     for report in reports:

@@ -40,6 +40,27 @@ class Settings(BaseSettings):
     url_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     url_timeout: float = 10.0
     # -- reading locations safely (files, URLs, YAML) --
+    # Folders a `file` location registered through the API must lie in (symlinks resolved); empty means
+    # the folders of catalog_paths and template_paths. The CLI and the configured paths are not confined.
+    file_location_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Networks (CIDR) whose private, loopback or link-local addresses URLs and syncs may reach.
+    url_allow_private_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    url_max_redirects: int = Field(default=5, ge=0)
+    # Bytes one catalog file, URL body or placeholder target may hold.
+    location_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Nodes YAML aliases may add to one document when expanded (a billion-laughs file adds 10**9).
+    yaml_max_alias_nodes: int = Field(default=10_000, ge=0)
+    _split_reading = field_validator("file_location_roots", "url_allow_private_networks", mode="before")(
+        _split_list
+    )
+
+    @field_validator("url_allow_private_networks")
+    @classmethod
+    def _networks_parse(cls, value: list[str]) -> list[str]:
+        from portal.net.addresses import parse_networks
+
+        parse_networks(value)  # a typo stops start-up here, naming the entry
+        return value
 
     secret_key: str = "flowport-development-key-change-me"
     # Sign-in providers by id (docs/authentication.md); none configured: only development sign-in.

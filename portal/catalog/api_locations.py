@@ -33,12 +33,13 @@ def create_location(request: Request, user: CurrentUser, session: SessionDep, bo
     if not isinstance(location_type, str) or not isinstance(target, str) or not target.strip():
         raise CatalogApiError(400, "Invalid request body: expected {\"type\": \"url\" | \"file\", \"target\": \"...\"}")
     dry_run = bool_param(request.query_params, "dryRun")
-    if not dry_run:
-        authorize(request, user, "catalog.location.create", f"{location_type}:{target}")
+    # A dry run reads the target as registering does, so it needs the same permission.
+    authorize(request, user, "catalog.location.create", f"{location_type}:{target}")
     ingest = _ingest()
     settings, http = request.app.state.settings, request.app.state.http
     try:
-        result = ingest.register_location(session, settings, http, location_type, target, dry_run=dry_run)
+        result = ingest.register_location(session, settings, http, location_type, target, dry_run=dry_run,
+                                         confine_to_roots=True)
     except ingest.LocationExistsError as error:
         raise CatalogApiError(409, str(error)) from None
     except ingest.LocationError as error:
@@ -46,6 +47,8 @@ def create_location(request: Request, user: CurrentUser, session: SessionDep, bo
     answer = {"location": result.location, "entities": ingest.registered_entities(session, result)}
     if dry_run:
         answer["exists"] = result.exists
+        # Not in Backstage's answer: why documents of the target would not load.
+        answer["errors"] = [{"name": "InputError", "message": str(problem)} for problem in result.report.errors]
     return answer
 
 

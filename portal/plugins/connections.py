@@ -3,10 +3,8 @@ stored with secrets sealed, and (re)built as fresh plugin instances in the regis
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -16,8 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from portal.catalog.ingest.sources import host_allowed
+
 from portal.logging_setup import get_logger
+from portal.net.addresses import address_refusal, as_networks, literal_ip
+from portal.net.urls import host_allowed, refuse_reason
 from portal.plugins.models import PluginConnection
 from portal.plugins.registry import PluginRegistry
 from portal.plugins.secrets import (
@@ -57,24 +57,8 @@ def url_fields(model: type[BaseModel]) -> dict[str, str | None]:
             for name, field in model.model_fields.items() if name == "url" or name.endswith("_url")}
 
 
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host names literally, including the short IPv4 forms resolvers accept (127.1, 0x7f.1)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        try:
-            address = ipaddress.IPv4Address(socket.inet_aton(host))
-        except (OSError, ValueError):
-            return None
-    mapped = getattr(address, "ipv4_mapped", None)
-    return mapped or address
-
-
 def _refuse_url(field: str, url: object, default: str | None, settings: Settings) -> str | None:
     """Why a connection may not send its requests (and token) to `url`, or None when it may."""
-    # merge: once sec/ingest lands, call its outbound-URL guard here (allow-list + private-address rules)
-    # and keep only the default-host exception below; the sync client's transport then checks the
-    # resolved IP of every connection and redirect hop with the same guard (portal/sync/client.py).
     if not isinstance(url, str) or not url or len(url) > 2000 or any(ord(c) <= 32 or ord(c) == 127 for c in url) \
             or "\\" in url:
         return f"{field} must be an http(s) URL without spaces or control characters"
@@ -89,18 +73,23 @@ def _refuse_url(field: str, url: object, default: str | None, settings: Settings
         return f"{field} has an invalid port"
     host, allow = parts.hostname.lower(), settings.url_allow_hosts
     named = [entry for entry in allow if entry.strip() != "*"]
-    address = _ip_literal(host)
-    if address is not None and not address.is_global and host not in {entry.strip().lower() for entry in named}:
-        return (f"{field} points at a loopback, private or link-local address; name such a host exactly in "
-                "FLOWPORT_URL_ALLOW_HOSTS if the portal really must reach it")
+    address = literal_ip(host)
+    refusal = address_refusal(address, as_networks(settings.url_allow_private_networks)) if address else None
+    if refusal:
+        return (f"{field} points at a loopback, private or link-local address ({refusal}); add its network to "
+                "FLOWPORT_URL_ALLOW_PRIVATE_NETWORKS if the portal really must reach it")
     default_host = (urlsplit(default).hostname or "").lower() if default else None
-    if host != default_host and not host_allowed(url, allow):
+    if host != default_host and not host_allowed(host, allow):
         where = f"the plugin's own host {default_host} or " if default_host else ""
         return (f"{field} host {host!r} is not allowed: use {where}a host listed in FLOWPORT_URL_ALLOW_HOSTS "
                 "(a host, '*.suffix' or '*')")
-    if settings.env == "production" and parts.scheme.lower() != "https" and not host_allowed(url, named):
+    if settings.env == "production" and parts.scheme.lower() != "https" and not host_allowed(host, named):
         return f"{field} must use https in production (or name {host!r} in FLOWPORT_URL_ALLOW_HOSTS to allow http)"
-    return None
+    # The outbound guard's rules for the URL as written (literal loopback, private, link-local and
+    # metadata addresses in any spelling); the sync transport checks every resolved address again.
+    refusal = refuse_reason(url, [*allow, *([default_host] if default_host else [])],
+                            settings.url_allow_private_networks)
+    return f"{field}: {refusal}" if refusal else None
 
 
 def refused_urls(model: type[BaseModel], values: dict, settings: Settings) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from portal.logging_setup import get_logger
+from portal.net import AddressRefused
 from portal.retry import jittered_backoff
 
 log = get_logger(__name__)
@@ -173,6 +174,8 @@ class SyncClient:
             self._charge(full_url)
             try:
                 response = await self.http.request(method, full_url, headers=headers, json=json_body)
+            except AddressRefused as error:
+                raise SyncHttpError(full_url, None, str(error)) from None  # retrying cannot change it
             except httpx.TimeoutException as error:
                 failures += 1
                 await self._backoff(full_url, failures, None, f"timed out ({error.__class__.__name__})")

@@ -10,7 +10,7 @@ import socket
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from portal.logging_setup import get_logger
+from portal.net import AsyncGuardedTransport
 from portal.plugins.contract import FlowPlugin, SyncNotSupported
 from portal.plugins.registry import PluginRegistry
 from portal.sync import store
@@ -94,8 +95,13 @@ async def sync_connection(
     clock: Clock = time.time,
     rng: random.Random | None = None,
     on_page: PageListener | None = None,
+    allow_private_networks: Sequence[str] = (),
 ) -> SyncReport:
-    """Sync one connection; never raises for the tool's failures, which land in the report and state."""
+    """Sync one connection; never raises for the tool's failures, which land in the report and state.
+
+    Without a `transport` (tests pass a mock) requests go through portal/net's guard: a tool's URL, or a
+    redirect, that resolves to a private address fails unless FLOWPORT_URL_ALLOW_PRIVATE_NETWORKS holds it.
+    """
     source, connection = plugin.name, plugin.config.name
     report = SyncReport(source=source, connection=connection)
     owner = _owner()
@@ -108,8 +114,8 @@ async def sync_connection(
                       cursors={} if full else saved.cursors,
                       linked=scoped_lookup(plugin.config, lambda annotation: store.linked_values(engine, annotation)))
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=REQUEST_TIMEOUT,
-                                     follow_redirects=True) as http:
+        guarded = transport or AsyncGuardedTransport(allow_private_networks)
+        async with httpx.AsyncClient(transport=guarded, timeout=REQUEST_TIMEOUT, follow_redirects=True) as http:
             client = SyncClient(http, budget=budget, validators=saved.validators, conditional=not full,
                                 sleep=sleep, clock=clock, rng=rng)
             try:
@@ -179,6 +185,8 @@ def run_due_syncs(engine: Engine, registry: PluginRegistry, settings, *,  # noqa
         previous = last.get((plugin.name, plugin.config.name))
         if previous is not None and now - previous < interval:
             continue
-        report = asyncio.run(sync_connection(engine, plugin, transport=transport, sleep=sleep))
+        report = asyncio.run(sync_connection(
+            engine, plugin, transport=transport, sleep=sleep,
+            allow_private_networks=getattr(settings, "url_allow_private_networks", ())))
         reports.append(report)
     return reports

@@ -25,6 +25,12 @@ spec:
 
 
 @pytest.fixture
+def settings(settings, tmp_path):
+    """File locations may be registered from the test's own folder (FLOWPORT_FILE_LOCATION_ROOTS)."""
+    return settings.model_copy(update={"file_location_roots": [str(tmp_path)]})
+
+
+@pytest.fixture
 def catalog_file(tmp_path):
     path = tmp_path / "catalog-info.yaml"
     path.write_text(DESCRIPTORS)
@@ -77,10 +83,10 @@ def test_refresh_of_an_unknown_entity_is_not_found(client):
     assert client.get(f"{API}/locations/by-entity/component/default/ghost").status_code == 404
 
 
-def test_registering_needs_permission_but_a_dry_run_does_not(client, app, catalog_file):
+def test_registering_and_a_dry_run_both_need_permission(client, app, catalog_file):
     app.state.policy.allow_anonymous_changes = False
     denied = client.post(f"{API}/locations", json={"type": "file", "target": str(catalog_file)})
     assert denied.status_code == 401
     preview = client.post(f"{API}/locations", params={"dryRun": "true"},
                           json={"type": "file", "target": str(catalog_file)})
-    assert preview.status_code == 201
+    assert preview.status_code == 401 and "entities" not in preview.json()

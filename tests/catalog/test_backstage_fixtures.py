@@ -1,6 +1,7 @@
 """Real Backstage descriptors load unchanged and produce the relations Backstage derives."""
 
 import glob
+import shutil
 
 import httpx
 import pytest
@@ -98,9 +99,11 @@ def test_software_templates_are_v1beta3_templates(session, settings):
 
 
 def test_a_fixture_location_whose_targets_are_missing_errs_on_that_location_only(session, settings, tmp_path):
-    # Like upstream all.yaml: a Location listing the real examples and one file this copy lacks.
+    # Like upstream all.yaml: a Location listing the real examples and one file this copy lacks. The
+    # examples are copied beside it: a location reads files inside its own folder only.
     index = tmp_path / "all.yaml"
-    examples = BACKSTAGE / "backstage-catalog-model-examples"
+    examples = tmp_path / "examples"
+    shutil.copytree(BACKSTAGE / "backstage-catalog-model-examples", examples)
     index.write_text(f"""\
 apiVersion: backstage.io/v1alpha1
 kind: Location

@@ -30,8 +30,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server_url(settings, engine):
-    """The real app served by uvicorn on a free port, in a thread, for the length of the test."""
+def server_url(settings, engine, tmp_path):
+    """The real app served by uvicorn on a free port, in a thread, for the length of the test; file
+    locations may be registered from the test's folder."""
+    settings = settings.model_copy(update={"file_location_roots": [str(tmp_path)]})
     with serve_in_thread(create_app(settings)) as base_url:
         yield f"{base_url}/api/catalog"
 

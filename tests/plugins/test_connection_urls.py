@@ -62,12 +62,13 @@ def test_internal_addresses_stay_refused_when_every_host_is_allowed(client):
 
 
 def test_the_plugins_own_host_or_an_allowed_one_is_accepted(settings):
-    with TestClient(create_app(settings.model_copy(update={"url_allow_hosts": ["*.corp.example", "10.9.8.7"]}))) as client:
+    allowed = {"url_allow_hosts": ["*.corp.example", "10.9.8.7"], "url_allow_private_networks": ["10.9.8.7/32"]}
+    with TestClient(create_app(settings.model_copy(update=allowed))) as client:
         assert _post(client, "github", {"api_url": "https://api.github.com"}).status_code == 201
         assert _post(client, "gitlab", {"api_url": "https://gitlab.com/api/v4"}).status_code == 201
         assert _post(client, "pagerduty", {"api_url": "https://api.pagerduty.com"}).status_code == 201
         assert _post(client, "github", {"api_url": "https://ghe.corp.example/api/v3"}).status_code == 201
-        # An internal address named exactly by the operator is theirs to allow.
+        # An internal address the operator allowed (host and private network) is theirs to allow.
         assert _post(client, "gitlab", {"api_url": "https://10.9.8.7/api/v4"}).status_code == 201
         assert _post(client, "gitlab", {"api_url": "https://10.9.8.8/api/v4"}).status_code == 400
 

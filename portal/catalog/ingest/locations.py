@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os.path
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,8 @@ import httpx
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from portal.catalog.ingest.confinement import check_registrable_file
+from portal.catalog.ingest.limits import ReadLimits
 from portal.catalog.ingest.apply import apply_stream, chunks, generated_location_entity, load_cache, ref_key_of
 from portal.catalog.ingest.problems import LocationError, LocationExistsError, RefreshReport, RegisterResult
 from portal.catalog.ingest.reader import TreeRead, TreeReader
@@ -29,19 +32,28 @@ def location_dict(row: CatalogLocation) -> dict:
     return {"id": row.id, "type": row.type, "target": row.target}
 
 
-def normalize_target(type_: str, target: str, settings: Settings) -> str:
-    """Check a new location and return its stored target (absolute path for files)."""
+def normalize_target(type_: str, target: str, settings: Settings, confine_to_roots: bool = False) -> str:
+    """Check a new location and return its stored target (absolute path for files).
+
+    `confine_to_roots`: a file must lie inside FLOWPORT_FILE_LOCATION_ROOTS (targets sent through the API).
+    """
     if type_ not in SUPPORTED_TYPES:
         raise LocationError(f"Unsupported location type {type_!r}; supported types are file and url")
     if not isinstance(target, str) or not target.strip():
         raise LocationError("A location needs a target")
     target = target.strip()
     if type_ == "file":
-        path = Path(target).expanduser().resolve()
+        if confine_to_roots:
+            check_registrable_file(target, settings)
+        if "\x00" in target:
+            raise LocationError("A file location's path cannot contain a NUL byte")
+        # `~` is the server user's home: expanded for the CLI and configured paths, never for the API,
+        # where the path checked against the roots must be the path read.
+        path = Path(target if confine_to_roots else os.path.expanduser(target)).resolve()
         if not path.exists():
             raise LocationError(f"File {path} does not exist")
         return str(path)
-    refusal = check_url(target, settings.url_allow_hosts)
+    refusal = check_url(target, settings.url_allow_hosts, tuple(settings.url_allow_private_networks))
     if refusal:
         raise LocationError(f"Cannot register {target}: {refusal}")
     return target
@@ -51,7 +63,7 @@ def read_location(session: Session, settings: Settings, http: httpx.Client | Non
                   type_: str, target: str, location_id: str | None) -> tuple[TreeRead, SourceReader]:
     """Read a location's whole tree, with the last good copies of its sources as fallback."""
     cache = load_cache(session, location_id) if location_id else {}
-    reader = SourceReader(http, list(settings.url_allow_hosts), cache)
+    reader = SourceReader(http, list(settings.url_allow_hosts), cache, limits=ReadLimits.from_settings(settings))
     return TreeReader(reader).read(location_key(type_, target)), reader
 
 
@@ -59,7 +71,7 @@ def stream_location(session: Session, settings: Settings, http: httpx.Client | N
                     type_: str, target: str, location_id: str | None) -> tuple[StreamedRead, SourceReader]:
     """`read_location`, read in a background thread that hands entities over while it reads."""
     cache = load_cache(session, location_id) if location_id else {}
-    reader = SourceReader(http, list(settings.url_allow_hosts), cache)
+    reader = SourceReader(http, list(settings.url_allow_hosts), cache, limits=ReadLimits.from_settings(settings))
     threaded = uses_threads(session)
     return StreamedRead(TreeReader(reader), location_key(type_, target), BATCH_SIZE, threaded), reader
 
@@ -70,10 +82,12 @@ def _find(session: Session, target: str) -> CatalogLocation | None:
 
 def register_location(session: Session, settings: Settings, http: httpx.Client | None,
                       type: str, target: str, dry_run: bool = False,  # noqa: A002
-                      on_progress: Callable[[int], None] | None = None) -> RegisterResult:
+                      on_progress: Callable[[int], None] | None = None,
+                      confine_to_roots: bool = False) -> RegisterResult:
     """Register a file or URL and load its entities; with dry_run, read and validate only.
-    `on_progress(n)`: entities handed to the store so far (see apply_stream)."""
-    target = normalize_target(type, target, settings)
+    `on_progress(n)`: entities handed to the store so far (see apply_stream); `confine_to_roots`: see
+    normalize_target."""
+    target = normalize_target(type, target, settings, confine_to_roots)
     existing = _find(session, target)
     if existing is not None and not dry_run:
         raise LocationExistsError(f"Location {type}:{target} already exists")
@@ -85,7 +99,9 @@ def register_location(session: Session, settings: Settings, http: httpx.Client |
         entities = [_preview(e, location_key(type, target), location_key(type, target))
                     for e in [generated_location_entity(type, target)]]
         entities += [_preview(r.entity, r.location_key, location_key(type, target)) for r in tree.entities]
-        return RegisterResult(location, entities, exists=existing is not None)
+        # The problems a registration would record (a bad document, a YAML alias bomb, a refused target).
+        preview = RefreshReport(location["id"], target, read=len(tree.entities), errors=list(tree.problems))
+        return RegisterResult(location, entities, exists=existing is not None, report=preview)
     row = CatalogLocation(id=str(uuid.uuid4()), type=type, target=target, created_at=now())
     session.add(row)
     session.flush()

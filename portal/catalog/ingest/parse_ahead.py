@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import portal
+from portal.catalog.ingest.limits import ReadLimits
 from portal.catalog.ingest.sources import split_key
 from portal.catalog.ingest.yaml_documents import Document, SyntaxProblem
 
@@ -48,14 +49,16 @@ class _WorkerFailed(Exception):
     pass
 
 
-def _start_worker() -> subprocess.Popen:
+def _start_worker(limits: ReadLimits) -> subprocess.Popen:
     if not sys.executable:
         raise OSError("no Python interpreter to start")
     # The worker imports the portal from wherever this process did (a source checkout or site-packages).
     portal_root = str(Path(portal.__file__).resolve().parent.parent)
     path = os.pathsep.join(p for p in (portal_root, os.environ.get("PYTHONPATH", "")) if p)
     # Unbuffered pipes: the reader waits on the stream with select(), which a read buffer would fool.
-    return subprocess.Popen([sys.executable, "-m", "portal.catalog.ingest.parse_worker"], bufsize=0,
+    command = [sys.executable, "-m", "portal.catalog.ingest.parse_worker",
+               str(limits.max_bytes), str(limits.max_alias_nodes)]
+    return subprocess.Popen(command, bufsize=0,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": path})
 
 
@@ -67,8 +70,10 @@ class ParseAhead:
     tree's read, also when the read fails or is abandoned.
     """
 
-    def __init__(self, threshold_bytes: int = WORKER_THRESHOLD_BYTES) -> None:
+    def __init__(self, threshold_bytes: int = WORKER_THRESHOLD_BYTES, limits: ReadLimits | None = None) -> None:
         self._threshold = threshold_bytes
+        # The worker reads and parses under the same limits as this process.
+        self._limits = limits or ReadLimits()
         self._worker: subprocess.Popen | None = None
         self._disabled = False
         self._sent: deque[str] = deque()
@@ -146,7 +151,7 @@ class ParseAhead:
         if waiting < self._threshold:
             return False
         try:
-            self._worker = _start_worker()
+            self._worker = _start_worker(self._limits)
         except OSError as error:
             self._give_up(error)
             return False

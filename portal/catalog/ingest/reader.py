@@ -12,11 +12,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from portal.catalog.ingest.confinement import is_inside, location_root
 from portal.catalog.ingest.folders import descriptor_files
 from portal.catalog.ingest.parse_ahead import WORKER_THRESHOLD_BYTES, ParseAhead
 from portal.catalog.ingest.problems import Problem
 from portal.catalog.ingest.sources import SourceReader, display_name, location_key, split_key
-from portal.catalog.ingest.substitutions import resolve_target, substitute
+from portal.catalog.ingest.substitutions import outside_note, resolve_target, substitute
 from portal.catalog.ingest.yaml_documents import Document, LineFinder, parse_documents
 from portal.catalog.refs import DEFAULT_NAMESPACE
 from portal.catalog.validation import validate_entity
@@ -90,6 +91,8 @@ class TreeReader:
         self._seen_refs: dict[str, str] = {}
         self._queue: deque[_Pending] = deque()
         self._ahead: ParseAhead | None = None
+        # The folder every file of this tree must lie in (see confinement.py); None for URL trees.
+        self.root: str | None = None
 
     def read(self, root_key: str) -> TreeRead:
         for _ in self.read_sources(root_key):
@@ -100,7 +103,8 @@ class TreeReader:
         """Read the tree one source at a time, yielding each source's key once it has been read, so a
         caller can write what `on_entity` received so far before the next one is read."""
         self._queue.append(_Pending(root_key, "required", None))
-        with ParseAhead(self.worker_threshold_bytes) as ahead:
+        self.root = location_root(root_key)
+        with ParseAhead(self.worker_threshold_bytes, self.reader.limits) as ahead:
             self._ahead = ahead
             try:
                 while self._queue:
@@ -122,6 +126,10 @@ class TreeReader:
         key = pending.key
         self.result.visited.add(key)
         type_, target = split_key(key)
+        if type_ == "file" and self.root is not None and not is_inside(target, self.root):
+            # Reached through a symlink (a file, a folder or a glob match) that leads out of the root.
+            self._report_unreadable(pending, f"is outside {outside_note(self.root)}", is_root)
+            return
         if type_ == "file" and os.path.isdir(target):
             self._read_folder(key, target, is_root)
             return
@@ -144,7 +152,7 @@ class TreeReader:
             # Still readable from the last good copy: a problem to report, not a failed root.
             self._report_unreadable(pending, outcome.error or "could not be read", is_root, fatal=False)
         if parsed_ahead is None:
-            documents, syntax_problems = parse_documents(outcome.content)
+            documents, syntax_problems = parse_documents(outcome.content, self.reader.limits.max_alias_nodes)
         lines = LineFinder(outcome.content)
         for document in documents:
             self._read_document(document, key, lines)
@@ -179,8 +187,9 @@ class TreeReader:
                           f"{type(document.data).__name__}")
             return
         ref = _ref_of(document.data)
-        entity, substitution_errors = (substitute(document.data, key, self.reader.read_text)
-                                       if document.may_hold_placeholders else (document.data, []))
+        entity, substitution_errors = (
+            substitute(document.data, key, self._read_text, self.root, self.reader.limits.max_alias_nodes)
+            if document.may_hold_placeholders else (document.data, []))
         problems = [
             self._problem(key, lines.line(document, error.path), ref, error.path, error.message)
             for error in substitution_errors
@@ -212,6 +221,12 @@ class TreeReader:
         if entity["kind"].lower() == "location":
             self._follow_targets(entity, document, key, ref, lines)
 
+    def _read_text(self, type_: str, target: str) -> tuple[str | None, str | None]:
+        """A placeholder's target, refused when a symlink leads out of the root."""
+        if type_ == "file" and self.root is not None and not is_inside(target, self.root):
+            return None, f"it is outside {outside_note(self.root)}"
+        return self.reader.read_text(type_, target)
+
     def _follow_targets(self, entity: dict, document: Document, key: str, ref: str, lines: LineFinder) -> None:
         spec = entity.get("spec") or {}
         presence = spec.get("presence") or "required"
@@ -222,7 +237,7 @@ class TreeReader:
             targets.append((f"spec.targets[{index}]", target))
         for field_path, target in targets:
             line = lines.line(document, field_path)
-            resolved = resolve_target(key, target, spec.get("type"))
+            resolved = resolve_target(key, target, spec.get("type"), self.root)
             if isinstance(resolved, str):
                 self._problem(key, line, ref, field_path, resolved)
                 continue

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from urllib.parse import urlsplit
+import os
+import stat
 
 import httpx
 
+from portal.catalog.ingest.limits import DEFAULT_MAX_BYTES, MAX_BYTES_SETTING, ReadLimits
+from portal.net import FetchRefused, fetch_text, refuse_reason
+
 SUPPORTED_TYPES = ("file", "url")
-ALLOW_HOSTS_SETTING = "FLOWPORT_URL_ALLOW_HOSTS"
 
 
 def location_key(type_: str, target: str) -> str:
@@ -29,29 +31,9 @@ def display_name(key: str) -> str:
     return split_key(key)[1]
 
 
-def host_allowed(url: str, allow_hosts: list[str]) -> bool:
-    """`*` allows any host; otherwise an exact host or a `*.suffix` entry must match."""
-    host = (urlsplit(url).hostname or "").lower()
-    for entry in allow_hosts:
-        entry = entry.strip().lower()
-        if entry == "*" or entry == host:
-            return True
-        if entry.startswith("*.") and host.endswith(entry[1:]):
-            return True
-    return False
-
-
-def check_url(url: str, allow_hosts: list[str]) -> str | None:
-    """Why a URL may not be read, or None when it may."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) URL"
-    if not host_allowed(url, allow_hosts):
-        return (
-            f"host {parts.hostname!r} is not allowed; add it to {ALLOW_HOSTS_SETTING} "
-            "(a host, '*.suffix' or '*')"
-        )
-    return None
+def check_url(url: str, allow_hosts: list[str], allow_private: tuple[str, ...] = ()) -> str | None:
+    """Why a URL may not be read, or None when it may (see portal/net)."""
+    return refuse_reason(url, allow_hosts, allow_private)
 
 
 def content_digest(text: str) -> str:
@@ -76,17 +58,34 @@ class ReadOutcome:
     not_found: bool = False
 
 
-def read_file(path: str) -> ReadOutcome:
+def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
+    """A regular file's UTF-8 text, refused past `max_bytes` (checked before and while reading)."""
+    if "\x00" in path:
+        return ReadOutcome(None, "cannot be read: the path contains a NUL byte")
     try:
-        return ReadOutcome(Path(path).read_text(encoding="utf-8"))
+        # Non-blocking, so a FIFO cannot hang the open; fstat then refuses anything but a regular file.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return ReadOutcome(None, "file not found", not_found=True)
-    except IsADirectoryError:
-        return ReadOutcome(None, "is a directory, not a file")
-    except UnicodeDecodeError:
-        return ReadOutcome(None, "is not UTF-8 text")
     except OSError as error:
         return ReadOutcome(None, f"cannot be read: {error.strerror or error}")
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            return ReadOutcome(None, "is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            return ReadOutcome(None, "is not a regular file")
+        # /proc files report size 0: the read itself is capped too.
+        data = b"" if info.st_size > max_bytes else handle.read(max_bytes + 1)
+    if info.st_size > max_bytes or len(data) > max_bytes:
+        return ReadOutcome(None, f"holds more than {max_bytes} bytes; {MAX_BYTES_SETTING} sets how much "
+                                 "one file or URL may hold")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ReadOutcome(None, "is not UTF-8 text")
+    # As text-mode reading did: line ends become \n.
+    return ReadOutcome(text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text)
 
 
 @dataclass
@@ -100,11 +99,12 @@ class SourceReader:
     fresh: dict[str, str] = field(default_factory=dict)
     # Offline checking (`catalog validate` without a client): URLs are not fetched and not errors.
     offline: bool = False
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     def read(self, key: str) -> ReadOutcome:
         type_, target = split_key(key)
         if type_ == "file":
-            outcome = read_file(target)
+            outcome = read_file(target, self.limits.max_bytes)
         elif type_ == "url" and self.offline:
             return ReadOutcome(None, None)
         elif type_ == "url":
@@ -131,23 +131,23 @@ class SourceReader:
         """Plain read for `$text`-style substitutions: (content, error); no cache involved."""
         if type_ == "url" and self.offline:
             return f"(not fetched: {target})", None
-        outcome = read_file(target) if type_ == "file" else self._read_url(target)
+        outcome = read_file(target, self.limits.max_bytes) if type_ == "file" else self._read_url(target)
         return outcome.content, outcome.error
 
     def _read_url(self, url: str) -> ReadOutcome:
-        refusal = check_url(url, self.allow_hosts)
-        if refusal:
-            return ReadOutcome(None, refusal)
         if self.http is None:
-            return ReadOutcome(None, "URLs are not read here (no HTTP client)")
+            refusal = check_url(url, self.allow_hosts, self.limits.allow_private)
+            return ReadOutcome(None, refusal or "URLs are not read here (no HTTP client)")
         try:
-            response = self.http.get(url)
+            fetched = fetch_text(self.http, url, self.limits.fetch_rules(self.allow_hosts))
+        except FetchRefused as refused:
+            return ReadOutcome(None, refused.message)
         except httpx.TimeoutException:
             return ReadOutcome(None, f"timed out reading {url}")
         except httpx.HTTPError as error:
             return ReadOutcome(None, f"could not read {url}: {error}")
-        if response.status_code == 404:
-            return ReadOutcome(None, f"HTTP 404 Not Found from {url}", not_found=True)
-        if response.status_code >= 400:
-            return ReadOutcome(None, f"HTTP {response.status_code} from {url}")
-        return ReadOutcome(response.text)
+        if fetched.status == 404:
+            return ReadOutcome(None, f"HTTP 404 Not Found from {fetched.url}", not_found=True)
+        if fetched.text is None:
+            return ReadOutcome(None, f"HTTP {fetched.status} from {fetched.url}")
+        return ReadOutcome(fetched.text)

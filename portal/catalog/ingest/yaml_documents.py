@@ -9,6 +9,15 @@ from dataclasses import dataclass
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from portal.catalog.ingest.limits import DEFAULT_MAX_ALIAS_NODES, MAX_NESTING_DEPTH
+from portal.catalog.ingest.yaml_limits import (
+    AliasesTooLarge,
+    NestingTooDeep,
+    check_alias_growth,
+    checked_depth,
+    too_deep_line,
+)
+
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVE_CACHE_SIZE = 50_000
 
@@ -54,8 +63,16 @@ class SyntaxProblem:
     message: str
 
 
-def parse_documents(text: str) -> tuple[list[Document], list[SyntaxProblem]]:
-    """Every document up to the first syntax error; a bad document does not hide those before it."""
+def parse_documents(text: str, max_alias_nodes: int = DEFAULT_MAX_ALIAS_NODES,
+                    ) -> tuple[list[Document], list[SyntaxProblem]]:
+    """Every document up to the first syntax error; a bad document does not hide those before it.
+
+    A text nested deeper than MAX_NESTING_DEPTH is refused whole (composing it could crash libyaml); a
+    document whose aliases expand past `max_alias_nodes` nodes is refused alone.
+    """
+    deep_line = too_deep_line(text, DescriptorLoader)
+    if deep_line is not None:
+        return [], [SyntaxProblem(deep_line, f"YAML error: {NestingTooDeep()} at line {deep_line}")]
     documents: list[Document] = []
     problems: list[SyntaxProblem] = []
     loader = DescriptorLoader(text)
@@ -73,16 +90,22 @@ def parse_documents(text: str) -> tuple[list[Document], list[SyntaxProblem]]:
             index += 1
             if node is None:
                 continue
+            start, end = node.start_mark.index, node.end_mark.index
             try:
+                if text.find("&", start, end) != -1:  # only anchored documents can hold aliases
+                    check_alias_growth(node, max_alias_nodes)
                 data = construct(loader, node)
             except yaml.YAMLError as error:
                 # A constructor error (unknown tag, bad merge) spoils one document only.
                 problems.append(_syntax_problem(error))
                 continue
+            except (AliasesTooLarge, NestingTooDeep) as error:
+                line = node.start_mark.line + 1
+                problems.append(SyntaxProblem(line, f"YAML error: {error} (document at line {line})"))
+                continue
             # Nodes are dropped here on purpose: keeping 100,000 node trees alive makes the
             # garbage collector rescan them over and over; LineFinder recomposes when needed.
             if data is not None:
-                start, end = node.start_mark.index, node.end_mark.index
                 may_hold = text.find("$", start, end) != -1 or text.find("\\", start, end) != -1
                 documents.append(Document(data, node.start_mark.line + 1, index, may_hold))
     finally:
@@ -101,12 +124,16 @@ class _Unusual(Exception):
 
 def construct(loader: DescriptorLoader, node: yaml.Node) -> object:
     """Python data of a document: a direct walk for plain maps, lists and scalars (the usual case,
-    several times faster than PyYAML's generic constructor), PyYAML's constructor for the rest."""
+    several times faster than PyYAML's generic constructor), PyYAML's constructor for the rest.
+    NestingTooDeep past MAX_NESTING_DEPTH levels."""
     try:
-        return _build(loader, node)
-    except (_Unusual, RecursionError):
+        return _build(loader, node, 0)
+    except _Unusual:
         pass
-    data = loader.construct_document(node)
+    try:
+        data = checked_depth(loader.construct_document(node))
+    except RecursionError:
+        raise NestingTooDeep from None
     try:
         json.dumps(data)
     except (TypeError, ValueError, RecursionError):
@@ -116,23 +143,38 @@ def construct(loader: DescriptorLoader, node: yaml.Node) -> object:
     return data
 
 
-def _build(loader: DescriptorLoader, node: yaml.Node) -> object:
+def _build(loader: DescriptorLoader, node: yaml.Node, depth: int) -> object:
     tag = node.tag
     if tag == _STR and node.__class__ is yaml.ScalarNode:
         return node.value
     if tag == _MAP and node.__class__ is yaml.MappingNode:
+        if depth >= MAX_NESTING_DEPTH:
+            raise NestingTooDeep
         result = {}
         for key_node, value_node in node.value:
-            key = _build(loader, key_node)
+            key = _build(loader, key_node, depth + 1)
             if key_node.tag == "tag:yaml.org,2002:merge" or isinstance(key, (dict, list)):
                 raise _Unusual
-            result[key] = _build(loader, value_node)
+            result[key] = _build(loader, value_node, depth + 1)
         return result
     if tag == _SEQ and node.__class__ is yaml.SequenceNode:
-        return [_build(loader, item) for item in node.value]
+        if depth >= MAX_NESTING_DEPTH:
+            raise NestingTooDeep
+        return [_build(loader, item, depth + 1) for item in node.value]
     if tag in _PLAIN_SCALARS and node.__class__ is yaml.ScalarNode:
         return loader.yaml_constructors[tag](loader, node)
     raise _Unusual
+
+
+def load_single(text: str, max_alias_nodes: int = DEFAULT_MAX_ALIAS_NODES) -> object:
+    """The data of a text holding one YAML document (a `$yaml` target), under parse_documents' limits;
+    yaml.YAMLError for what parse_documents reports as a problem."""
+    documents, problems = parse_documents(text, max_alias_nodes)
+    if problems:
+        raise yaml.YAMLError(problems[0].message.removeprefix("YAML error: "))
+    if len(documents) > 1:
+        raise yaml.YAMLError("expected a single document, found several")
+    return documents[0].data if documents else None
 
 
 class LineFinder:
