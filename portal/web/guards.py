@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.auth.identity import SESSION_USER_KEY
 from portal.errors import error_response
 from portal.settings import Settings
 from portal.web import csrf
@@ -50,9 +51,9 @@ class RequestGuards:
             await self.app(scope, receive, send)
             return
         try:
-            headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-            self._check_request_line(scope, headers)
+            self._check_request_line(scope)
             if scope["method"] in UNSAFE_METHODS:
+                headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
                 body = await self._checked_body(scope, headers, receive)
                 receive = _replay(body, receive)
         except _Refused as refused:
@@ -63,7 +64,7 @@ class RequestGuards:
             return
         await self.app(scope, receive, send)
 
-    def _check_request_line(self, scope: Scope, headers: dict[str, str]) -> None:
+    def _check_request_line(self, scope: Scope) -> None:
         path = scope["path"]
         if url_has_nul(path, scope["query_string"]):
             raise _Refused(400, "The URL contains a NUL character (%00), which no name, filter or value may hold")
@@ -79,9 +80,9 @@ class RequestGuards:
                 what = "API requests" if limiter is self.api_limiter else "sign-in attempts"
                 raise _Refused(429, f"Too many {what} from this client; try again in {wait} seconds",
                                {"Retry-After": str(wait)})
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            raise _Refused(413, _too_large(self.max_bytes))
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                raise _Refused(413, _too_large(self.max_bytes))
 
     async def _checked_body(self, scope: Scope, headers: dict[str, str], receive: Receive) -> bytes:
         reason = csrf.cross_origin_reason(headers, self._own_origins(scope, headers))
@@ -125,8 +126,6 @@ def _client_ip(scope: Scope) -> str:
 
 def _client_key(scope: Scope) -> str:
     """A signed-in user is counted as one client wherever they come from; anyone else by address."""
-    from portal.auth.identity import SESSION_USER_KEY
-
     user = (scope.get("session") or {}).get(SESSION_USER_KEY)
     return f"user:{user}" if isinstance(user, str) else "ip:" + _client_ip(scope)
 
