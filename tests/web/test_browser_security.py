@@ -110,3 +110,11 @@ def test_the_same_origin_form_saves_a_connection(page, live_server):
     form.get_by_role("button", name="Save CDEvents connection").click()
     expect(page.get_by_role("status")).to_have_text("Saved connection cdevents/tekton.")
     assert "tekton" in _connection_names(page, live_server)
+
+
+def test_htmx_requests_carry_the_sessions_csrf_token(page):
+    with page.expect_request(lambda request: "/cards/deployments" in request.url) as card_request:
+        page.goto("/catalog/default/component/shipments-service")
+    token = page.locator("body").get_attribute("hx-headers")
+    assert card_request.value.headers.get("x-csrf-token")
+    assert card_request.value.headers["x-csrf-token"] in token

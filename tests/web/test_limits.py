@@ -75,3 +75,11 @@ def test_sign_in_attempts_are_limited_per_address(limited, seeded):
                            headers={"Accept": "text/html"})
         assert page.status_code == 429 and "Too many sign-in attempts" in page.text
         assert "retry-after" in page.headers
+
+
+def test_a_signed_in_user_is_one_client_whatever_the_address(limited, seeded):
+    with TestClient(create_app(limited)) as client:
+        client.post("/auth/dev/sign-in", data={"user_ref": "user:default/alice.andersen"}, follow_redirects=False)
+        assert [client.get("/api/v1/identity").status_code for _ in range(4)] == [200, 200, 200, 429]
+        # Someone else (no cookie) from the same address has a bucket of their own.
+        assert TestClient(client.app).get("/api/v1/identity").status_code == 200
