@@ -45,7 +45,7 @@ def decode_cursor(token: str) -> Cursor:
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested 1,000 deep
         raise _fail() from None
     if not isinstance(payload, dict) or payload.pop("v", None) != CURSOR_VERSION:
         raise _fail()

@@ -37,7 +37,7 @@ def _decode_after(token: str) -> tuple[int | None, int | None]:
     try:
         data = json.loads(base64.b64decode(token.encode(), validate=True).decode())
         limit, offset = data.get("limit"), data.get("offset")
-    except (binascii.Error, ValueError, UnicodeDecodeError, AttributeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         raise CatalogApiError(400, "Malformed after cursor, could not be parsed") from None
     if not all(v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_INTEGER_PARAM)
                for v in (limit, offset)):

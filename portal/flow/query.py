@@ -209,7 +209,7 @@ def decode_cursor(token: str, kind: str, limit: int) -> FlowQuery:
     problem = CatalogApiError(400, "Malformed cursor, could not be parsed; start again without a cursor")
     try:
         payload = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested 1,000 deep
         raise problem from None
     if not isinstance(payload, dict) or payload.get("v") != CURSOR_VERSION:
         raise problem

@@ -15,6 +15,10 @@ def catalog(session):
     seed_catalog(session)
 
 
+# A cursor whose JSON nests 5,000 deep: Python's parser gives up with a RecursionError.
+DEEP = base64.urlsafe_b64encode(b"[" * 5000).decode()
+
+
 def _after(**values) -> str:
     return base64.b64encode(json.dumps(values).encode()).decode()
 
@@ -36,6 +40,8 @@ def _after(**values) -> str:
     ("/api/catalog/entities?after=" + _after(limit=5, offset=2**64), "Malformed after cursor"),
     ("/api/catalog/entities?after=" + _after(limit=-5), "Malformed after cursor"),
     ("/api/catalog/entities?order=sideways:metadata.name", "Invalid order"),
+    ("/api/catalog/entities/by-query?cursor=" + DEEP, "Malformed cursor"),
+    ("/api/catalog/entities?after=" + base64.b64encode(b"[" * 5000).decode(), "Malformed after cursor"),
 ])
 def test_bad_parameters_are_400_input_errors(client, catalog, url, message):
     response = client.get(url)
@@ -56,7 +62,8 @@ def test_an_unknown_kind_tab_shows_an_empty_catalog_page(client, catalog):
     assert "0 entities" in response.text
 
 
-@pytest.mark.parametrize("url", ["/catalog?limit=9223372036854775807", "/catalog?limit=-1", "/catalog?cursor=%%%"])
+@pytest.mark.parametrize("url", ["/catalog?limit=9223372036854775807", "/catalog?limit=-1", "/catalog?cursor=%%%",
+                                 "/catalog?cursor=" + DEEP])
 def test_bad_page_parameters_are_readable_400_pages(client, catalog, url):
     response = client.get(url, headers={"Accept": "text/html"})
     assert response.status_code == 400 and "<html" in response.text and "Traceback" not in response.text

@@ -133,7 +133,9 @@ def test_an_unknown_entity_is_a_404_in_the_error_shape(client, linked):
     ("since=last-tuesday", "since='last-tuesday' is not a time"),
     ("until=2024-13-45", "until='2024-13-45' is not a time"),
     ("cursor=not-a-cursor", "Malformed cursor"),
+    ("cursor=" + "W1tb" * 2000, "Malformed cursor"),  # JSON nested 6,000 deep
     ("limit=0", "limit"),
+    ("limit=9223372036854775808", "limit"),
 ])
 def test_bad_parameters_are_a_400_naming_the_problem(client, linked, query, words):
     response = client.get(f"/api/v1/flow/changes?{query}")
