@@ -67,3 +67,18 @@ def test_an_unknown_kind_tab_shows_an_empty_catalog_page(client, catalog):
 def test_bad_page_parameters_are_readable_400_pages(client, catalog, url):
     response = client.get(url, headers={"Accept": "text/html"})
     assert response.status_code == 400 and "<html" in response.text and "Traceback" not in response.text
+
+
+def _rewrite(cursor: str, change) -> str:  # noqa: ANN001
+    payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    change(payload)
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def test_a_nul_hidden_in_a_cursor_is_a_400(client, catalog):
+    first = client.get("/api/catalog/entities/by-query?filter=kind=component&limit=2").json()
+    cursor = first["pageInfo"]["nextCursor"]
+    assert client.get(f"/api/catalog/entities/by-query?cursor={cursor}").status_code == 200
+    hidden = _rewrite(cursor, lambda payload: payload["filters"][0].update({"kind": ["compo\x00nent"]}))
+    response = client.get(f"/api/catalog/entities/by-query?cursor={hidden}")
+    assert response.status_code == 400 and "Malformed cursor" in response.json()["error"]["message"]
