@@ -118,3 +118,16 @@ def test_htmx_requests_carry_the_sessions_csrf_token(page):
     token = page.locator("body").get_attribute("hx-headers")
     assert card_request.value.headers.get("x-csrf-token")
     assert card_request.value.headers["x-csrf-token"] in token
+
+
+def test_pages_run_under_the_content_security_policy_without_violations(page):
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto("/catalog/default/component/shipments-service")
+    expect(page.locator(".flow-cards")).not_to_contain_text("Loading…")  # HTMX ran
+    page.goto("/catalog")
+    with page.expect_response(lambda r: "/catalog?" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.get_by_label("Search the catalog").press_sequentially("printer", delay=20)
+    expect(page.locator(".result-count")).to_contain_text("1 entity")
+    assert violations == []
