@@ -64,6 +64,7 @@ def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
         "FLOWPORT_TEMPLATE_PATHS": "",
         "FLOWPORT_LOG_LEVEL": "WARNING",
         "FLOWPORT_CATALOG_COUNT_CACHE_ENTRIES": str(settings.catalog_count_cache_entries),
+        "FLOWPORT_API_RATE_LIMIT": "0",  # the load generator is one client sending thousands of requests
     })
     return env
 

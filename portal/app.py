@@ -23,6 +23,7 @@ from portal.observability import install_observability
 from portal.plugins.registry import build_registry
 from portal.webhooks.inbox_writer import InboxWriter
 from portal.settings import Settings
+from portal.web.guards import install_request_guards
 from portal.web.rendering import STATIC_DIR, build_templates
 
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.inbox_writer = InboxWriter(app.state.engine)
     app.state.policy = DefaultPolicy(allow_anonymous_changes=settings.env != "production")
 
+    install_request_guards(app, settings)  # before the session middleware, so inside it: CSRF reads the session
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.env == "production")
     install_error_handlers(app)

@@ -14,7 +14,7 @@ log = get_logger(__name__)
 _ERROR_NAMES = {
     400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
     409: "ConflictError", 413: "PayloadTooLargeError", 415: "UnsupportedMediaTypeError",
-    422: "InputError", 500: "Error", 503: "ServiceUnavailableError",
+    422: "InputError", 429: "TooManyRequestsError", 500: "Error", 503: "ServiceUnavailableError",
 }
 
 
@@ -45,11 +45,23 @@ def _is_api(request: Request) -> bool:
     return path.startswith("/api/") or path.startswith("/webhooks/") or "text/html" not in request.headers.get("accept", "")
 
 
-def _render(request: Request, status: int, message: str) -> HTMLResponse:
+def _render(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
     templates = request.app.state.templates
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message}, status_code=status
+        request, "error.html", {"status": status, "message": message}, status_code=status, headers=headers
     )
+
+
+def error_response(request: Request, status: int, message: str, headers: dict | None = None):  # noqa: ANN201
+    """An error in the caller's shape: Backstage's for /api/catalog, JSON for other API callers, else a page."""
+    if request.url.path.startswith("/api/catalog"):
+        response = backstage_error(request, status, message)
+        response.headers.update(headers or {})
+        return response
+    if _is_api(request):
+        return JSONResponse({"error": {"name": _ERROR_NAMES.get(status, "Error"), "message": message},
+                             "response": {"statusCode": status}}, status_code=status, headers=headers)
+    return _render(request, status, message, headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -59,14 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: HTTPException):
-        message = str(error.detail)
-        if request.url.path.startswith("/api/catalog"):
-            return backstage_error(request, error.status_code, message)
-        if _is_api(request):
-            return JSONResponse({"error": {"name": _ERROR_NAMES.get(error.status_code, "Error"), "message": message},
-                                 "response": {"statusCode": error.status_code}}, status_code=error.status_code,
-                                headers=getattr(error, "headers", None))
-        return _render(request, error.status_code, message)
+        return error_response(request, error.status_code, str(error.detail), getattr(error, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):

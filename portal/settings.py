@@ -97,6 +97,16 @@ class Settings(BaseSettings):
         return check_env_prefix(value) if info.field_name == "secret_env_prefix" else check_admin_refs(value)
 
     # -- request limits for pages and the API --
+    # Largest request body outside /webhooks, in bytes; a larger one is answered 413.
+    request_max_bytes: int = 1024 * 1024
+    # Requests to /api/... per minute per client (the signed-in user, else the address), counted in
+    # each process on its own; 0 switches the limit off.
+    api_rate_limit: int = 600
+    # Sign-in attempts (POST /auth/...) per minute per client address in each process; 0 switches it off.
+    sign_in_rate_limit: int = 10
+    # Origins other than the portal's own allowed to send changes, e.g. https://portal.example.com.
+    trusted_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    _split_origins = field_validator("trusted_origins", mode="before")(_split_list)
 
     _provider_ids = field_validator("auth_providers")(check_provider_ids)
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(

@@ -114,6 +114,7 @@ def settings(database_url: str, tmp_path: Path, engine: Engine) -> Settings:
         template_paths=[],
         run_worker=False,
         url_allow_hosts=["*"],
+        api_rate_limit=0,  # tests/web/test_request_guards.py switches it on
     )
 
 

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from portal.auth.identity import CurrentUser, authorize
-from portal.catalog import query
+from portal.catalog import api_docs, query
 from portal.catalog.api_locations import router as locations_router
 from portal.catalog.api_params import JsonObject, integer_param, string_param
 from portal.catalog.entity_fields import parse_fields_params
@@ -22,15 +22,17 @@ from portal.json_response import PlainJSONResponse
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 router.include_router(locations_router)
+# Backstage sets no number; its catalog client asks for refs in batches. A caller needing more splits them.
+MAX_REFS_PER_REQUEST = 1000
 
 
-@router.get("/entities")
+@router.get("/entities", openapi_extra=api_docs.LEGACY_LIST)
 def list_entities(request: Request, session: SessionDep) -> Response:
     """Legacy listing: a plain JSON array; `offset`/`limit`/`after` page it, otherwise it is streamed."""
     return list_entities_response(request, session)
 
 
-@router.get("/entities/by-query")
+@router.get("/entities/by-query", openapi_extra=api_docs.BY_QUERY)
 async def query_entities(request: Request, database: ReadOnlyDep) -> Response:
     """Backstage's paginated query: filter, fields, orderField, fullTextFilter*, limit, cursor."""
     q = _entity_query(request.query_params)
@@ -102,12 +104,15 @@ def delete_entity_by_uid(uid: str, request: Request, user: CurrentUser, session:
     return Response(status_code=204)
 
 
-@router.post("/entities/by-refs")
+@router.post("/entities/by-refs", openapi_extra=api_docs.BY_REFS)
 def get_entities_by_refs(request: Request, session: SessionDep, body: JsonObject) -> dict:
     """`{"entityRefs": [...], "fields"?: [...]}` -> `{"items": [entity or null, ...]}` in input order."""
     refs = body.get("entityRefs")
     if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
         raise CatalogApiError(400, "Invalid request body: entityRefs must be a list of entity reference strings")
+    if len(refs) > MAX_REFS_PER_REQUEST:
+        raise CatalogApiError(400, f"Invalid request body: at most {MAX_REFS_PER_REQUEST} entityRefs per request, "
+                                   f"got {len(refs)}; ask for the rest in further requests")
     body_fields = body.get("fields") or []
     if not isinstance(body_fields, list) or not all(isinstance(f, str) for f in body_fields):
         raise CatalogApiError(400, "Invalid request body: fields must be a list of strings")
@@ -116,7 +121,7 @@ def get_entities_by_refs(request: Request, session: SessionDep, body: JsonObject
     return PlainJSONResponse({"items": query.get_by_refs(session, refs, fields=fields, filters=filters)})
 
 
-@router.get("/entity-facets")
+@router.get("/entity-facets", openapi_extra=api_docs.FACETS)
 async def get_entity_facets(request: Request, database: ReadOnlyDep) -> Response:
     """`?facet=kind&facet=spec.type&filter=...` -> `{"facets": {"kind": [{"value", "count"}], ...}}`."""
     facets = [f.strip() for f in request.query_params.getlist("facet") if f.strip()]

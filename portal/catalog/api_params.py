@@ -21,15 +21,25 @@ def string_param(params: QueryParams, name: str) -> str | None:
     return values[0] if values else None
 
 
+# Limits and offsets beyond this are refused: databases count rows in (at most) 64-bit integers, and
+# the portal adds to the values it is given (one more row tells whether a next page exists).
+MAX_INTEGER_PARAM = 2**31 - 1
+
+
 def integer_param(params: QueryParams, name: str) -> int | None:
-    """A single-valued whole-number parameter."""
+    """A single-valued whole-number parameter between 0 and MAX_INTEGER_PARAM."""
     text = string_param(params, name)
     if text is None or text == "":
         return None
     try:
-        return int(text)
+        value = int(text) if len(text) <= 20 else None
     except ValueError:
-        raise CatalogApiError(400, f"Invalid {name}, '{text}' is not a number") from None
+        value = None
+    if value is None:
+        raise CatalogApiError(400, f"Invalid {name}, '{text[:40]}' is not a number")
+    if not 0 <= value <= MAX_INTEGER_PARAM:
+        raise CatalogApiError(400, f"Invalid {name} {value}, it must be between 0 and {MAX_INTEGER_PARAM}")
+    return value
 
 
 def bool_param(params: QueryParams, name: str) -> bool:

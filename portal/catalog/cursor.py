@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from portal.catalog.query_filters import FilterGroup, validate_filters
 from portal.errors import CatalogApiError
+from portal.web.input_checks import json_has_nul
 
 CURSOR_VERSION = 1
 
@@ -44,8 +45,11 @@ def decode_cursor(token: str) -> Cursor:
     """Parse a token made by encode_cursor; anything else is a 400 InputError."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode(padded.encode())
+        if json_has_nul(raw):  # a NUL hidden in a cursor would reach PostgreSQL, which cannot compare it
+            raise ValueError("NUL in cursor")
+        payload = json.loads(raw.decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested 1,000 deep
         raise _fail() from None
     if not isinstance(payload, dict) or payload.pop("v", None) != CURSOR_VERSION:
         raise _fail()

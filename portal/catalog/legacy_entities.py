@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from portal.catalog.api_params import integer_param, string_param
+from portal.catalog.api_params import MAX_INTEGER_PARAM, integer_param, string_param
 from portal.catalog.entity_fields import parse_fields_params
 from portal.catalog.query import EntityQuery, parse_filter_params, query_entities
 from portal.errors import CatalogApiError
@@ -37,10 +37,12 @@ def _decode_after(token: str) -> tuple[int | None, int | None]:
     try:
         data = json.loads(base64.b64decode(token.encode(), validate=True).decode())
         limit, offset = data.get("limit"), data.get("offset")
-    except (binascii.Error, ValueError, UnicodeDecodeError, AttributeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, AttributeError, RecursionError):
         raise CatalogApiError(400, "Malformed after cursor, could not be parsed") from None
-    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (limit, offset)):
-        raise CatalogApiError(400, "Malformed after cursor, limit and offset must be numbers")
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_INTEGER_PARAM)
+               for v in (limit, offset)):
+        raise CatalogApiError(400, f"Malformed after cursor, limit and offset must be numbers from 0 to "
+                                   f"{MAX_INTEGER_PARAM}")
     return limit, offset
 
 
@@ -85,7 +87,7 @@ def list_entities_response(request: Request, session: Session):
         base.offset = offset if offset is not None else base.offset
     if base.limit is None:
         # Validate the filters before streaming starts, so a bad one is still a 400.
-        query_entities(session, EntityQuery(filters=base.filters, limit=0, count_total=False))
+        query_entities(session, EntityQuery(filters=base.filters, offset=base.offset, limit=0, count_total=False))
         return StreamingResponse(_stream(request.app.state.engine, base), media_type="application/json")
     page = query_entities(session, base)
     headers = {}

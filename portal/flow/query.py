@@ -26,6 +26,7 @@ from portal.flow.models import (
     FlowWorkItem,
 )
 from portal.flow.records import parse_time
+from portal.web.input_checks import json_has_nul
 
 # Annotations through which a catalog entity claims the records of a tool.
 # How entities claim flow records; CDEvents from tools without a known repository use their source.
@@ -208,8 +209,11 @@ def decode_cursor(token: str, kind: str, limit: int) -> FlowQuery:
     """Parse a token from encode_cursor for the same collection; anything else is a 400."""
     problem = CatalogApiError(400, "Malformed cursor, could not be parsed; start again without a cursor")
     try:
-        payload = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode())
+        if json_has_nul(raw):  # a NUL hidden in a cursor would reach PostgreSQL, which cannot compare it
+            raise ValueError("NUL in cursor")
+        payload = json.loads(raw.decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested 1,000 deep
         raise problem from None
     if not isinstance(payload, dict) or payload.get("v") != CURSOR_VERSION:
         raise problem

@@ -8,7 +8,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from portal.web import humanize
+from markupsafe import Markup, escape
+
+from portal.web import csrf, humanize, links
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -22,10 +24,17 @@ def _page_context(request: Request) -> dict:
     except Exception:  # noqa: BLE001 - an error page must render even when the database is down
         identity = ANONYMOUS
     settings = getattr(request.app.state, "settings", None)
+
+    def token() -> str:
+        # Pages rendered outside the session middleware (a crash page) have no session, hence no forms to post.
+        return csrf.csrf_token(request) if "session" in request.scope else ""
+
     return {
         "identity": identity,
         "dev_sign_in": bool(settings and settings.dev_sign_in_enabled),
         "current_path": request.url.path,
+        "csrf_token": token,
+        "csrf_field": lambda: Markup(f'<input type="hidden" name="{csrf.FORM_FIELD}" value="{escape(token())}">'),
     }
 
 
@@ -40,6 +49,8 @@ def build_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
     env.filters["display_name"] = humanize.display_name
     env.filters["plural"] = humanize.plural
     env.globals["entity_url_of"] = humanize.entity_url_of
+    env.filters["safe_href"] = links.safe_href
+    env.filters["is_external"] = links.is_external
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
 

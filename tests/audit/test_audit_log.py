@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.app import create_app
 from tests.web.catalog_data import seed_catalog
+from tests.web.csrf_support import dev_sign_in
 
 GITHUB_CONNECTION = {"plugin": "github", "name": "audited", "config": {"webhook_secrets": ["s3cret-value"]}}
 
@@ -58,9 +59,7 @@ def signed_in_client(dev_settings, session):
     seed_catalog(session)
     session.commit()
     with TestClient(create_app(dev_settings)) as client:
-        response = client.post("/auth/dev/sign-in", data={"user_ref": "user:default/alice.andersen", "next": "/"},
-                               follow_redirects=False)
-        assert response.status_code == 303
+        dev_sign_in(client, "user:default/alice.andersen")
         yield client
 
 
@@ -154,7 +153,7 @@ def test_only_admins_read_the_log(dev_settings, session):
     seed_catalog(session)
     session.commit()
     with TestClient(create_app(dev_settings)) as client:
-        client.post("/auth/dev/sign-in", data={"user_ref": "user:default/bruno.costa"})
+        dev_sign_in(client, "user:default/bruno.costa")
         refused = client.get("/api/v1/audit")
         assert refused.status_code == 403 and "not an admin" in refused.json()["error"]["message"]
         assert client.get("/admin/audit", headers={"accept": "text/html"}).status_code == 403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 
 import itsdangerous
 from cryptography.fernet import Fernet
@@ -50,6 +51,10 @@ def production_settings(settings: Settings, **updates: object) -> Settings:
 
 
 def sign_in(client, settings: Settings, user_ref: str) -> None:  # noqa: ANN001
-    """Give the client the session cookie a sign-in would have set (signed with the app's key)."""
-    payload = base64.b64encode(json.dumps({"user_ref": user_ref}).encode())
+    """Give the client the session cookie a sign-in and a page load would have set (signed with the app's
+    key), and send the page's CSRF token with every request, as its forms would."""
+    token = secrets.token_urlsafe(32)
+    session = {"user_ref": user_ref, "csrf_token": token, "csrf_user": user_ref}
+    payload = base64.b64encode(json.dumps(session).encode())
     client.cookies.set("session", itsdangerous.TimestampSigner(settings.secret_key).sign(payload).decode())
+    client.headers["X-CSRF-Token"] = token

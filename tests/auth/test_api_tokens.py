@@ -13,6 +13,7 @@ from portal.app import create_app
 from portal.auth.token_models import ApiToken
 from portal.auth.tokens import issue_token
 from tests.test_cli import run_cli
+from tests.web.csrf_support import dev_sign_in
 from tests.web.catalog_data import seed_catalog
 
 CONNECTION = {"plugin": "github", "name": "by-token", "config": {}}
@@ -111,7 +112,7 @@ def test_a_token_of_a_user_who_left_the_catalog_stops_working(seeded_client, ses
 def signed_in(settings, session):
     seed_catalog(session)
     with TestClient(create_app(settings.model_copy(update={"env": "development"}))) as client:
-        client.post("/auth/dev/sign-in", data={"user_ref": "user:default/bruno.costa"})
+        dev_sign_in(client, "user:default/bruno.costa")
         yield client
 
 

@@ -1,5 +1,7 @@
 """The flow API: entity linking, paging in both directions, time windows and error shapes."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -133,7 +135,9 @@ def test_an_unknown_entity_is_a_404_in_the_error_shape(client, linked):
     ("since=last-tuesday", "since='last-tuesday' is not a time"),
     ("until=2024-13-45", "until='2024-13-45' is not a time"),
     ("cursor=not-a-cursor", "Malformed cursor"),
+    ("cursor=" + "W1tb" * 2000, "Malformed cursor"),  # JSON nested 6,000 deep
     ("limit=0", "limit"),
+    ("limit=9223372036854775808", "limit"),
 ])
 def test_bad_parameters_are_a_400_naming_the_problem(client, linked, query, words):
     response = client.get(f"/api/v1/flow/changes?{query}")
@@ -152,3 +156,14 @@ def test_a_cursor_of_one_collection_is_refused_by_another(client, linked):
 
 def test_an_unknown_collection_is_refused(client, linked):
     assert client.get("/api/v1/flow/tickets").status_code == 400
+
+
+def test_a_nul_hidden_in_a_cursor_is_refused(client, linked):
+    save(linked, [change(REPO, n, T0 + timedelta(hours=n)) for n in range(1, 4)])
+    body = client.get("/api/v1/flow/changes?entity=component:default/hello-world&limit=1").json()
+    token = body["pageInfo"]["nextCursor"]
+    payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    payload["e"] = "component:default/hello\x00world"
+    hidden = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    response = client.get(f"/api/v1/flow/changes?cursor={hidden}&limit=1")
+    assert response.status_code == 400 and "Malformed cursor" in response.json()["error"]["message"]

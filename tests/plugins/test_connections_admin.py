@@ -5,6 +5,7 @@ import hmac
 import uuid
 
 from tests.conftest import FIXTURES
+from tests.web.csrf_support import csrf_headers
 
 HTML = {"Accept": "text/html"}
 BODY = (FIXTURES / "github/octokit-webhooks/ping/payload.json").read_bytes()
@@ -36,7 +37,8 @@ def test_saving_a_connection_from_the_form_then_receiving_its_webhooks(client):
         "X-Hub-Signature-256": signature})
     assert delivered.status_code == 202
 
-    deleted = client.post("/admin/connections/github/ghe/delete", follow_redirects=False)
+    deleted = client.post("/admin/connections/github/ghe/delete", follow_redirects=False,
+                          headers=csrf_headers(client))
     assert deleted.status_code == 303
     assert "github/ghe" not in client.get("/api/v1/connections").text
 
@@ -46,6 +48,7 @@ def test_a_bad_form_is_shown_again_with_the_reason(client):
     assert response.status_code == 400
     assert "must be lower-case letters, digits and" in response.text
     assert "Bad Name" in response.text
-    missing = client.post("/admin/connections", data={"plugin": "svn", "connection_name": "x"})
+    missing = client.post("/admin/connections", data={"plugin": "svn", "connection_name": "x"},
+                          headers=csrf_headers(client))
     assert missing.status_code == 400
     assert "No plugin named &#39;svn&#39; is installed." in missing.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.web.csrf_support import csrf_headers
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,9 +30,11 @@ def _every_connection_action(client) -> dict[str, int]:  # noqa: ANN001
         "api create": client.post("/api/v1/connections", json=NEW).status_code,
         "api delete": client.delete("/api/v1/connections/github/ghcom").status_code,
         "page": client.get("/admin/connections", headers=HTML).status_code,
-        "page save": client.post("/admin/connections", headers=HTML, follow_redirects=False, data={
+        # The page's forms carry its CSRF token (a browser that loaded the page sends it).
+        "page save": client.post("/admin/connections", headers={**HTML, **csrf_headers(client)},
+                                 follow_redirects=False, data={
             "plugin": "github", "connection_name": "fromform", "webhook_secrets": "s"}).status_code,
-        "page delete": client.post("/admin/connections/github/fromform/delete", headers=HTML,
+        "page delete": client.post("/admin/connections/github/fromform/delete", headers={**HTML, **csrf_headers(client)},
                                    follow_redirects=False).status_code,
     }
 

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from portal.app import create_app
+from tests.web.csrf_support import csrf_headers
 
 HTML = {"Accept": "text/html"}
 
@@ -35,7 +36,7 @@ def test_the_form_takes_one_repository_per_line_and_the_page_lists_them(client):
 
     saved = client.post("/admin/connections", data={
         "plugin": "gitlab", "connection_name": "self-managed", "api_url": "https://gitlab.example.com/api/v4",
-        "repositories": "platform/**\r\nsales/crm\r\n"}, follow_redirects=False)
+        "repositories": "platform/**\r\nsales/crm\r\n"}, follow_redirects=False, headers=csrf_headers(client))
     assert saved.status_code == 303
     page = client.get(saved.headers["location"], headers=HTML).text
     assert "<code>repositories</code>: platform/**, sales/crm" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.web.csrf_support import dev_sign_in
+
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
@@ -30,8 +32,7 @@ def client_as(dev_app) -> Iterator[Callable[[str | None], TestClient]]:
         def signed_in(user_ref: str | None) -> TestClient:
             client = stack.enter_context(TestClient(dev_app))
             if user_ref:
-                response = client.post("/auth/dev/sign-in", data={"user_ref": user_ref}, follow_redirects=False)
-                assert response.status_code == 303, response.text
+                dev_sign_in(client, user_ref)
             return client
         yield signed_in
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.web.csrf_support import assert_refused_for_nul
+
 import json
 
 import pytest
@@ -109,8 +111,7 @@ def test_bad_bodies_are_422_naming_the_field(api, body, path):
     {"kind": "idea", "product": "delivery-platform", "title": "x", "valueHypothesis": {"text": "\u0000"}},
 ])
 def test_nul_characters_are_refused_not_stored(api, session, body):
-    response = api.post(URL, json=body)
-    assert response.status_code == 422, response.text
+    assert_refused_for_nul(api.post(URL, json=body))
     assert session.execute(select(func.count()).select_from(Request)).scalar_one() == 0
 
 
@@ -140,7 +141,8 @@ def test_parameters_are_bounded_in_size_and_depth(api):
 def test_malformed_oversized_and_absurdly_nested_bodies_are_400_or_413(api):
     headers = {"content-type": "application/json"}
     assert api.post(URL, content="{not json", headers=headers).status_code == 400
-    assert api.post(URL, content="[" * 200_000 + "]" * 200_000, headers=headers).status_code == 413
+    # Refused for its nesting by the request guards before its size counts.
+    assert api.post(URL, content="[" * 200_000 + "]" * 200_000, headers=headers).status_code in (400, 413)
     assert api.post(URL, content="[" * 100_000 + "]" * 100_000, headers=headers).status_code in (400, 422)
     huge = json.dumps({"kind": "idea", "product": "delivery-platform", "title": "x", "description": "y" * 300_000})
     assert api.post(URL, content=huge, headers=headers).status_code == 413

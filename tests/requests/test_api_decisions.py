@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.web.csrf_support import holds_nul
+
 from tests.auth.people import production_settings
 
 import pytest
@@ -82,7 +84,7 @@ def test_anonymous_callers_decide_where_anonymous_changes_are_allowed(api):
                                   {"decision": "approve", "reason": "\u0000"}, {"decision": "approve", "x": 1}])
 def test_bad_decisions_are_422(api, body):
     request_id = order(api)
-    assert api.post(f"{URL}/{request_id}/decision", json=body).status_code == 422
+    assert api.post(f"{URL}/{request_id}/decision", json=body).status_code == (400 if holds_nul(body) else 422)
 
 
 def test_in_production_anonymous_callers_get_401_but_may_read(settings, catalog, api):

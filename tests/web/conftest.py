@@ -30,8 +30,9 @@ def seeded(session) -> None:
 
 @pytest.fixture
 def dev_settings(settings):
-    """Test settings with development sign-in switched on."""
-    return settings.model_copy(update={"env": "development"})
+    """Test settings with development sign-in switched on; Alice (Runtime team, under Platform
+    Engineering) is an admin through the parent group, Bruno and Chiara are not."""
+    return settings.model_copy(update={"env": "development", "admins": ["group:default/platform-engineering"]})
 
 
 def _require_browser_assets() -> None:

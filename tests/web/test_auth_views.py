@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.app import create_app
+from tests.web.csrf_support import csrf_headers
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -32,7 +33,7 @@ def test_dev_sign_in_sets_identity_and_header(dev_client):
     assert identity["displayName"] == "Alice Andersen"
     assert "group:default/team-runtime" in identity["ownershipEntityRefs"]
     assert "Signed in as <a href=\"/catalog/default/user/alice.andersen\">Alice Andersen</a>" in dev_client.get("/").text
-    dev_client.post("/auth/sign-out", data={"next": "/"})
+    dev_client.post("/auth/sign-out", data={"next": "/"}, headers=csrf_headers(dev_client))
     assert dev_client.get("/api/v1/identity").json()["authenticated"] is False
 
 
@@ -54,7 +55,8 @@ def test_outside_development_sign_in_is_not_configured(client):
     assert page.status_code == 200
     assert "Sign-in providers are not configured" in page.text
     assert "alice.andersen" not in page.text
-    response = client.post("/auth/dev/sign-in", data={"user_ref": "user:default/alice.andersen"})
+    response = client.post("/auth/dev/sign-in", data={"user_ref": "user:default/alice.andersen"},
+                           headers=csrf_headers(client))
     assert response.status_code == 404
     assert client.get("/api/v1/identity").json()["userEntityRef"] is None
 

@@ -28,7 +28,7 @@ def test_product_page_shows_product_and_capabilities_as_products(client):
     assert re.search(r"<dt>Time saved</dt><dd>16 hours per request</dd>", postgres)
     assert re.search(r"<dt>Fulfilment</dt><dd>approval</dd>", postgres)
     assert '<a href="/catalog/default/template/python-service">python-service</a>' in postgres
-    assert '<a href="https://docs.northwind.example/runtime/postgres/" rel="noopener">Managed PostgreSQL</a>' in postgres
+    assert '<a href="https://docs.northwind.example/runtime/postgres/" rel="noopener noreferrer">Managed PostgreSQL</a>' in postgres
     assert "15 minutes" in html
 
 

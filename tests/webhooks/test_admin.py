@@ -16,6 +16,7 @@ from portal.flow.models import FlowChange
 from portal.webhooks import processing
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
+from tests.web.csrf_support import csrf_headers
 
 SECRET = "admin-secret"
 PR_OPENED = FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json"
@@ -160,7 +161,8 @@ def test_replay_buttons_on_the_page_redirect_back_with_a_notice(app, client, eng
     response = client.post("/api/v1/webhooks/replay", data={"since": since, "source": "github"})
     assert response.status_code == 200 and "1 delivery queued for processing again" in response.text
     assert delivery(engine, delivery_id).status == "pending"
-    bad = client.post("/api/v1/webhooks/replay", data={"since": "soon"}, headers={"Accept": "text/html"})
+    bad = client.post("/api/v1/webhooks/replay", data={"since": "soon"},
+                      headers={"Accept": "text/html", **csrf_headers(client)})
     assert bad.status_code == 400 and "is not a time" in bad.text and "<html" in bad.text
 
 
