@@ -6,7 +6,6 @@ import asyncio
 import random
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,18 +17,11 @@ from portal.webhooks import inbox_writer, wal_checkpoint
 from portal.webhooks.inbox_writer import InboxWriteError, InboxWriter, delivery_row
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
-from tests.webhooks.support import all_rows
+from tests.webhooks.support import all_rows, run_async
 
 PR_OPENED = (FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json").read_bytes()
 # As large as PR_OPENED but not compressible: it still takes 7-8 WAL pages a delivery when stored.
 INCOMPRESSIBLE = random.Random(5).randbytes(len(PR_OPENED))
-
-
-def run_async(coroutine):  # noqa: ANN001, ANN201
-    """asyncio.run in a thread of its own: the browser tests keep Playwright's event loop running in
-    the test thread for the rest of the session, and asyncio.run refuses to nest."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def row(delivery_id: str, body: bytes = PR_OPENED) -> dict:

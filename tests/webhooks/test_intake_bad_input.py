@@ -114,7 +114,7 @@ def test_cloudevents_with_a_long_source_and_id_are_kept_apart_by_a_digest(client
     assert len(set(ids)) == 2 and all(i.startswith("sha256:") and len(i) <= 300 for i in ids)
 
 
-@pytest.mark.parametrize("body, reason", [
+NOT_A_SANE_OBJECT = [
     (b"[" * 1000 + b"]" * 1000, "nested more than 64 levels deep"),
     (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested more than 64 levels deep"),
     (b"[" * 200_000, "nested more than 64 levels deep"),
@@ -124,10 +124,15 @@ def test_cloudevents_with_a_long_source_and_id_are_kept_apart_by_a_digest(client
     (b"null", "must be an object, not null"),
     (b'{"action": "opened", "bad": "\xff\xfe"}', "not valid JSON"),
     (b"\x00\x01\x02", "not valid JSON"),
-])
+]
+
+
 @pytest.mark.parametrize("tool", sorted(signed.SIGNERS))
-def test_bodies_that_are_not_a_json_object_of_sane_depth_are_a_400(client, engine, tool, body, reason):
-    assert_refused(post(client, tool, body), reason, engine)
+def test_bodies_that_are_not_a_json_object_of_sane_depth_are_a_400(client, engine, tool):
+    for body, reason in NOT_A_SANE_OBJECT:
+        response = post(client, tool, body)
+        assert (response.status_code, reason in response.json()["reason"]) == (400, True), (body[:20], response.text)
+    assert all_rows(engine, WebhookDelivery) == []
 
 
 def test_json_nested_exactly_to_the_limit_is_read(client, engine):
