@@ -114,10 +114,10 @@ async def _file(request: Request, plugin, source: str, connection: str, body: by
     try:
         stored_id = await request.app.state.inbox_writer.store(delivery_row(source, connection, info, delivery))
     except InboxWriteError:  # the writer logged it, once for all deliveries of the transaction
-        return _reject(503, "the delivery could not be stored; please retry")
+        return _reject(503, "the delivery could not be stored; please retry", MIN_RETRY_AFTER)
     except Exception:  # noqa: BLE001 - the tool retries a 503; the error is in the log
         log.exception("storing a webhook delivery failed", source=source, connection=connection)
-        return _reject(503, "the delivery could not be stored; please retry")
+        return _reject(503, "the delivery could not be stored; please retry", MIN_RETRY_AFTER)
     if stored_id is None:
         return JSONResponse({"status": "duplicate", "deliveryId": info.delivery_id}, status_code=200)
     status = "accepted" if info.used else "ignored"

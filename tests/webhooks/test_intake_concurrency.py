@@ -94,6 +94,7 @@ def test_a_row_the_database_refuses_fails_alone_inside_a_group_commit(app, engin
     responses = post_all_at_once(app, [pagerduty_delivery(n) for n in range(CONCURRENT)])
     assert responses[BAD].status_code == 503
     assert "please retry" in responses[BAD].json()["reason"]
+    assert responses[BAD].headers["Retry-After"] == "1"
     others = [response for n, response in enumerate(responses) if n != BAD]
     assert [response.status_code for response in others] == [202] * (CONCURRENT - 1)
     assert len(all_rows(engine, WebhookDelivery)) == CONCURRENT - 1
