@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     run_worker: bool = True
     webhook_max_bytes: int = 25 * 1024 * 1024
     # -- webhook intake limits --
+    # Bytes of webhook bodies held at once across all deliveries being received (at least
+    # webhook_max_bytes); a delivery that would go over it is answered 503 with Retry-After.
+    webhook_body_budget_bytes: int = 128 * 1024 * 1024
+    # Deliveries a second per tool connection (token bucket, per process); 0 turns the limit off.
+    webhook_rate_per_second: float = 3000.0
+    # Deliveries a connection may send at once above that rate before it is answered 429.
+    webhook_rate_burst: float = 6000.0
     sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
     # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);
     # 0 computes every answer afresh, as the first request after a catalog write does.

@@ -3,6 +3,7 @@ sync from an event feed when the connection has a `feed_url`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from portal.plugins.contract import (
     WebhookRejected,
     WebhookRequest,
 )
+from portal.webhooks.payloads import DELIVERY_ID_MAX, optional_text
 from portal.webhooks.signatures import verify_standard_webhook
 
 STRUCTURED = "application/cloudevents+json"
@@ -48,6 +50,15 @@ class CDEventsConfig(ConnectionConfig):
         return value
 
 
+def cloud_event_key(source: str, event_id: str) -> str:
+    """The inbox delivery id of a CloudEvent: they are unique by source + id (webhook-id only names one
+    HTTP attempt series). Longer than the column, it is a digest of both, so two events never collide."""
+    key = json.dumps([source, event_id])
+    if len(key) <= DELIVERY_ID_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class CDEventsPlugin(FlowPlugin):
     name: ClassVar[str] = "cdevents"
     title: ClassVar[str] = "CDEvents"
@@ -57,27 +68,20 @@ class CDEventsPlugin(FlowPlugin):
     def verify_webhook(self, request: WebhookRequest) -> None:
         self.check_secrets(lambda secrets: verify_standard_webhook(secrets, request.headers, request.body))
 
-    def parse_webhook(self, request: WebhookRequest) -> Any:
-        payload = super().parse_webhook(request)
-        if not isinstance(payload, dict):
-            raise WebhookRejected(400, "a CDEvent must be a JSON object")
-        return payload
-
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         headers = request.headers
         if request.content_type == STRUCTURED:
-            source, event_id, event_type = payload.get("source"), payload.get("id"), payload.get("type")
+            source, event_id, event_type = (optional_text(payload, key, "") for key in ("source", "id", "type"))
         elif headers.get("ce-id"):
             source, event_id, event_type = headers.get("ce-source"), headers.get("ce-id"), headers.get("ce-type")
         else:
             context = payload.get("context") if isinstance(payload.get("context"), dict) else {}
-            source, event_id, event_type = context.get("source"), context.get("id"), context.get("type")
+            source, event_id, event_type = (optional_text(context, key, "context.") for key in ("source", "id", "type"))
         if not source or not event_id or not event_type:
             raise WebhookRejected(400, "a CloudEvent needs id, source and type (ce-* headers in binary mode, "
                                        "fields in structured mode, or the CDEvent context)")
-        # CloudEvents are unique by source + id; webhook-id only names one HTTP attempt series.
-        delivery_id = json.dumps([source, event_id])[:300]
-        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=is_used(event_type))
+        return DeliveryInfo(delivery_id=cloud_event_key(source, event_id), event_type=event_type,
+                            used=is_used(event_type))
 
     def normalize(self, event: InboxEvent) -> list:
         return normalize_event(event.payload, event.connection, event.event_type)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -19,6 +18,7 @@ from portal.plugins.contract import (
     WebhookRequest,
 )
 from portal.sync.scope import scope_field
+from portal.webhooks.payloads import load_json_object, optional_text
 from portal.webhooks.signatures import verify_hub_signature
 
 # Events Flowport turns into flow records; anything else is filed as `ignored`.
@@ -58,17 +58,14 @@ class GitHubPlugin(FlowPlugin):
             if "payload" not in fields:
                 raise WebhookRejected(400, "form-encoded GitHub delivery has no payload field")
             body = fields["payload"][0].encode()
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise WebhookRejected(400, f"body is not valid JSON: {error}") from error
+        return load_json_object(body)
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
         delivery_id = request.headers.get("x-github-delivery")
         event = request.headers.get("x-github-event")
         if not delivery_id or not event:
             raise WebhookRejected(400, "GitHub deliveries carry X-GitHub-Delivery and X-GitHub-Event headers")
-        action = payload.get("action") if isinstance(payload, dict) else None
+        action = optional_text(payload, "action", "")
         event_type = f"{event}.{action}" if action else event
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)
 

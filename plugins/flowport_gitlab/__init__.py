@@ -17,6 +17,7 @@ from portal.plugins.contract import (
     WebhookRequest,
 )
 from portal.sync.scope import scope_field
+from portal.webhooks.payloads import optional_text
 from portal.webhooks.signatures import verify_token
 
 USED_EVENTS = frozenset({
@@ -52,10 +53,12 @@ class GitLabPlugin(FlowPlugin):
         if not delivery_id or not event:
             raise WebhookRejected(400, "GitLab deliveries carry X-Gitlab-Event and Idempotency-Key "
                                        "(or X-Gitlab-Event-UUID) headers")
-        kind = payload.get("object_kind") if isinstance(payload, dict) else None
+        kind = optional_text(payload, "object_kind", "")
+        attributes = payload.get("object_attributes") or {}
+        if not isinstance(attributes, dict):
+            raise WebhookRejected(400, "object_attributes must be an object")
         # Most hooks put the action in object_attributes; Release Hooks at the top level.
-        action = (((payload.get("object_attributes") or {}).get("action") or payload.get("action"))
-                  if isinstance(payload, dict) else None)
+        action = optional_text(attributes, "action", "object_attributes.") or optional_text(payload, "action", "")
         event_type = ".".join(part for part in (kind or event, action) if part)
         return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event in USED_EVENTS)
 

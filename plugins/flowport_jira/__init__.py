@@ -17,6 +17,7 @@ from portal.plugins.contract import (
     WebhookRequest,
 )
 from portal.sync.scope import scope_field
+from portal.webhooks.payloads import optional_text
 from portal.webhooks.signatures import verify_hub_signature
 
 USED_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
@@ -47,7 +48,7 @@ class JiraPlugin(FlowPlugin):
         delivery_id = request.headers.get("x-atlassian-webhook-identifier")
         if not delivery_id:
             raise WebhookRejected(400, "Jira deliveries carry an X-Atlassian-Webhook-Identifier header")
-        event = payload.get("webhookEvent") if isinstance(payload, dict) else None
+        event = optional_text(payload, "webhookEvent", "")
         if not event:
             raise WebhookRejected(400, "Jira payload has no webhookEvent")
         return DeliveryInfo(delivery_id=delivery_id, event_type=event, used=event in USED_EVENTS)

@@ -17,6 +17,7 @@ from portal.plugins.contract import (
     WebhookRequest,
 )
 from portal.sync.scope import scope_field
+from portal.webhooks.payloads import optional_text
 from portal.webhooks.signatures import verify_pagerduty
 
 USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
@@ -43,11 +44,11 @@ class PagerDutyPlugin(FlowPlugin):
             secrets, request.body, request.headers.get("x-pagerduty-signature")))
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
-        event = payload.get("event") if isinstance(payload, dict) else None
-        if not isinstance(event, dict) or not event.get("event_type"):
+        event = payload.get("event")
+        if not isinstance(event, dict) or not optional_text(event, "event_type", "event."):
             raise WebhookRejected(400, "PagerDuty v3 payloads have an event object with an event_type")
         # X-Webhook-Id names the delivery; the event id is the fallback for hand-replayed payloads.
-        delivery_id = request.headers.get("x-webhook-id") or event.get("id")
+        delivery_id = request.headers.get("x-webhook-id") or optional_text(event, "id", "event.")
         if not delivery_id:
             raise WebhookRejected(400, "PagerDuty delivery has neither X-Webhook-Id nor event.id")
         event_type = event["event_type"]

@@ -98,16 +98,16 @@ class FlowPlugin:
             raise WebhookRejected(401, str(error)) from error
 
     def parse_webhook(self, request: WebhookRequest) -> Any:
-        """Decode the body into the payload; raise WebhookRejected(400, reason) when it cannot be read."""
-        import json
+        """Decode the body into the payload; raise WebhookRejected(400, reason) when it cannot be read.
+        The default reads a JSON object nested at most 64 deep (portal.webhooks.payloads)."""
+        from portal.webhooks.payloads import load_json_object
 
-        try:
-            return json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise WebhookRejected(400, f"body is not valid JSON: {error}") from error
+        return load_json_object(request.body)
 
     def describe_delivery(self, request: WebhookRequest, payload: Any) -> DeliveryInfo:
-        """The delivery id (for idempotency), the event type, and whether Flowport uses this event."""
+        """The delivery id (for idempotency), the event type, and whether Flowport uses this event.
+        Raise WebhookRejected(400, reason) for a payload that lacks them; the intake then refuses ids and
+        types that are not printable strings within their inbox columns (300 and 200 characters)."""
         raise WebhookRejected(404, f"{self.title} does not accept webhooks")
 
     def normalize(self, event: InboxEvent) -> list:

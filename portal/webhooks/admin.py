@@ -51,7 +51,12 @@ def _replay_window(body: dict) -> tuple:
         raise CatalogApiError(400, "since is required: the ISO-8601 time to replay deliveries from")
     if source is not None and not isinstance(source, str):
         raise CatalogApiError(400, "source must be a tool name such as github")
-    return parse_api_time(since_text, "since"), source
+    deliveries.check_filters(source, None)
+    try:
+        return parse_api_time(since_text, "since"), source
+    except (OverflowError, ValueError):  # a time zone pushing year 1 or 9999 out of range
+        raise CatalogApiError(400, f"since={since_text!r} is out of range; use a time such as "
+                                   "2024-05-01T00:00:00Z") from None
 
 
 def _back_to_admin(replayed: int, source: str | None = None) -> RedirectResponse:
@@ -71,10 +76,15 @@ def list_deliveries_api(
     return {"items": page.items, "totalItems": page.total_items, "pageInfo": page_info}
 
 
+def _stored(session: SessionDep, delivery_id: int) -> WebhookDelivery | None:
+    """The delivery with that inbox id; None for ids no row can have (beyond the column, negative)."""
+    return session.get(WebhookDelivery, delivery_id) if deliveries.is_inbox_id(session, delivery_id) else None
+
+
 @api_router.get("/deliveries/{delivery_id}")
 def get_delivery(delivery_id: int, session: SessionDep) -> dict:
     """One delivery with its kept headers and raw body, for debugging a normalizer."""
-    row = session.get(WebhookDelivery, delivery_id)
+    row = _stored(session, delivery_id)
     if row is None:
         raise CatalogApiError(404, f"No webhook delivery with id {delivery_id}")
     return deliveries.delivery_detail(row)
@@ -84,7 +94,7 @@ def get_delivery(delivery_id: int, session: SessionDep) -> dict:
 def replay_delivery(delivery_id: int, request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Queue one delivery for processing again (attempts reset); ignored deliveries stay ignored."""
     authorize(request, user, "webhooks.replay", str(delivery_id))
-    row = session.get(WebhookDelivery, delivery_id)
+    row = _stored(session, delivery_id)
     if row is None:
         raise CatalogApiError(404, f"No webhook delivery with id {delivery_id}")
     if row.status == "ignored":
@@ -140,7 +150,7 @@ def webhooks_page(request: Request, session: SessionDep, source: str = "", statu
 @pages_router.get("/webhooks/{delivery_id}", response_class=HTMLResponse)
 def delivery_page(delivery_id: int, request: Request, session: SessionDep) -> HTMLResponse:
     """One delivery: its headers, error and body."""
-    row = session.get(WebhookDelivery, delivery_id)
+    row = _stored(session, delivery_id)
     if row is None:
         return _render(request, "error.html", {"status": 404, "message": f"No webhook delivery with id {delivery_id}."},
                        404)

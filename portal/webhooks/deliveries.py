@@ -55,8 +55,21 @@ def delivery_detail(row: WebhookDelivery) -> dict:
             "bodyEncoding": encoding, "body": body}
 
 
+# The inbox id column is INTEGER (migration 0010): 32 bits on PostgreSQL, 64 on SQLite. A larger
+# number names no row, and binding it would make PostgreSQL fail the statement.
+_MAX_ID = {"postgresql": 2**31 - 1}
+_MAX_ID_ELSEWHERE = 2**63 - 1
+
+
+def is_inbox_id(session: Session, value: object) -> bool:
+    """Whether `value` is a number an inbox row of this database can have."""
+    return type(value) is int and 0 < value <= _MAX_ID.get(session.get_bind().dialect.name, _MAX_ID_ELSEWHERE)
+
+
 def check_filters(source: str | None, status: str | None) -> None:
-    """A status the inbox never uses is a mistake worth telling about."""
+    """A status the inbox never uses is a mistake worth telling about; text PostgreSQL cannot hold too."""
+    if source is not None and (not isinstance(source, str) or len(source) > 50 or not source.isprintable()):
+        raise CatalogApiError(400, f"source={source!r} is not a tool name such as github")
     if status and status not in DELIVERY_STATUSES:
         raise CatalogApiError(400, f"status={status!r} is not one of {', '.join(DELIVERY_STATUSES)}")
 
@@ -66,12 +79,13 @@ def _encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode(token: str) -> dict:
+def _decode(session: Session, token: str) -> dict:
     try:
         payload = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         payload = None
-    if not (isinstance(payload, dict) and payload.get("v") == 1 and isinstance(payload.get("at"), int)):
+    if not (isinstance(payload, dict) and payload.get("v") == 1 and is_inbox_id(session, payload.get("at"))
+            and all(isinstance(payload.get(key), str | None) for key in ("source", "status"))):
         raise CatalogApiError(400, "Malformed cursor, could not be parsed; start again without a cursor")
     return payload
 
@@ -81,7 +95,7 @@ def list_deliveries(session: Session, source: str | None = None, status: str | N
     """Newest deliveries first; a cursor carries the filters of the page it came from."""
     at, backwards = None, False
     if cursor:
-        payload = _decode(cursor)
+        payload = _decode(session, cursor)
         source, status, at, backwards = payload.get("source"), payload.get("status"), payload["at"], \
             bool(payload.get("back"))
     check_filters(source, status)

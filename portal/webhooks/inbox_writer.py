@@ -106,15 +106,19 @@ def write_rows(dbapi_connection, dialect: Dialect, rows: list[dict]) -> list[int
         cursor.close()
 
 
-def _settle(batch: list[_Pending], ids: list[int | None], error: BaseException | None) -> None:
+# What became of one row: its inbox id, None for a duplicate, or the error that kept it out.
+Outcome = int | None | BaseException
+
+
+def _settle(batch: list[_Pending], outcomes: list[Outcome]) -> None:
     """On the requests' event loop: wake every request of a committed (or failed) batch."""
-    for index, pending in enumerate(batch):
+    for pending, outcome in zip(batch, outcomes):
         if pending.done.done():  # the client went away; its row is stored all the same
             continue
-        if error is not None:
-            pending.done.set_exception(error)
+        if isinstance(outcome, BaseException):
+            pending.done.set_exception(outcome)
         else:
-            pending.done.set_result(ids[index])
+            pending.done.set_result(outcome)
 
 
 class InboxWriter:
@@ -176,27 +180,51 @@ class InboxWriter:
                     stopping = True
                     break
                 batch.extend(item)
-            ids, error = self._write(batch)
-            self._answer(batch, ids, error)
+            self._answer(batch, self._write(batch))
         self._disconnect()
 
-    def _write(self, batch: list[_Pending]) -> tuple[list[int | None] | None, BaseException | None]:
+    def _write(self, batch: list[_Pending]) -> list[Outcome]:
+        rows = [pending.row for pending in batch]
         try:
-            if self._connection is None:
-                self._connection = self._connect()
-            with self._write_lock:
-                ids = write_rows(self._connection.driver_connection, self.engine.dialect,
-                                 [pending.row for pending in batch])
+            outcomes: list[Outcome] = list(self._write_rows(rows))
         except Exception as error:  # noqa: BLE001 - every waiting request must hear about it
-            # Logged once for the batch, without a traceback: at this rate one per request would
-            # bury the cause (and cost more than the writes).
-            log.error("writing webhook deliveries to the inbox failed; answering 503 so the tools retry",
-                      deliveries=len(batch), error=f"{type(error).__name__}: {error}")
             self._disconnect(invalidate=True)  # a broken connection is not reused
-            return None, InboxWriteError(str(error))
+            # One bad row must not fail the good ones beside it: each goes again alone.
+            outcomes = [InboxWriteError(str(error))] * len(rows) if len(rows) == 1 else self._write_one_by_one(rows)
+            failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+            if failed:
+                # Logged once for the batch, without a traceback: at this rate one per request would
+                # bury the cause (and cost more than the writes).
+                log.error("writing webhook deliveries to the inbox failed; answering 503 so the tools retry",
+                          deliveries=len(failed), batch=len(rows), error=f"{type(error).__name__}: {error}",
+                          row_error=str(failed[0]))
         if self.checkpointer is not None:
             self.checkpointer.nudge()
-        return ids, None
+        return outcomes
+
+    def _write_rows(self, rows: list[dict]) -> list[int | None]:
+        if self._connection is None:
+            self._connection = self._connect()
+        with self._write_lock:
+            return write_rows(self._connection.driver_connection, self.engine.dialect, rows)
+
+    def _write_one_by_one(self, rows: list[dict]) -> list[Outcome]:
+        """After a failed batch: each row in a transaction of its own, so only a bad row fails. When the
+        database cannot be reached at all, the rest fail at once instead of one attempt each."""
+        outcomes: list[Outcome] = []
+        for row in rows:
+            try:
+                if self._connection is None:
+                    self._connection = self._connect()
+            except Exception as error:  # noqa: BLE001 - answered below, logged by the caller
+                outcomes += [InboxWriteError(str(error))] * (len(rows) - len(outcomes))
+                break
+            try:
+                outcomes.append(self._write_rows([row])[0])
+            except Exception as error:  # noqa: BLE001 - this row alone fails
+                outcomes.append(InboxWriteError(f"{type(error).__name__}: {error}"))
+                self._disconnect(invalidate=True)
+        return outcomes
 
     def _connect(self) -> PoolProxiedConnection:
         connection = self.engine.raw_connection()
@@ -219,16 +247,16 @@ class InboxWriter:
             log.warning("closing the inbox writer's connection failed", error=str(error))
 
     @staticmethod
-    def _answer(batch: list[_Pending], ids: list[int | None] | None, error: BaseException | None) -> None:
+    def _answer(batch: list[_Pending], outcomes: list[Outcome]) -> None:
         """Hand the outcome to each request's event loop (one wake-up per loop and batch)."""
         by_loop: dict[asyncio.AbstractEventLoop, tuple[list[_Pending], list]] = {}
-        for index, pending in enumerate(batch):
+        for pending, outcome in zip(batch, outcomes):
             pendings, answers = by_loop.setdefault(pending.done.get_loop(), ([], []))
             pendings.append(pending)
-            answers.append(ids[index] if ids is not None else None)
+            answers.append(outcome)
         for loop, (pendings, answers) in by_loop.items():
             try:
-                loop.call_soon_threadsafe(_settle, pendings, answers, error)
+                loop.call_soon_threadsafe(_settle, pendings, answers)
             except RuntimeError:  # that loop is closed: nobody is waiting any more
                 pass
 

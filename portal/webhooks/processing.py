@@ -87,20 +87,58 @@ def process_batch(engine: Engine, registry: PluginRegistry, limit: int = 200) ->
             report.processed += 1
         try:
             report.records = write_records(session, records)
-        except Exception as error:
-            # A database-level failure fails the whole batch; it is retried later.
+        except Exception as error:  # noqa: BLE001 - one delivery's records must not fail the others
             session.rollback()
-            log.exception("writing flow records failed", deliveries=len(deliveries))
-            _fail_batch(engine, [d.id for d in deliveries], error, now)
-            report.failed, report.processed = len(deliveries), 0
-            return report
+            log.warning("writing a batch's flow records failed; writing each delivery's alone",
+                        deliveries=len(deliveries), error=f"{type(error).__name__}: {error}")
+            return _process_one_by_one(engine, registry, [d.id for d in deliveries], now)
         session.commit()
     return report
 
 
+def _claim_one(session: Session, delivery_id: int) -> WebhookDelivery | None:
+    query = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                          WebhookDelivery.status.in_(("pending", "failed")))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.execute(query).scalar_one_or_none()
+
+
+def _process_one_by_one(engine: Engine, registry: PluginRegistry, ids: list[int], now: datetime) -> ProcessReport:
+    """After a batch's records could not be written: each delivery in a transaction of its own, so only
+    the one whose records the database refuses fails (and is parked after too many attempts)."""
+    report = ProcessReport(claimed=len(ids))
+    for delivery_id in ids:
+        with Session(engine, expire_on_commit=False) as session:
+            delivery = _claim_one(session, delivery_id)
+            if delivery is None:  # another worker took it meanwhile
+                continue
+            try:
+                written = write_records(session, _normalize(registry, delivery))
+            except Exception as error:  # noqa: BLE001 - this delivery alone fails
+                session.rollback()
+                delivery = _claim_one(session, delivery_id)
+                if delivery is not None:
+                    _record_failure(delivery, error, now, report)
+            else:
+                delivery.status, delivery.processed_at, delivery.last_error = "processed", now, None
+                delivery.attempts += 1
+                report.processed += 1
+                report.records += written
+            session.commit()
+    return report
+
+
+def readable_error(error: BaseException) -> str:
+    """The error as text any database keeps: NUL and lone surrogates (a payload's, quoted in a driver's
+    message) written out as escapes, at most 4,000 characters."""
+    text = f"{error.__class__.__name__}: {error}"[:4000]
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _record_failure(delivery: WebhookDelivery, error: Exception, now: datetime, report: ProcessReport) -> None:
     delivery.attempts += 1
-    delivery.last_error = f"{error.__class__.__name__}: {error}"[:4000]
+    delivery.last_error = readable_error(error)
     if delivery.attempts >= MAX_ATTEMPTS:
         delivery.status, delivery.next_attempt_at = "parked", None
         report.parked += 1
@@ -110,18 +148,6 @@ def _record_failure(delivery: WebhookDelivery, error: Exception, now: datetime, 
     report.errors.append(f"{delivery.source}/{delivery.delivery_id}: {delivery.last_error}")
     log.warning("delivery failed", source=delivery.source, delivery_id=delivery.delivery_id,
                 attempts=delivery.attempts, error=delivery.last_error)
-
-
-def _fail_batch(engine: Engine, ids: list[int], error: Exception, now: datetime) -> None:
-    with Session(engine) as session:
-        session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(
-                status="failed", attempts=WebhookDelivery.attempts + 1,
-                last_error=f"{error.__class__.__name__}: {error}"[:4000],
-                next_attempt_at=now + backoff_delay(1),
-            )
-        )
-        session.commit()
 
 
 def process_all(engine: Engine, registry: PluginRegistry, limit: int = 200) -> ProcessReport:

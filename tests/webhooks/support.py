@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -30,3 +32,10 @@ def post_and_process(app, path: str, deliveries: Iterable[tuple[bytes, dict]]) -
             response = client.post(path, content=body, headers={"Content-Type": "application/json", **headers})
             assert response.status_code == 202, response.text
     return processing.process_all(app.state.engine, app.state.plugins)
+
+
+def run_async(coroutine):  # noqa: ANN001, ANN201
+    """asyncio.run in a thread of its own: the browser tests keep Playwright's event loop running in
+    the test thread for the rest of the session, and asyncio.run refuses to nest."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -6,7 +6,6 @@ import asyncio
 import random
 import sqlite3
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,18 +17,11 @@ from portal.webhooks import inbox_writer, wal_checkpoint
 from portal.webhooks.inbox_writer import InboxWriteError, InboxWriter, delivery_row
 from portal.webhooks.models import WebhookDelivery
 from tests.conftest import FIXTURES
-from tests.webhooks.support import all_rows
+from tests.webhooks.support import all_rows, run_async
 
 PR_OPENED = (FIXTURES / "github/octokit-webhooks/pull_request/opened.payload.json").read_bytes()
 # As large as PR_OPENED but not compressible: it still takes 7-8 WAL pages a delivery when stored.
 INCOMPRESSIBLE = random.Random(5).randbytes(len(PR_OPENED))
-
-
-def run_async(coroutine):  # noqa: ANN001, ANN201
-    """asyncio.run in a thread of its own: the browser tests keep Playwright's event loop running in
-    the test thread for the rest of the session, and asyncio.run refuses to nest."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def row(delivery_id: str, body: bytes = PR_OPENED) -> dict:
@@ -111,11 +103,13 @@ def test_a_redelivery_in_the_same_transaction_is_stored_once(engine):
     assert stored_count(engine) == 2
 
 
-def test_a_failed_transaction_fails_each_of_its_deliveries_once_logged_and_the_writer_goes_on(engine, monkeypatch):
+def test_a_failed_transaction_is_written_again_row_by_row_and_nothing_is_lost(engine, monkeypatch):
     real = inbox_writer.write_rows
     failures = iter([OperationalError("INSERT", {}, Exception("disk I/O error"))])
+    batches: list[int] = []
 
     def failing_once(connection, dialect, rows):  # noqa: ANN001, ANN202
+        batches.append(len(rows))
         error = next(failures, None)
         if error is not None:
             raise error
@@ -124,8 +118,34 @@ def test_a_failed_transaction_fails_each_of_its_deliveries_once_logged_and_the_w
     monkeypatch.setattr(inbox_writer, "write_rows", failing_once)
     writer = InboxWriter(engine)
 
+    async def scenario() -> list:
+        ids = await store_all(writer, [f"again-{n}" for n in range(5)])
+        await writer.close()
+        return ids
+
+    with capture_logs() as logs:
+        ids = run_async(scenario())
+    assert all(isinstance(i, int) for i in ids), ids
+    assert batches == [5, 1, 1, 1, 1, 1]
+    assert stored_count(engine) == 5
+    assert not [entry for entry in logs if entry["log_level"] == "error"]
+
+
+def test_a_database_that_keeps_failing_fails_each_delivery_once_logged_and_the_writer_goes_on(engine, monkeypatch):
+    real = inbox_writer.write_rows
+    broken = [True]
+
+    def failing_while_broken(connection, dialect, rows):  # noqa: ANN001, ANN202
+        if broken[0]:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(connection, dialect, rows)
+
+    monkeypatch.setattr(inbox_writer, "write_rows", failing_while_broken)
+    writer = InboxWriter(engine)
+
     async def scenario() -> tuple[list, int]:
         failed = await store_all(writer, [f"lost-{n}" for n in range(5)])
+        broken[0] = False
         later = await writer.store(row("later"))
         await writer.close()
         return failed, later
@@ -138,6 +158,24 @@ def test_a_failed_transaction_fails_each_of_its_deliveries_once_logged_and_the_w
     assert [r.delivery_id for r in all_rows(engine, WebhookDelivery)] == ["later"]
     errors = [entry for entry in logs if entry["log_level"] == "error"]
     assert len(errors) == 1 and errors[0]["deliveries"] == 5
+
+
+def test_one_row_the_database_refuses_fails_alone_and_the_rows_beside_it_are_stored(engine):
+    # A dict as delivery id is refused by both drivers (the intake now files only strings; this is
+    # the writer's own guard for whatever else a database may refuse in one row).
+    writer = InboxWriter(engine)
+    bad = {**row("bad"), "delivery_id": {"not": "a string"}}
+
+    async def scenario() -> list:
+        good = [writer.store(row(f"good-{n}")) for n in range(50)]
+        outcomes = await asyncio.gather(*good[:25], writer.store(bad), *good[25:], return_exceptions=True)
+        await writer.close()
+        return outcomes
+
+    outcomes = run_async(scenario())
+    assert isinstance(outcomes[25], InboxWriteError)
+    assert all(isinstance(outcome, int) for index, outcome in enumerate(outcomes) if index != 25)
+    assert {r.delivery_id for r in all_rows(engine, WebhookDelivery)} == {f"good-{n}" for n in range(50)}
 
 
 def test_the_writer_starts_again_after_close(engine):
