@@ -165,3 +165,21 @@ def test_json_nested_past_the_parser_recursion_limit_is_a_field_error(session, s
     descriptor.write_text(API.format(name="deep", placeholder="$json", target="./deep.json"))
     [problem] = register_location(session, settings, None, "file", str(descriptor)).report.errors
     assert problem.field == "spec.definition" and "nested deeper than 100 levels" in problem.message
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(session, settings, tmp_path):
+    (tmp_path / "binary.txt").write_bytes(b"spec\x00with a NUL")
+    descriptor = tmp_path / "c.yaml"
+    descriptor.write_text(COMPONENT.format(name="escaped").replace("type: service", 'type: "serv\\0ice"')
+                          + "---\n" + API.format(name="binary", placeholder="$text", target="./binary.txt")
+                          + "---\n" + COMPONENT.format(name="fine"))
+    result = register_location(session, settings, None, "file", str(descriptor))
+    session.commit()  # PostgreSQL refused NUL characters in text here
+    by_entity = {problem.entity: problem for problem in result.report.errors}
+    assert by_entity["component:default/escaped"].field == "spec.type"
+    assert "NUL character" in by_entity["component:default/escaped"].message
+    assert "NUL character" in by_entity["api:default/binary"].message
+    assert "component:default/fine" in result.entity_refs
+    (tmp_path / "raw.yaml").write_bytes(COMPONENT.format(name="raw").encode() + b"  note: a\x00b\n")
+    with pytest.raises(LocationError, match="NUL character"):
+        register_location(session, settings, None, "file", str(tmp_path / "raw.yaml"))

@@ -77,6 +77,26 @@ def _ref_of(entity: object) -> str | None:
     return f"{kind}:{namespace}/{metadata['name']}".lower()
 
 
+def _nul_field(value: object, path: str) -> str | None:
+    """The path of the first key or string holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, child in value.items():
+            child_path = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return child_path
+            found = _nul_field(child, child_path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 class TreeReader:
     """Walks one location tree breadth-first; each source is read once, so cycles end."""
 
@@ -118,6 +138,9 @@ class TreeReader:
                 self._ahead = None
 
     def _problem(self, key: str, line: int | None, entity: str | None, field_: str | None, message: str) -> Problem:
+        # A NUL byte from a descriptor (a path, a key) is shown escaped: PostgreSQL's text cannot hold it.
+        entity, field_, message = (None if text is None else text.replace("\x00", "\\x00")
+                                   for text in (entity, field_, message))
         problem = Problem(display_name(key), line, entity, field_, message, location_key=key)
         self.result.problems.append(problem)
         return problem
@@ -194,6 +217,11 @@ class TreeReader:
             self._problem(key, lines.line(document, error.path), ref, error.path, error.message)
             for error in substitution_errors
         ]
+        # Only a document with a backslash (a "\0" escape) or a placeholder can hold a NUL character.
+        nul_field = _nul_field(entity, "") if document.may_hold_placeholders else None
+        if nul_field is not None and not any(nul_field.startswith(error.path) for error in substitution_errors):
+            problems.append(self._problem(key, lines.line(document, nul_field), ref, nul_field or None,
+                                          "holds a NUL character (\\0), which cannot be stored"))
         # A placeholder that failed also breaks its field's rules; one message per field is enough.
         failed_fields = {error.path for error in substitution_errors}
         problems += [

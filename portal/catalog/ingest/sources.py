@@ -40,6 +40,10 @@ def content_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# PostgreSQL's text cannot hold a NUL character, and no descriptor or definition needs one.
+NUL_TEXT = "holds a NUL character (\\0), so it is not a text file"
+
+
 @dataclass
 class CachedSource:
     """The last good copy of a source as stored in catalog_sources."""
@@ -84,6 +88,8 @@ def read_file(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadOutcome:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return ReadOutcome(None, "is not UTF-8 text")
+    if "\x00" in text:
+        return ReadOutcome(None, NUL_TEXT)
     # As text-mode reading did: line ends become \n.
     return ReadOutcome(text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text)
 
@@ -150,4 +156,6 @@ class SourceReader:
             return ReadOutcome(None, f"HTTP 404 Not Found from {fetched.url}", not_found=True)
         if fetched.text is None:
             return ReadOutcome(None, f"HTTP {fetched.status} from {fetched.url}")
+        if "\x00" in fetched.text:
+            return ReadOutcome(None, f"{fetched.url} {NUL_TEXT}")
         return ReadOutcome(fetched.text)
