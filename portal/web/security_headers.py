@@ -9,9 +9,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's API explorer pages load Swagger UI and ReDoc from their CDN with an inline start-up script.
-API_EXPLORER_POLICY = "frame-ancestors 'none'"
-API_EXPLORER_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+# The API explorer (portal/web/api_docs.py) runs Swagger UI from the portal's own files with a static
+# start-up script; Swagger UI sets style attributes as it renders, so only styles may be inline.
+API_EXPLORER_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+API_EXPLORER_PATHS = frozenset({"/docs"})
 HSTS = "max-age=31536000"
 
 

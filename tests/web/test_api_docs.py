@@ -15,6 +15,8 @@ def test_the_explorer_page_loads_only_the_portals_own_assets(client):
     assert sources and all(source.startswith("/") for source in sources), sources
     # Every <script> names a file: nothing inline for a Content-Security-Policy to allow.
     assert re.findall(r"<script[^>]*>\s*[^<\s]", page.text) == []
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
     for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css",
                   "/static/api-docs.js"):
         response = client.get(asset)
