@@ -61,10 +61,11 @@ def test_bad_limits_cursors_and_filters_are_400(client, query):
 
 
 @pytest.mark.parametrize("body, reason", [
-    ({"since": "2024-05-01T00:00:00Z", "source": "git\u0000hub"}, "is not a tool name"),
+    # A NUL anywhere in an /api body is refused by the request guards before the route reads it.
+    ({"since": "2024-05-01T00:00:00Z", "source": "git\u0000hub"}, "NUL character"),
     ({"since": "2024-05-01T00:00:00Z", "source": ["github"]}, "source must be a tool name"),
     ({"since": "0001-01-01T00:00:00+14:00"}, "since"),
-    ({"since": "2024-05-01\u0000"}, "since"),
+    ({"since": "2024-05-01\u0000"}, "NUL character"),
     ({"since": 20240501}, "since is required"),
 ])
 def test_bad_replay_windows_are_400(client, body, reason):
