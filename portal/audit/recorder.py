@@ -35,8 +35,8 @@ class DecisionNote:
 
 
 def is_audited(action: str) -> bool:
-    """Changes and privileged reads are audited; the open reads (`….read`) are not."""
-    return not action.endswith(".read")
+    """Changes and privileged reads (admin pages, raw webhook bodies) are audited; open reads are not."""
+    return not action.endswith(".read") or action.startswith(("admin.", "audit."))
 
 
 def note_decision(request: Request, actor: str | None, action: str, resource: str | None,

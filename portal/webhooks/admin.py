@@ -66,10 +66,11 @@ def _back_to_admin(replayed: int, source: str | None = None) -> RedirectResponse
 
 @api_router.get("/deliveries")
 def list_deliveries_api(
-    session: SessionDep, source: str | None = None, status: str | None = None,
+    request: Request, session: SessionDep, user: CurrentUser, source: str | None = None, status: str | None = None,
     limit: int = Query(PAGE_SIZE, ge=1, le=500), cursor: str | None = None,
 ) -> dict:
-    """Deliveries newest first, filtered by tool and status; never any secret, no bodies."""
+    """Deliveries newest first, filtered by tool and status; never any secret, no bodies (admins)."""
+    authorize(request, user, "admin.webhooks.read")
     page = deliveries.list_deliveries(session, source or None, status or None, limit, cursor)
     page_info = {key: value for key, value in (("nextCursor", page.next_cursor), ("prevCursor", page.prev_cursor))
                  if value}
@@ -82,8 +83,9 @@ def _stored(session: SessionDep, delivery_id: int) -> WebhookDelivery | None:
 
 
 @api_router.get("/deliveries/{delivery_id}")
-def get_delivery(delivery_id: int, session: SessionDep) -> dict:
-    """One delivery with its kept headers and raw body, for debugging a normalizer."""
+def get_delivery(delivery_id: int, request: Request, session: SessionDep, user: CurrentUser) -> dict:
+    """One delivery with its kept headers and raw body, for debugging a normalizer (admins)."""
+    authorize(request, user, "admin.webhooks.body.read", str(delivery_id))
     row = _stored(session, delivery_id)
     if row is None:
         raise CatalogApiError(404, f"No webhook delivery with id {delivery_id}")
@@ -93,7 +95,7 @@ def get_delivery(delivery_id: int, session: SessionDep) -> dict:
 @api_router.post("/deliveries/{delivery_id}/replay", response_model=None)
 def replay_delivery(delivery_id: int, request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Queue one delivery for processing again (attempts reset); ignored deliveries stay ignored."""
-    authorize(request, user, "webhooks.replay", str(delivery_id))
+    authorize(request, user, "admin.webhooks.replay", str(delivery_id))
     row = _stored(session, delivery_id)
     if row is None:
         raise CatalogApiError(404, f"No webhook delivery with id {delivery_id}")
@@ -109,7 +111,7 @@ def replay_delivery(delivery_id: int, request: Request, user: CurrentUser, sessi
 @api_router.post("/replay", response_model=None)
 async def replay_since(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Queue every delivery received since a time (optionally of one tool) for processing again."""
-    authorize(request, user, "webhooks.replay")
+    authorize(request, user, "admin.webhooks.replay")
     try:
         since, source = _replay_window(await _body(request))
     except CatalogApiError as error:
@@ -127,9 +129,10 @@ def _render(request: Request, template: str, context: dict, status: int = 200) -
 
 
 @pages_router.get("/webhooks", response_class=HTMLResponse)
-def webhooks_page(request: Request, session: SessionDep, source: str = "", status: str = "",
+def webhooks_page(request: Request, session: SessionDep, user: CurrentUser, source: str = "", status: str = "",
                   cursor: str | None = None, replayed: int | None = None) -> HTMLResponse:
-    """Recent deliveries with their status and errors, filters, and replay buttons."""
+    """Recent deliveries with their status and errors, filters, and replay buttons (admins)."""
+    authorize(request, user, "admin.webhooks.read")
     source, status = source.strip(), status.strip()
     try:
         page = deliveries.list_deliveries(session, source or None, status or None, PAGE_SIZE, cursor)
@@ -148,8 +151,9 @@ def webhooks_page(request: Request, session: SessionDep, source: str = "", statu
 
 
 @pages_router.get("/webhooks/{delivery_id}", response_class=HTMLResponse)
-def delivery_page(delivery_id: int, request: Request, session: SessionDep) -> HTMLResponse:
-    """One delivery: its headers, error and body."""
+def delivery_page(delivery_id: int, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
+    """One delivery: its headers, error and body (admins)."""
+    authorize(request, user, "admin.webhooks.body.read", str(delivery_id))
     row = _stored(session, delivery_id)
     if row is None:
         return _render(request, "error.html", {"status": 404, "message": f"No webhook delivery with id {delivery_id}."},
@@ -158,6 +162,7 @@ def delivery_page(delivery_id: int, request: Request, session: SessionDep) -> HT
 
 
 @pages_router.get("/plugins", response_class=HTMLResponse)
-def plugins_page(request: Request) -> HTMLResponse:
-    """Each plugin's health: loaded or not, its connections and its last error."""
+def plugins_page(request: Request, user: CurrentUser) -> HTMLResponse:
+    """Each plugin's health: loaded or not, its connections and its last error (admins)."""
+    authorize(request, user, "admin.plugins.read")
     return _render(request, "admin/plugins.html", {"plugins": list_plugins(request)["items"]})
