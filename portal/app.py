@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_request_guards(app, settings)  # before the session middleware, so inside it: CSRF reads the session
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
-                       https_only=settings.env == "production")
+                       https_only=settings.env == "production", max_age=settings.session_max_age_hours * 3600)
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, engine=app.state.engine)
     install_observability(app)

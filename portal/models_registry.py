@@ -8,3 +8,4 @@ from portal.sync import models as sync_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import token_models  # noqa: F401
 from portal.requests import models as request_models  # noqa: F401
+from portal.auth import session_rules  # noqa: F401

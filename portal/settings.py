@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     auth_providers: dict[str, AuthProviderConfig] = Field(default_factory=dict)
     # Someone the provider vouches for but who has no catalog User: refused, or signed in as a guest.
     auth_unknown_users: Literal["deny", "guest"] = "deny"
+    # A browser session ends after this long without a request, and this long after sign-in at most.
+    session_idle_minutes: int = Field(default=720, ge=1, le=60 * 24 * 30)
+    session_max_age_hours: int = Field(default=168, ge=1, le=24 * 365)
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     run_worker: bool = True

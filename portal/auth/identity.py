@@ -17,7 +17,6 @@ from portal.catalog.models import CatalogEntity, CatalogRelation
 SESSION_USER_KEY = "user_ref"
 # A person a provider vouched for who has no catalog User (FLOWPORT_AUTH_UNKNOWN_USERS=guest).
 GUEST_KEY = "guest"
-SIGNED_IN_AT_KEY = "signed_in_at"
 
 
 @dataclass(frozen=True)
@@ -139,19 +138,30 @@ def current_user(request: Request) -> Identity:
     if authorization[:7].lower() == "bearer ":
         request.state.identity = _bearer_identity(request, authorization[7:])
         return request.state.identity
-    identity = ANONYMOUS
     session_data = request.session if "session" in request.scope else {}
     user_ref = session_data.get(SESSION_USER_KEY)
-    guest = session_data.get(GUEST_KEY)
-    if user_ref and isinstance(guest, dict):
-        identity = Identity(user_ref=user_ref, display_name=str(guest.get("name") or "Guest"),
+    request.state.identity = _session_identity(request, session_data, user_ref) if user_ref else ANONYMOUS
+    return request.state.identity
+
+
+def _session_identity(request: Request, session_data: dict, user_ref: str) -> Identity:
+    """The signed-in user of a browser session that still lasts; an ended session is cleared."""
+    from portal.auth.session_rules import revoked_before, session_refusal, touch
+
+    settings = request.app.state.settings
+    with Session(request.app.state.engine) as session:
+        ended = session_refusal(session_data, revoked_before(session, user_ref),
+                                settings.session_idle_minutes * 60, settings.session_max_age_hours * 3600)
+        if ended:
+            # The cookie is rewritten empty: the browser is signed out, and its CSRF token goes with it.
+            session_data.clear()
+            return ANONYMOUS
+        touch(session_data)
+        guest = session_data.get(GUEST_KEY)
+        if isinstance(guest, dict):
+            return Identity(user_ref=user_ref, display_name=str(guest.get("name") or "Guest"),
                             email=guest.get("email") or None, ownership_refs=(user_ref,), is_guest=True)
-    elif user_ref:
-        with Session(request.app.state.engine) as session:
-            admins = request.app.state.settings.admins
-            identity = identity_for_user(session, user_ref, admins) or ANONYMOUS
-    request.state.identity = identity
-    return identity
+        return identity_for_user(session, user_ref, settings.admins) or ANONYMOUS
 
 
 CurrentUser = Annotated[Identity, Depends(current_user)]

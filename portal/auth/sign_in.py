@@ -8,8 +8,6 @@ is dropped, so nothing planted in it before sign-in survives into the signed-in 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth
@@ -19,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from portal.audit.recorder import note_decision
-from portal.auth.identity import GUEST_KEY, SESSION_USER_KEY, SIGNED_IN_AT_KEY
+from portal.auth.identity import GUEST_KEY, SESSION_USER_KEY
+from portal.auth.session_rules import start_session
 from portal.auth.provider_config import AuthProviderConfig
 from portal.auth.resolvers import ProviderProfile, SignInRefused, guest_ref, resolve_user
 from portal.logging_setup import get_logger
@@ -150,7 +149,7 @@ def _finish_sign_in(request: Request, config: AuthProviderConfig, profile: Provi
     # A new session: nothing the browser carried before sign-in (state, tokens, a planted value) survives.
     request.session.clear()
     request.session[SESSION_USER_KEY] = user_ref
-    request.session[SIGNED_IN_AT_KEY] = int(datetime.now(UTC).timestamp())
+    start_session(request.session)
     if guest:
         request.session[GUEST_KEY] = guest
     request.state.identity = None

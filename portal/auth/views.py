@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from portal.auth.identity import SESSION_USER_KEY, CurrentUser, identity_for_user
+from portal.auth.session_rules import revoke_sessions, start_session
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.db import SessionDep
 from portal.web.humanize import display_name, ref_label
@@ -81,13 +82,16 @@ def dev_sign_in(request: Request, session: SessionDep, user_ref: str = Form(...)
     # A fresh session at every sign-in: nothing held before (e.g. a planted value) carries over.
     request.session.clear()
     request.session[SESSION_USER_KEY] = identity.user_ref
+    start_session(request.session)
     request.state.identity = identity
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/auth/sign-out", include_in_schema=False)
-def sign_out(request: Request, next: str = Form("/")):
-    """Forget the signed-in user of this browser."""
+def sign_out(request: Request, session: SessionDep, identity: CurrentUser, next: str = Form("/")):
+    """Sign out everywhere: every session of this user, in every browser, ends now."""
+    if identity.is_authenticated and identity.token_scopes is None:
+        revoke_sessions(session, identity.user_ref)
     request.session.clear()
     return RedirectResponse(_safe_next(next), status_code=303)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 
 import itsdangerous
 from cryptography.fernet import Fernet
@@ -54,7 +55,8 @@ def sign_in(client, settings: Settings, user_ref: str) -> None:  # noqa: ANN001
     """Give the client the session cookie a sign-in and a page load would have set (signed with the app's
     key), and send the page's CSRF token with every request, as its forms would."""
     token = secrets.token_urlsafe(32)
-    session = {"user_ref": user_ref, "csrf_token": token, "csrf_user": user_ref}
+    now = time.time()
+    session = {"user_ref": user_ref, "csrf_token": token, "csrf_user": user_ref, "signed_in_at": now, "last_seen": now}
     payload = base64.b64encode(json.dumps(session).encode())
     client.cookies.set("session", itsdangerous.TimestampSigner(settings.secret_key).sign(payload).decode())
     client.headers["X-CSRF-Token"] = token
