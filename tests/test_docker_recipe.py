@@ -262,7 +262,16 @@ def test_image_cmd_serves_the_portal_from_a_clean_wheel_install(installed_venv: 
         demo_product = httpx.get(
             f"{base}/api/catalog/entities/by-name/platformproduct/default/delivery-platform", timeout=10
         )
-        plugins = httpx.get(f"{base}/api/v1/plugins", timeout=10).json()["items"]
+        # Production shows anonymous callers the catalog only: read plugin health with an API token, made
+        # with the image's own `flowport token create` as an operator would.
+        made = subprocess.run(["flowport", "token", "create", "--name", "recipe test", "--user",
+                               "user:default/ingrid.solberg", "--scopes", "read", "--expires", "1d"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.strip().splitlines()[-1]
+        assert httpx.get(f"{base}/api/v1/plugins", timeout=10).status_code == 401
+        plugins = httpx.get(f"{base}/api/v1/plugins", headers={"Authorization": f"Bearer {token}"},
+                            timeout=10).json()["items"]
         probe = subprocess.run(stage.healthcheck, env=env, capture_output=True, text=True, timeout=30)
     finally:
         output = stop(process)

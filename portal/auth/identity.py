@@ -51,10 +51,14 @@ class Policy(Protocol):
 # Actions only admins may take once signed in: connections hold tokens and decide where they are sent;
 # the audit log and other people's or service tokens are for admins too.
 ADMIN_ACTIONS = ("plugins.connection.", "admin.", "audit.")
+# Reads open to everyone, also anonymous callers in production: the catalog (products and
+# capabilities are catalog entities) and who you are. Every other read needs a signed-in caller there.
+OPEN_READS = ("catalog.", "products.", "auth.")
 
 
 class DefaultPolicy:
-    """Reads are open; changes need a signed-in user, unless anonymous changes are allowed (dev/test).
+    """Catalog reads are open; other reads and changes need a signed-in user, unless anonymous callers
+    keep playground rights (dev/test).
     Admin actions (reads included) need an admin; an anonymous caller keeps development rights."""
 
     def __init__(self, allow_anonymous_changes: bool) -> None:
@@ -63,7 +67,7 @@ class DefaultPolicy:
     def allows(self, identity: Identity, action: str, resource: str | None) -> bool:
         if action.startswith(ADMIN_ACTIONS):
             return identity.is_admin if identity.is_authenticated else self.allow_anonymous_changes
-        if action.endswith(".read"):
+        if action.endswith(".read") and action.startswith(OPEN_READS):
             return True
         return identity.is_authenticated or self.allow_anonymous_changes
 
@@ -165,6 +169,14 @@ def _session_identity(request: Request, session_data: dict, user_ref: str) -> Id
 
 
 CurrentUser = Annotated[Identity, Depends(current_user)]
+
+
+def require(action: str):  # noqa: ANN201 - a FastAPI dependency
+    """A router dependency that passes `action` through the gate for every route of the router."""
+    def check(request: Request, user: CurrentUser) -> None:
+        authorize(request, user, action)
+
+    return Depends(check)
 
 
 def authorize(request: Request, identity: Identity, action: str, resource: str | None = None) -> None:

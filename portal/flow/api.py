@@ -7,13 +7,14 @@ from enum import Enum
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from portal.auth.identity import require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.flow.models import FlowWorkItem, FlowWorkItemTransition
 from portal.flow.query import FlowQuery, decode_cursor, entity_links, iso, list_records, parse_api_time
 from portal.flow.summary import entity_summary
 
-router = APIRouter(prefix="/api/v1/flow", tags=["flow"])
+router = APIRouter(prefix="/api/v1/flow", tags=["flow"], dependencies=[require("flow.records.read")])
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from portal.auth.identity import require
 from portal.catalog.refs import EntityRef
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
@@ -19,7 +20,7 @@ from portal.flow.query import LINK_ANNOTATIONS, Link, entity_links
 from portal.web.humanize import entity_url
 from portal.web.rendering import is_fragment_request
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[require("flow.records.read")])
 
 
 @dataclass(frozen=True)

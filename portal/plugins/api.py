@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-router = APIRouter(prefix="/api/v1", tags=["plugins"])
+from portal.auth.identity import require
+
+router = APIRouter(prefix="/api/v1", tags=["plugins"], dependencies=[require("plugins.health.read")])
 
 
 @router.get("/plugins")

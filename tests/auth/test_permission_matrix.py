@@ -30,7 +30,11 @@ PRIVILEGED = [
     ("GET", "/admin/audit", None),
     ("GET", "/api/v1/tokens?all=true", None),
 ]
-OPEN_READS = [("GET", "/api/catalog/entities", None), ("GET", "/api/catalog/entities/by-query", None)]
+OPEN_READS = [("GET", "/api/catalog/entities", None), ("GET", "/api/catalog/entities/by-query", None),
+              ("GET", "/api/v1/products", None), ("GET", "/api/v1/identity", None)]
+# Reads beyond the catalog: any signed-in user; anonymous callers in development only.
+SIGNED_IN_READS = [("GET", "/api/v1/flow/deployments", None), ("GET", "/api/v1/flow/summary?entity=component:default/x", None),
+                   ("GET", "/api/v1/requests", None), ("GET", "/api/v1/plugins", None)]
 
 
 def outcome(client: TestClient, method: str, path: str, body: dict | None) -> str | int:
@@ -64,8 +68,12 @@ def test_privileged_routes(org, settings, mode, role, expected):
     with client_for(configured, role) as client:
         answers = {f"{method} {path}": outcome(client, method, path, body) for method, path, body in PRIVILEGED}
         reads = {f"{method} {path}": outcome(client, method, path, body) for method, path, body in OPEN_READS}
+        signed_in_reads = {f"{method} {path}": outcome(client, method, path, body)
+                           for method, path, body in SIGNED_IN_READS}
     assert answers == dict.fromkeys(answers, expected)
     assert reads == dict.fromkeys(reads, ALLOWED)
+    anonymous_in_production = role == "anonymous" and mode == "production"
+    assert signed_in_reads == dict.fromkeys(signed_in_reads, 401 if anonymous_in_production else ALLOWED)
 
 
 def test_a_refusal_says_why_and_admin_reads_of_raw_bodies_are_audited(org, settings):

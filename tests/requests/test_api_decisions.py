@@ -87,7 +87,7 @@ def test_bad_decisions_are_422(api, body):
     assert api.post(f"{URL}/{request_id}/decision", json=body).status_code == (400 if holds_nul(body) else 422)
 
 
-def test_in_production_anonymous_callers_get_401_but_may_read(settings, catalog, api):
+def test_in_production_anonymous_callers_get_401_even_to_read(settings, catalog, api):
     request_id = order(api)
     production = create_app(production_settings(settings))
     with TestClient(production) as client:
@@ -95,5 +95,6 @@ def test_in_production_anonymous_callers_get_401_but_may_read(settings, catalog,
         assert client.post(URL, json={"kind": "idea", "product": "delivery-platform", "title": "x"}).status_code == 401
         assert client.post(f"{URL}/{request_id}/transitions", json={"to": "cancelled"}).status_code == 401
         assert client.post(f"{URL}/{request_id}/votes").status_code == 401
-        assert client.get(f"{URL}/{request_id}").status_code == 200
-        assert client.get(URL).json()["totalItems"] == 1
+        # Production gives anonymous callers the catalog only (issue 10, part 4).
+        assert client.get(f"{URL}/{request_id}").status_code == 401
+        assert client.get(URL).status_code == 401
