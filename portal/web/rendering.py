@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from markupsafe import Markup, escape
 
 from portal.web import csrf, humanize, links
+from portal.web.markdown import render_markdown
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -50,6 +51,7 @@ def build_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
     env.filters["plural"] = humanize.plural
     env.globals["entity_url_of"] = humanize.entity_url_of
     env.filters["safe_href"] = links.safe_href
+    env.filters["markdown"] = render_markdown
     env.filters["is_external"] = links.is_external
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
