@@ -112,10 +112,19 @@ def serve(
     server = _announcing_server(uvicorn.Config(
         # The portal logs each request itself (method, path, status, ms); uvicorn's access log would repeat it.
         APP_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False,
+        **proxy_options(settings),
     ), url)
     server.run()
     if not server.started:
         raise CliError(f"the server did not start on {host}:{port}; see the log above", 3)
+
+
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn's proxy handling: X-Forwarded-Proto and -For are believed only from FLOWPORT_TRUSTED_PROXIES,
+    so the scheme (Secure cookies, HSTS, sign-in callback URLs) and client address cannot be forged."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 def _announcing_server(config, url: str):  # noqa: ANN001, ANN202 - uvicorn is imported lazily

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # A browser session ends after this long without a request, and this long after sign-in at most.
     session_idle_minutes: int = Field(default=720, ge=1, le=60 * 24 * 30)
     session_max_age_hours: int = Field(default=168, ge=1, le=24 * 365)
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-Proto/-For are believed; empty: none.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     run_worker: bool = True
@@ -119,7 +121,19 @@ class Settings(BaseSettings):
     _split_origins = field_validator("trusted_origins", mode="before")(_split_list)
 
     _provider_ids = field_validator("auth_providers")(check_provider_ids)
-    _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", mode="before")(
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, entries: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.0/8)") from None
+        return entries
+    _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", "trusted_proxies", mode="before")(
         _split_list
     )
 

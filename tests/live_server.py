@@ -19,11 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app, start_timeout: float = 20) -> Iterator[str]:  # noqa: ANN001
-    """Yields the base URL while `app` runs (lifespan included); stops it afterwards."""
+def serve_in_thread(app, start_timeout: float = 20, **options) -> Iterator[str]:  # noqa: ANN001, ANN003
+    """Yields the base URL while `app` runs (lifespan included); stops it afterwards. `options` go to
+    uvicorn.Config (e.g. the proxy settings `flowport serve` passes)."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                            lifespan="on", timeout_graceful_shutdown=1)
+                            lifespan="on", timeout_graceful_shutdown=1, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
