@@ -133,6 +133,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.auth import views as auth_views
     from portal.auth import sign_in
     from portal.auth import tokens_api
+    from portal.auth import sessions_api
     from portal.products import api as product_api
     from portal.products import views as product_views
     from portal.web import home as home_views
@@ -159,6 +160,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(auth_views.router)
     app.include_router(sign_in.router)
     app.include_router(tokens_api.router)
+    app.include_router(sessions_api.router)
     app.include_router(flow_api.router)
     app.include_router(flow_cards.router)
     app.include_router(webhook_admin.api_router)

@@ -102,3 +102,19 @@ def test_a_revocation_only_ends_sessions_that_began_before_it():
     revoked = datetime.fromtimestamp(now - 10, UTC)
     assert session_refusal({"signed_in_at": now - 20, "last_seen": now}, revoked, 60, 3600, now)
     assert session_refusal({"signed_in_at": now - 5, "last_seen": now}, revoked, 60, 3600, now) is None
+
+
+def test_an_admin_ends_someone_elses_sessions_and_nobody_else_may(settings, session):
+    seed_catalog(session)
+    app = create_app(settings.model_copy(update={"env": "development",
+                                                 "admins": ["group:default/platform-engineering"]}))
+    with TestClient(app) as admin, TestClient(app) as bruno, TestClient(app) as chiara:
+        dev_sign_in(admin, ALICE)
+        dev_sign_in(bruno, "user:default/bruno.costa")
+        dev_sign_in(chiara, "user:default/chiara.rossi")
+        refused = chiara.post("/api/v1/sessions/revoke", json={"user": "user:default/bruno.costa"})
+        assert refused.status_code == 403 and who(bruno) == "user:default/bruno.costa"
+        done = admin.post("/api/v1/sessions/revoke", json={"user": "user:default/bruno.costa"})
+        assert done.status_code == 200, done.text
+        assert who(bruno) is None and who(chiara) == "user:default/chiara.rossi"
+        assert admin.post("/api/v1/sessions/revoke", json={"user": "../etc"}).status_code == 400
