@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # A browser session ends after this long without a request, and this long after sign-in at most.
     session_idle_minutes: int = Field(default=720, ge=1, le=60 * 24 * 30)
     session_max_age_hours: int = Field(default=168, ge=1, le=24 * 365)
+    # Who sees a request: `involved` (its requester, their team, the owners and approvers of what it asks
+    # for, admins) or `everyone` signed in (portal/requests/visibility.py).
+    requests_visible_to: Literal["involved", "everyone"] = "involved"
     # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-Proto/-For are believed; empty: none.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     log_format: Literal["console", "json"] = "console"

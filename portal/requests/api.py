@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request as HttpRequest
 from fastapi.responses import JSONResponse
 
 from portal.auth.identity import CurrentUser, Identity, authorize
+from portal.requests.visibility import visible_requests
 from portal.db import SessionDep
 from portal.flow.query import iso
 from portal.requests import service
@@ -91,6 +92,11 @@ def _filters(user: Identity, kind: str | None, capability: str | None, product: 
                           stage=stage)
 
 
+def _visible(http: HttpRequest, session: SessionDep, user: Identity):  # noqa: ANN202 - a SQL condition or None
+    return visible_requests(session, user, http.app.state.settings.requests_visible_to,
+                            http.app.state.policy.allow_anonymous_changes)
+
+
 @router.get("")
 def list_all_requests(
     http: HttpRequest,
@@ -112,7 +118,7 @@ def list_all_requests(
         query = decode_cursor(cursor, limit)
     else:
         query = RequestQuery(_filters(user, kind, capability, product, requester, stage), limit)
-    page = list_requests(session, query)
+    page = list_requests(session, query, _visible(http, session, user))
     page_info: dict = {}
     if page.next_cursor:
         page_info["nextCursor"] = page.next_cursor
@@ -125,7 +131,7 @@ def list_all_requests(
 def read_request(request_id: str, http: HttpRequest, session: SessionDep, user: CurrentUser) -> dict:
     """One request with its whole timeline."""
     authorize(http, user, "requests.request.read", request_id)
-    return one_request_json(session, get_request(session, request_id))
+    return one_request_json(session, get_request(session, request_id, visible=_visible(http, session, user)))
 
 
 @router.post("/{request_id}/decision")
@@ -199,6 +205,6 @@ def comment_on_request(request_id: str, body: CommentBody, http: HttpRequest, se
 def list_comments(request_id: str, http: HttpRequest, session: SessionDep, user: CurrentUser) -> dict:
     """An idea's comments, oldest first (the first MAX_COMMENTS_LISTED)."""
     authorize(http, user, "requests.comment.read", request_id)
-    row = get_request(session, request_id)
+    row = get_request(session, request_id, visible=_visible(http, session, user))
     items = service.comments_of(session, row, MAX_COMMENTS_LISTED)
     return {"items": [_comment_json(item) for item in items], "totalItems": service.comment_count(session, row)}

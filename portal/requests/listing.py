@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from portal.flow.query import as_utc, iso
@@ -28,12 +29,13 @@ def parse_public_id(public_id: str) -> int | None:
     return number if 0 < number <= MAX_DATABASE_ID else None
 
 
-def get_request(session: Session, public_id: str, *, for_update: bool = False) -> Request:
-    """The request called `public_id`; a 404 names it when there is none."""
+def get_request(session: Session, public_id: str, *, for_update: bool = False,
+                visible: ColumnElement | None = None) -> Request:
+    """The request called `public_id`; a 404 names it when there is none (or the caller may not see it)."""
     row_id = parse_public_id(public_id)
     row = None
     if row_id is not None:
-        statement = select(Request).where(Request.id == row_id)
+        statement = select(Request).where(Request.id == row_id, *([visible] if visible is not None else []))
         # Changes lock the row on PostgreSQL, so two concurrent moves of one request apply one after the other.
         row = session.execute(statement.with_for_update() if for_update else statement).scalar_one_or_none()
     if row is None:
@@ -157,9 +159,10 @@ def _conditions(filters: RequestFilters) -> list:
     return [columns[name] == value for name, value in asdict(filters).items() if value is not None]
 
 
-def list_requests(session: Session, query: RequestQuery) -> RequestPage:
-    """A page of requests, most recently updated first (then by id), with cursors both ways."""
-    conditions = _conditions(query.filters)
+def list_requests(session: Session, query: RequestQuery, visible: ColumnElement | None = None) -> RequestPage:
+    """A page of requests, most recently updated first (then by id), with cursors both ways; `visible`
+    (portal/requests/visibility.py) keeps out what the caller may not see, in the count too."""
+    conditions = _conditions(query.filters) + ([visible] if visible is not None else [])
     total = session.execute(select(func.count()).select_from(Request).where(*conditions)).scalar_one()
     statement = select(Request).where(*conditions)
     if query.position:

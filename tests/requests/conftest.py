@@ -22,7 +22,9 @@ def catalog(session) -> None:
 @pytest.fixture
 def dev_app(settings, catalog):
     """An app in development mode, where people sign in as catalog users (and anonymous changes pass)."""
-    return create_app(settings.model_copy(update={"env": "development"}))
+    # Every signed-in caller sees every request here, so listing tests see all; who sees what is
+    # tested on its own (test_visibility.py).
+    return create_app(settings.model_copy(update={"env": "development", "requests_visible_to": "everyone"}))
 
 
 @pytest.fixture
