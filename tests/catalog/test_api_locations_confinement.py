@@ -9,18 +9,9 @@ from sqlalchemy import func, select
 from portal.catalog.ingest import ensure_default_locations, register_location
 from portal.catalog.models import CatalogLocation
 from tests.web.csrf_support import assert_refused_for_nul
+from tests.catalog.descriptors import COMPONENT
 
 API = "/api/catalog"
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
 
 
 @pytest.fixture

@@ -9,29 +9,7 @@ from sqlalchemy import select
 
 from portal.catalog.ingest import register_location
 from portal.catalog.models import CatalogEntity
-
-API = """\
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata:
-  name: {name}
-spec:
-  type: openapi
-  lifecycle: production
-  owner: team-a
-  definition:
-    {placeholder}: "{target}"
-"""
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
+from tests.catalog.descriptors import COMPONENT, API_QUOTED_TARGET as API
 
 
 @pytest.fixture

@@ -11,29 +11,7 @@ from portal.catalog.ingest.limits import ReadLimits
 from portal.catalog.ingest.reader import TreeReader
 from portal.catalog.ingest.sources import SourceReader, location_key
 from portal.catalog.ingest.yaml_documents import parse_documents
-
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
-API = """\
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata:
-  name: {name}
-spec:
-  type: openapi
-  lifecycle: production
-  owner: team-a
-  definition:
-    {placeholder}: {target}
-"""
+from tests.catalog.descriptors import COMPONENT, API
 
 
 def billion_laughs() -> str:

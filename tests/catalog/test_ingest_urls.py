@@ -10,32 +10,9 @@ from sqlalchemy import func, select
 from portal.catalog.ingest import LocationError, refresh_location, register_location
 from portal.catalog.models import CatalogEntity, CatalogLocation, CatalogSource
 from portal.catalog.store import assemble
+from tests.catalog.descriptors import COMPONENT, API
 
 BASE = "https://git.example.com/org/repo/raw/main"
-
-COMPONENT = """\
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: {name}
-spec:
-  type: service
-  lifecycle: production
-  owner: team-a
-"""
-
-API = """\
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata:
-  name: {name}
-spec:
-  type: openapi
-  lifecycle: production
-  owner: team-a
-  definition:
-    {placeholder}: {target}
-"""
 
 
 class FakeServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ class ActionContext:
             raise TaskCancelled(f"{self.step_label}: cancelled")
 
 
-class Action:
+class Action(ABC):
     """Base class of an action that runs here. Subclasses set the class attributes and implement run()."""
 
     id: ClassVar[str]
@@ -68,8 +69,9 @@ class Action:
     output_schema: ClassVar[dict[str, Any]] = {"type": "object"}
     supports_dry_run: ClassVar[bool] = False
 
+    @abstractmethod
     def run(self, ctx: ActionContext) -> None:
-        raise NotImplementedError
+        """Do the step's work in `ctx.workspace`, reporting through `ctx.log` and `ctx.output`."""
 
     @classmethod
     def spec(cls) -> ActionSpec:
