@@ -70,22 +70,16 @@ def _printable(value: str) -> bool:
 
 def check_delivery_info(info: DeliveryInfo) -> None:
     """The delivery id and event type fit their inbox columns on every database; else a 400 that says why."""
-    delivery_id, event_type = info.delivery_id, info.event_type
-    if not isinstance(delivery_id, str):
-        raise WebhookRejected(400, f"the delivery id must be a string, not {_json_kind(delivery_id)}")
-    if not delivery_id:
-        raise WebhookRejected(400, "the delivery id is empty")
-    if len(delivery_id) > DELIVERY_ID_MAX:
-        raise WebhookRejected(400, f"the delivery id is {len(delivery_id)} characters long; "
-                                   f"at most {DELIVERY_ID_MAX} are accepted")
-    if not _printable(delivery_id):
-        raise WebhookRejected(400, f"the delivery id {delivery_id[:80]!r} holds control or unprintable characters")
-    if not isinstance(event_type, str):
-        raise WebhookRejected(400, f"the event type must be a string, not {_json_kind(event_type)}")
-    if not event_type:
-        raise WebhookRejected(400, "the event type is empty")
-    if len(event_type) > EVENT_TYPE_MAX:
-        raise WebhookRejected(400, f"the event type is {len(event_type)} characters long; "
-                                   f"at most {EVENT_TYPE_MAX} are accepted")
-    if not _printable(event_type):
-        raise WebhookRejected(400, f"the event type {event_type[:80]!r} holds control or unprintable characters")
+    _check_inbox_text(info.delivery_id, "the delivery id", DELIVERY_ID_MAX)
+    _check_inbox_text(info.event_type, "the event type", EVENT_TYPE_MAX)
+
+
+def _check_inbox_text(value: object, label: str, limit: int) -> None:
+    if not isinstance(value, str):
+        raise WebhookRejected(400, f"{label} must be a string, not {_json_kind(value)}")
+    if not value:
+        raise WebhookRejected(400, f"{label} is empty")
+    if len(value) > limit:
+        raise WebhookRejected(400, f"{label} is {len(value)} characters long; at most {limit} are accepted")
+    if not _printable(value):
+        raise WebhookRejected(400, f"{label} {value[:80]!r} holds control or unprintable characters")
