@@ -9,6 +9,7 @@ from portal.scaffolder.actions.contract import (
     ActionError,
     ActionInputError,
     ActionRegistry,
+    ActionServices,
     ActionSpec,
     TaskCancelled,
     validate_action_input,
@@ -32,5 +33,5 @@ def default_registry(limits: FileLimits | None = None) -> ActionRegistry:
 
 __all__ = [
     "ACTIONS_PROVIDED_ELSEWHERE", "Action", "ActionContext", "ActionError", "ActionInputError", "ActionRegistry",
-    "ActionSpec", "TaskCancelled", "builtin_actions", "default_registry", "validate_action_input",
+    "ActionServices", "ActionSpec", "TaskCancelled", "builtin_actions", "default_registry", "validate_action_input",
 ]

@@ -35,6 +35,20 @@ class ActionSpec:
     supports_dry_run: bool = False
 
 
+@dataclass(frozen=True)
+class ActionServices:
+    """What actions with side effects reach beyond their workspace. The task runner passes one; dry runs
+    and unit tests may pass none, and an action that needs it then fails with a clear ActionError.
+
+    `engine` is the SQLAlchemy engine: an action opens its own short session for its own writes (the task
+    scope owns no transaction across steps). `http` builds the outbound client (portal/net guarded)."""
+
+    settings: Any
+    engine: Any = None
+    http: Callable[..., Any] | None = None
+    plugins: Any = None  # portal.plugins.registry.PluginRegistry, for plugin actions and their connections
+
+
 @dataclass
 class ActionContext:
     """What a running action gets. `output(name, value)` sets `steps.<id>.output.<name>`."""
@@ -50,6 +64,7 @@ class ActionContext:
     is_dry_run: bool = False
     sleep: Callable[[float], None] = time.sleep
     outputs: dict[str, Any] = field(default_factory=dict)
+    services: ActionServices | None = None
 
     def output(self, name: str, value: Any) -> None:
         self.outputs[name] = value
