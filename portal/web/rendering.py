@@ -39,10 +39,22 @@ def _page_context(request: Request) -> dict:
     }
 
 
+# Domains whose pages live with them (`portal/<domain>/templates/<domain>/…`), so web/ stays domain-free.
+DOMAINS_WITH_PAGES = ("requests", "scaffolder", "metrics", "notifications")
+
+
+def _domain_template_dirs() -> list[Path]:
+    portal_root = Path(__file__).resolve().parent.parent
+    return [folder for folder in (portal_root / domain / "templates" for domain in DOMAINS_WITH_PAGES)
+            if folder.is_dir()]
+
+
 def build_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
-    """Templates from `portal/web/templates`; folders in `extra_dirs` win, so any page can be overridden."""
+    """Templates from `portal/web/templates` and the domains' own folders; folders in `extra_dirs` win,
+    so any page can be overridden."""
     loaders = [FileSystemLoader(str(path)) for path in (extra_dirs or [])]
     loaders.append(PackageLoader("portal.web", "templates"))
+    loaders.extend(FileSystemLoader(str(path)) for path in _domain_template_dirs())
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "svg"]))
     env.filters["human_duration"] = humanize.human_duration
     env.filters["ref_label"] = humanize.ref_label
