@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.auth.admins import is_admin
+from portal.auth.admins import groups_with_parents, is_admin
 from portal.catalog.models import CatalogEntity, CatalogRelation
 
 SESSION_USER_KEY = "user_ref"
@@ -26,7 +26,12 @@ class Identity:
     user_ref: str | None = None
     display_name: str = "Guest"
     email: str | None = None
+    # The user and every group they belong to, directly or through a parent group (`childOf`): what
+    # they own, approve and decide through.
     ownership_refs: tuple[str, ...] = field(default_factory=tuple)
+    # Only the groups they are a direct member of: their team, whose requests they see as teammates
+    # (parents are left out, or the whole company would be one team).
+    team_refs: tuple[str, ...] = field(default_factory=tuple)
     # Signed in through a provider but not in the catalog: owns nothing, belongs to no group.
     is_guest: bool = False
     # Set when the caller presented an API token: what the token may do (None: a browser session).
@@ -98,7 +103,8 @@ def identity_for_user(session: Session, user_ref: str, admins: Sequence[str] = (
         user_ref=user_ref.lower(),
         display_name=profile.get("displayName") or body["metadata"]["name"],
         email=profile.get("email"),
-        ownership_refs=(user_ref.lower(), *sorted(set(groups))),
+        ownership_refs=(user_ref.lower(), *sorted(groups_with_parents(session, groups))),
+        team_refs=tuple(sorted({group.lower() for group in groups})),
         is_admin=is_admin(session, user_ref, groups, admins),
     )
 
@@ -129,7 +135,8 @@ def _token_identity(session: Session, row, admins: Sequence[str]) -> Identity:  
     if user is None:
         raise TokenError(f"the user of token {row.prefix} is no longer in the catalog")
     return Identity(user_ref=user.user_ref, display_name=user.display_name, email=user.email,
-                    ownership_refs=user.ownership_refs, token_scopes=scopes, is_admin=user.is_admin)
+                    ownership_refs=user.ownership_refs, team_refs=user.team_refs, token_scopes=scopes,
+                    is_admin=user.is_admin)
 
 
 def current_user(request: Request) -> Identity:

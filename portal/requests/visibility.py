@@ -1,8 +1,8 @@
 """Which requests a caller may see, as one SQL condition that filters lists and single reads alike.
 
 With `FLOWPORT_REQUESTS_VISIBLE_TO=involved` (the default) a signed-in caller sees the requests they
-raised, those raised by members of their groups (their team's), and those for a capability or
-product one of their groups owns or approves; admins see all. `everyone` shows every request to
+raised, those raised by members of the groups they belong to directly (their team's), and those for a
+capability or product one of their groups (parent groups included) owns or approves; admins see all. `everyone` shows every request to
 every signed-in caller. Anonymous callers who may read at all (the development playground) see all.
 """
 
@@ -43,11 +43,12 @@ def visible_requests(session: Session, identity: Identity, visible_to: str, anon
         return None
     groups = _groups(identity)
     conditions = [Request.requester_ref == identity.user_ref]
-    if groups:
+    if identity.team_refs:
         teammates = select(CatalogRelation.source_ref).where(CatalogRelation.type == "memberOf",
-                                                             CatalogRelation.target_ref.in_(groups))
-        offerings = _offerings_of(session, groups)
+                                                             CatalogRelation.target_ref.in_(identity.team_refs))
         conditions.append(Request.requester_ref.in_(teammates))
+    if groups:
+        offerings = _offerings_of(session, groups)
         if offerings:
             conditions += [Request.capability_ref.in_(offerings), Request.product_ref.in_(offerings)]
     return or_(*conditions)

@@ -64,3 +64,32 @@ def test_everyone_setting_shows_all_requests_to_everyone_signed_in(settings, peo
         dev_sign_in(stranger, STRANGER)
         request_id = requester.post(URL, json={"kind": "idea", "product": "delivery-platform", "title": "x"}).json()["id"]
         assert [item["id"] for item in stranger.get(URL).json()["items"]] == [request_id]
+
+
+def _group_with_parent(name: str, members: list[str], parent: str) -> dict:
+    entity = group(name, members)
+    entity["spec"]["parent"] = parent
+    return entity
+
+
+def test_parent_groups_own_through_their_children_but_do_not_make_one_team(session, catalog, settings):
+    """A member of `team-dx-cicd` (a child of team-dx, which owns the capability) may move its orders, as
+    an owner; but two people whose only shared group is a parent do not see each other's requests."""
+    store(session, [
+        _group_with_parent("team-dx-cicd", ["carla.child"], "team-dx"),
+        user("carla.child", ["team-dx-cicd"]),
+        _group_with_parent("team-apps-mobile", ["mo.mobile"], "team-apps"),
+        user("mo.mobile", ["team-apps-mobile"]),
+    ])
+    app = create_app(settings.model_copy(update={"env": "development"}))
+    with TestClient(app) as requester, TestClient(app) as child_owner, TestClient(app) as cousin:
+        dev_sign_in(requester, REQUESTER)
+        dev_sign_in(child_owner, "user:default/carla.child")
+        dev_sign_in(cousin, "user:default/mo.mobile")
+        request_id = requester.post(URL, json={"kind": "order", "capability": "feature-flags"}).json()["id"]
+        assert child_owner.get(f"{URL}/{request_id}").status_code == 200  # owns it through team-dx
+        moved = child_owner.post(f"{URL}/{request_id}/transitions", json={"to": "fulfilling"})
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["stage"] == "fulfilling"
+        # mo.mobile's team is team-apps-mobile; team-apps (rui's team) is only its parent.
+        assert cousin.get(f"{URL}/{request_id}").status_code == 404
