@@ -136,6 +136,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.auth import sessions_api
     from portal.products import api as product_api
     from portal.products import views as product_views
+    from portal.products import settings_views as product_settings_views
     from portal.web import home as home_views
     from portal.flow import api as flow_api
     from portal.flow import cards as flow_cards
@@ -156,6 +157,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(catalog_views.api_router)
     app.include_router(home_views.router)
     app.include_router(product_views.router)
+    app.include_router(product_settings_views.router)
     app.include_router(product_api.router)
     app.include_router(auth_views.router)
     app.include_router(sign_in.router)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from portal.auth.identity import CurrentUser
 from portal.db import SessionDep
-from portal.products import service
+from portal.products import service, settings
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -33,7 +34,7 @@ def products_index(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/products/{name}", response_class=HTMLResponse)
-def product_page(name: str, request: Request, session: SessionDep) -> HTMLResponse:
+def product_page(name: str, request: Request, session: SessionDep, user: CurrentUser) -> HTMLResponse:
     """One product: owner, customers, objectives, links and its capabilities."""
     product = service.find_product(session, name)
     if product is None:
@@ -43,6 +44,8 @@ def product_page(name: str, request: Request, session: SessionDep) -> HTMLRespon
         "product": product,
         "summary": service.product_summary(product, len(capabilities)),
         "capabilities": [service.capability_summary(product, c) for c in capabilities],
+        "product_settings": settings.settings_of(session, product),
+        "may_change_settings": settings.may_change(request, user, product),
     })
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from portal.products.settings import ideas_open
 from portal.requests.durations import DurationError, duration_seconds_or_none, parse_duration
 from portal.requests.inputs import FieldProblem, RequestProblem, json_problems, parameter_problems, schema_is_usable
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
@@ -88,6 +89,9 @@ def create_idea(session: Session, *, product: str, requester: str, title: str, d
         raise _refuse(422, f"There is no platform product {product_ref} in the catalog", "product")
     if not title or not title.strip():
         raise _refuse(422, "An idea needs a title", "title")
+    if not ideas_open(session, product_ref):
+        raise _refuse(409, f"{product_ref} is not taking ideas at the moment (its owners closed them in its "
+                           f"settings)", "product")
     row = _new_request(session, "idea", title.strip(), description, requester, value_hypothesis, flow_item_type,
                        offering)
     _start(session, row, "submitted", requester, "Submitted")
