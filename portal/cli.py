@@ -57,8 +57,11 @@ def _migrate(engine) -> tuple[str, str]:  # noqa: ANN001
     """Upgrade to head; returns the revision before and after."""
     from portal.migrate import upgrade
 
+    from portal.planner_statistics import refresh_planner_statistics
+
     before = _revision_of(engine)
     upgrade(engine)
+    refresh_planner_statistics(engine)  # the planner starts with statistics, even on a fresh import
     return before, _revision_of(engine)
 
 

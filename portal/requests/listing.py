@@ -81,13 +81,16 @@ def request_json(row: Request, events: list[RequestEvent], now: datetime | None 
 
 
 def events_by_request(session: Session, request_ids: list[int]) -> dict[int, list[RequestEvent]]:
-    """The timelines of several requests, oldest event first, in one query."""
+    """The timelines of several requests, oldest event first, in one query.
+
+    Events are read as plain rows with the model's attribute names, not as ORM objects: a page of 50
+    requests holds hundreds of events, and building ORM objects for them cost twice the query."""
     found: dict[int, list[RequestEvent]] = {request_id: [] for request_id in request_ids}
     if request_ids:
         rows = session.execute(
-            select(RequestEvent).where(RequestEvent.request_id.in_(request_ids))
+            select(*RequestEvent.__table__.columns).where(RequestEvent.request_id.in_(request_ids))
             .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id)
-        ).scalars()
+        )
         for event in rows:
             found[event.request_id].append(event)
     return found

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from portal.background import BackgroundLoop
+from portal.planner_statistics import StatisticsSchedule
 from portal.catalog.ingest.locations import refresh_location
 from portal.catalog.models import CatalogLocation
 from portal.settings import Settings
@@ -72,10 +73,15 @@ class CatalogRefresher(BackgroundLoop):
         self.settings = settings
         self.http = http
         self.interval = interval
+        # The refresher is the one periodic job every deployment runs (in `serve` and in `worker`), so
+        # it also keeps SQLite's planner statistics current as the tables grow.
+        self.statistics = StatisticsSchedule(engine)
 
     def round(self) -> int:
         """One refresh round; returns how many locations were refreshed."""
-        return refresh_each_location(self.engine, self.settings, self.http)
+        refreshed = refresh_each_location(self.engine, self.settings, self.http)
+        self.statistics.refresh_if_due()
+        return refreshed
 
     def pause_after(self, done: int) -> float:
         return self.interval
