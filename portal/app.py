@@ -106,16 +106,20 @@ def _start_inbox_worker(app: FastAPI) -> None:
     from portal.sync.scheduler import SyncScheduler
     from portal.webhooks.worker import InboxWorker
 
-    app.state.inbox_worker = app.state.sync_scheduler = None
+    from portal.requests.follow_flow import FlowFollower
+
+    app.state.inbox_worker = app.state.sync_scheduler = app.state.flow_follower = None
     settings = app.state.settings
     if settings.run_worker:
         app.state.inbox_worker = InboxWorker(app.state.engine, app.state.plugins).start()
         if settings.sync_interval > 0:
             app.state.sync_scheduler = SyncScheduler(app.state.engine, app.state.plugins, settings).start()
+        if settings.request_follow_interval > 0:
+            app.state.flow_follower = FlowFollower(app.state.engine, settings.request_follow_interval).start()
 
 
 def _stop_inbox_worker(app: FastAPI) -> None:
-    for name in ("inbox_worker", "sync_scheduler"):
+    for name in ("inbox_worker", "sync_scheduler", "flow_follower"):
         worker = getattr(app.state, name, None)
         if worker is not None:
             worker.stop()

@@ -171,6 +171,10 @@ def worker() -> None:
             background = [InboxWorker(engine, registry).start()]
             if settings.sync_interval > 0:
                 background.append(SyncScheduler(engine, registry, settings).start())
+            if settings.request_follow_interval > 0:
+                from portal.requests.follow_flow import FlowFollower
+
+                background.append(FlowFollower(engine, settings.request_follow_interval).start())
             try:
                 _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
                                settings, stopping)

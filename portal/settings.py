@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Deliveries a connection may send at once above that rate before it is answered 429.
     webhook_rate_burst: float = 6000.0
     sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
+    # Seconds between passes that move requests from flow data (deployments → in-use, tracker items →
+    # idea stages; portal/requests/follow_flow.py); 0 turns it off.
+    request_follow_interval: float = 60.0
     # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);
     # 0 computes every answer afresh, as the first request after a catalog write does.
     catalog_count_cache_entries: int = 1024

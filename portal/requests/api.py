@@ -29,12 +29,14 @@ from portal.requests.permissions import (
     check_may_confirm_value,
     check_may_create,
     check_may_decide,
+    check_may_link,
     check_may_transition,
 )
 from portal.requests.routing import RequestsRoute
 from portal.requests.schemas import (
     CommentBody,
     DecisionBody,
+    LinksBody,
     OrderCreate,
     RequestCreate,
     TransitionBody,
@@ -59,8 +61,12 @@ def create_request(body: RequestCreate, http: HttpRequest, session: SessionDep, 
     if isinstance(body, OrderCreate):
         row = service.create_order(session, capability=body.capability, parameters=body.parameters,
                                    title=body.title, **common)
+        if body.component is not None:
+            service.set_links(session, row, component=body.component, tracker_item=None, fields={"component"})
     else:
         row = service.create_idea(session, product=body.product, title=body.title, **common)
+        if body.tracker_item is not None:
+            service.set_links(session, row, component=None, tracker_item=body.tracker_item, fields={"tracker_item"})
     return one_request_json(session, row)
 
 
@@ -164,6 +170,17 @@ def move_request(request_id: str, body: TransitionBody, http: HttpRequest, sessi
     check_may_transition(http, user, row, offering, body.to)
     service.transition(session, row, to=body.to, actor=actor_of(user), note=body.note,
                        work_time_seconds=_work_time_seconds(body.work_time), offering=offering)
+    return one_request_json(session, row)
+
+
+@router.put("/{request_id}/links")
+def link_request(request_id: str, body: LinksBody, http: HttpRequest, session: SessionDep, user: CurrentUser) -> dict:
+    """Link an order to its component (its first production deployment then moves it to in-use) or an
+    idea to its issue-tracker item (whose status it then follows): the requester or the owners."""
+    row = get_request(session, request_id, for_update=True)
+    check_may_link(http, user, row, offering_of(session, row.capability_ref, row.product_ref))
+    service.set_links(session, row, component=body.component, tracker_item=body.tracker_item,
+                      fields=set(body.model_fields_set))
     return one_request_json(session, row)
 
 

@@ -73,7 +73,8 @@ def request_json(row: Request, events: list[RequestEvent], now: datetime | None 
     item.update({
         "requester": row.requester_ref, "stage": row.stage, "createdAt": iso(row.created_at),
         "updatedAt": iso(row.updated_at), "targetLeadTime": row.target_lead_time, "breached": is_breached(row, now),
-        "taskId": row.task_id, "parameters": row.parameters, "valueHypothesis": row.value_hypothesis,
+        "taskId": row.task_id, "component": row.component_ref, "trackerItem": row.tracker_item,
+        "parameters": row.parameters, "valueHypothesis": row.value_hypothesis,
         "votes": row.vote_count, "flowItemType": row.flow_item_type, "value": _value_json(row),
         "events": [event_json(event) for event in events],
     })

@@ -27,6 +27,8 @@ class Request(SQLModel, table=True):
         Index("ix_requests_product_stage", "product_ref", "stage", "updated_at", "id"),
         Index("ix_requests_capability_updated", "capability_ref", "updated_at", "id"),
         Index("ix_requests_kind_updated", "kind", "updated_at", "id"),
+        Index("ix_requests_component", "component_ref", "stage"),
+        Index("ix_requests_tracker_item", "tracker_item", "stage"),
     )
 
     # Shown as REQ-<id>: short enough to say out loud, and the database hands it out without races.
@@ -49,6 +51,10 @@ class Request(SQLModel, table=True):
     target_lead_time: str | None = Field(default=None, max_length=100)
     target_lead_time_seconds: int | None = None
     task_id: str | None = Field(default=None, max_length=100)
+    # The component an order is for or created (its deployments move it to in-use), and the
+    # issue-tracker item an idea follows (its status moves the idea): portal/requests/follow_flow.py.
+    component_ref: str | None = Field(default=None, max_length=400)
+    tracker_item: str | None = Field(default=None, max_length=400)
     parameters: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     value_hypothesis: dict | str | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     vote_count: int = Field(default=0)

@@ -70,3 +70,14 @@ def check_may_confirm_value(http: HttpRequest, user: Identity, request: Request)
     if request.requester_ref != user.user_ref:
         raise HTTPException(403, f"Only the requester ({request.requester_ref}) may confirm the value of "
                                  f"{request.public_id}")
+
+
+def check_may_link(http: HttpRequest, user: Identity, request: Request, offering: Offering) -> None:
+    """Linking a request to its component or tracker item: the requester or the owners."""
+    authorize(http, user, "requests.links.change", request.public_id)
+    if _anonymous_allowed(http, user) or request.requester_ref == user.user_ref:
+        return
+    if any(_member_of(user, owner) for owner in offering.owners):
+        return
+    raise HTTPException(403, f"Only the requester or the owners of {request.capability_ref or request.product_ref} "
+                             f"may link {request.public_id}; {user.display_name} is neither")

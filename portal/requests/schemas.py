@@ -48,6 +48,8 @@ def hypothesis_value(hypothesis: ValueHypothesis | None) -> dict | str | None:
 class OrderCreate(Body):
     kind: Literal["order"]
     capability: Ref
+    # The component the order is for, when it is for an existing one (a database for a service).
+    component: Ref | None = None
     # Checked in the service: JSON size, depth and text, then the capability's JSON Schema.
     parameters: dict[str, Any] | None = None
     value_hypothesis: ValueHypothesis | None = None
@@ -60,6 +62,8 @@ class IdeaCreate(Body):
     kind: Literal["idea"]
     product: Ref
     title: Annotated[Title, Field(min_length=1)]
+    # The issue-tracker item that delivers the idea (`PROJ-12`, `org/repo#12` or its URL).
+    tracker_item: Ref | None = None
     description: Description | None = None
     value_hypothesis: ValueHypothesis | None = None
     flow_item_type: FlowItemType = "feature"
@@ -87,3 +91,10 @@ class ValueBody(Body):
 
 class CommentBody(Body):
     body: Annotated[StorableText, Field(min_length=1, max_length=MAX_COMMENT)]
+
+
+class LinksBody(Body):
+    """`PUT /api/v1/requests/{id}/links`: fields left out stay as they are; null unlinks."""
+
+    component: Ref | None = None
+    tracker_item: Ref | None = None

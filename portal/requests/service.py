@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from portal.products.settings import ideas_open
+from portal.catalog.models import CatalogEntity
 from portal.requests.durations import DurationError, duration_seconds_or_none, parse_duration
 from portal.requests.inputs import FieldProblem, RequestProblem, json_problems, parameter_problems, schema_is_usable
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
@@ -127,8 +128,11 @@ def _last_main_line_stage(session: Session, row: Request, main_line: tuple[str, 
 
 def transition(session: Session, row: Request, *, to: str, actor: str, source: str = "user",
                note: str | None = None, work_time_seconds: int | None = None,
-               offering: Offering | None = None) -> RequestEvent:
-    """Move a request to stage `to`, recording the event; going back (or reopening) is rework."""
+               offering: Offering | None = None, at: datetime | None = None) -> RequestEvent:
+    """Move a request to stage `to`, recording the event; going back (or reopening) is rework.
+
+    `at` is when it happened, for moves that flow data reports after the fact (a deployment that
+    finished a minute ago); it defaults to now and is never before the request's last change."""
     offering = offering or offering_of(session, row.capability_ref, row.product_ref)
     stream = offering.value_stream(row.kind)
     if work_time_seconds is not None and not 0 <= work_time_seconds <= MAX_WORK_TIME_SECONDS:
@@ -139,7 +143,8 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
         rework = stream.check_move(row.stage, to, last_main)
     except StageError as error:
         raise _refuse(error.status, error.message, "to" if error.status == 422 else None) from None
-    at = utcnow()
+    last_change = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+    at = max(at, last_change) if at is not None else utcnow()
     event = RequestEvent(request_id=row.id, at=at, actor=actor, from_stage=row.stage, to_stage=to, source=source,
                          note=note, work_time_seconds=work_time_seconds, is_rework=rework)
     session.add(event)
@@ -244,3 +249,27 @@ def comment_count(session: Session, row: Request) -> int:
     return session.execute(
         select(func.count()).select_from(RequestComment).where(RequestComment.request_id == row.id)
     ).scalar_one()
+
+
+def set_links(session: Session, row: Request, *, component: str | None, tracker_item: str | None,
+              fields: set[str]) -> Request:
+    """Link an order to the component it is for (or created) and an idea to its issue-tracker item;
+    only the fields named in `fields` change (None unlinks). A component must be in the catalog."""
+    if "component" in fields:
+        row.component_ref = None if component is None else _catalog_component(session, component)
+    if "tracker_item" in fields:
+        row.tracker_item = None if tracker_item is None else tracker_item.strip() or None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _catalog_component(session: Session, ref: str) -> str:
+    try:
+        component_ref = normalize_ref(ref, "component")
+    except OfferingRefError as error:
+        raise _refuse(422, f"component {error}", "component") from None
+    found = session.execute(select(CatalogEntity.uid).where(CatalogEntity.entity_ref == component_ref)).first()
+    if found is None:
+        raise _refuse(422, f"There is no component {component_ref} in the catalog", "component")
+    return component_ref
