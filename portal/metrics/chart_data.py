@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from fastapi import HTTPException
 from fastapi.responses import Response
-
-from portal.errors import CatalogApiError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "json")
@@ -115,10 +114,11 @@ class Downloadable:
 
 
 def download_response(chart: Downloadable | Any, data_format: str) -> Response:
-    """The chart's data as a CSV or JSON attachment; any other format is a 400 naming the valid ones.
+    """The chart's data as a CSV or JSON attachment; any other format is a 400 naming the valid ones
+    (an HTTPException, so a browser gets the error page and an API caller JSON).
     `chart` is a Chart (id, title, table) or a Downloadable."""
     if data_format not in FORMATS:
-        raise CatalogApiError(400, f"format must be one of: {', '.join(FORMATS)}")
+        raise HTTPException(400, f"format must be one of: {', '.join(FORMATS)}")
     name = getattr(chart, "id", None) or getattr(chart, "name", "chart")
     title = getattr(chart, "title", None)
     if data_format == "csv":
@@ -134,7 +134,7 @@ def pick_chart(charts: dict[str, Any], chart_id: str | None) -> Any:
     if chart_id is None and len(charts) == 1:
         return next(iter(charts.values()))
     if chart_id not in charts:
-        raise CatalogApiError(404, "There is no such chart on this page")
+        raise HTTPException(404, "There is no such chart on this page")
     return charts[chart_id]
 
 
