@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from portal.demo.labels import DEMO_NOTE, DEMO_TITLE_PREFIX
 from portal.demo.order_stories import CONFIRMED, OPEN_OUTCOMES, OUTCOMES, Story, order_story
 from portal.demo.organisation import Capability, Component, Organisation
-from portal.demo.plan import DemoYear
+from portal.demo.plan import DELIVERY_CAPABILITIES, DemoYear
 from portal.requests.durations import duration_seconds_or_none
 from portal.requests.stages import DEFAULT_STREAMS, IDEA_STAGES
 
@@ -113,8 +113,14 @@ def order_requests(organisation: Organisation, year: DemoYear, plan: dict) -> li
         outcomes = list(OUTCOMES.get(capability.mode, OUTCOMES["manual"]))
         outcomes += rng.choices((CONFIRMED, "in-use", "delivered", "failed"), weights=(6, 3, 2, 1),
                                 k=rng.randint(*EXTRA_ORDERS))
+        # Other orders name a component that is not planned to adopt this capability (a delivered order
+        # naming a component dates its adoption), and delivered orders of a delivery capability name none,
+        # so the before/after comparison stays about the planned adoptions.
+        others = [c for c in organisation.components if (c.ref, capability.ref) not in plan]
         for outcome in outcomes:
-            component = rng.choice(organisation.components) if organisation.components and rng.random() < 0.7 else None
+            delivered = outcome not in (*OPEN_OUTCOMES, "failed", "rejected", "cancelled")
+            named = others and rng.random() < 0.7 and not (delivered and capability.ref in DELIVERY_CAPABILITIES)
+            component = rng.choice(others) if named else None
             share = rng.uniform(0.97, 0.995) if outcome in OPEN_OUTCOMES else rng.uniform(0.0, 0.9)
             requests.append(_order(rng, organisation, capability, outcome, year.at(share), component, year))
     return requests
