@@ -19,8 +19,7 @@ from portal.demo.plan import DemoYear, adoption_plan
 from portal.demo.requests_data import DemoRequest, idea_requests, order_requests
 from portal.demo.work_items import projects, work_item_records
 from portal.flow.models import FlowWorkItemTransition
-from portal.flow.records import RECORD_TABLES
-from portal.flow.writer import write_records
+from portal.flow.records import RECORD_TABLES, FlowRecord
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
 
 DEFAULT_SEED = 2026
@@ -77,7 +76,7 @@ def seed_demo(session: Session, year: DemoYear, *, flow_data: bool = True, reque
         for record in records:
             summary.flow_records[record.kind] = summary.flow_records.get(record.kind, 0) + 1
         progress(f"Writing {len(records)} flow records for {len(organisation.components)} components …")
-        write_records(session, records)
+        insert_records(session, records)
     if requests:
         orders = order_requests(organisation, year, plan)
         ideas = idea_requests(organisation, year)
@@ -86,6 +85,21 @@ def seed_demo(session: Session, year: DemoYear, *, flow_data: bool = True, reque
         summary.orders, summary.ideas = len(orders), len(ideas)
     session.flush()
     return summary
+
+
+def insert_records(session: Session, records: list[FlowRecord]) -> None:
+    """Flow records as the flow writer stores them (every column, `updated_at` now), one executemany
+    INSERT per table: the earlier demo rows are gone, so there is nothing to merge, and a plain insert
+    is about twice as quick as the writer's upsert on PostgreSQL (a year: ~8 s instead of ~17 s)."""
+    now = datetime.now(UTC)
+    by_kind: dict[str, list[dict]] = {}
+    for record in records:
+        by_kind.setdefault(record.kind, []).append(record.values)
+    for kind, values in by_kind.items():
+        table = RECORD_TABLES[kind].__table__
+        columns = [column.name for column in table.columns if not (kind == "transition" and column.name == "id")]
+        rows = [{name: (now if name == "updated_at" else row.get(name)) for name in columns} for row in values]
+        session.execute(insert(table), rows)  # one executemany per table
 
 
 def _insert_requests(session: Session, requests: list[DemoRequest]) -> None:
