@@ -26,6 +26,8 @@ from portal.metrics.charts.svg import (
 KIND = "cfd"
 # Counts are items; beyond a quadrillion a value is garbage, and capping keeps every stacked sum finite.
 MAX_COUNT = 1e15
+MAX_DAYS = 1_100  # three years of days; the latest are kept
+MAX_STAGES = 12
 
 
 def cumulative_flow(title: str, days: Sequence[object], stages: Sequence[tuple[str, Sequence[object]]], *,
@@ -33,10 +35,13 @@ def cumulative_flow(title: str, days: Sequence[object], stages: Sequence[tuple[s
     """`stages` in flow order (first stage first), each with one count per day. The last stage is drawn
     at the bottom, as a cumulative flow diagram is read: done grows from below, new work on top.
     Counts below zero or missing count as zero (and the description says how many there were)."""
-    labels = [str(day) for day in days]
+    every_day = [str(day) for day in days]
+    labels = every_day[-MAX_DAYS:]
+    skipped = len(every_day) - len(labels)
     cleaned: list[tuple[str, list[float]]] = []
     dropped = 0
-    for name, counts in stages:
+    for name, counts in list(stages)[:MAX_STAGES]:
+        counts = list(counts)[skipped:]
         values = []
         for index in range(len(labels)):
             number = finite_number(counts[index]) if index < len(counts) else None

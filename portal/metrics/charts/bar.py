@@ -96,7 +96,7 @@ def _horizontal(items: list[tuple[str, float | None]], low: float, high: float, 
     for index, (label, value) in enumerate(items):
         top = plot.top + ROW_HEIGHT * index
         middle = top + ROW_HEIGHT / 2
-        parts.append(text(plot.left - 8, middle + 5, clip(label, 20), anchor="end", size=SMALL_FONT))
+        parts.append(text(plot.left - 8, middle + 5, clip(label, 18), anchor="end", size=SMALL_FONT))
         if value is None:
             parts.append(text(zero + 4, middle + 5, "no value", size=SMALL_FONT, colour=MUTED_COLOUR))
             continue

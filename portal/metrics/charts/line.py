@@ -13,14 +13,19 @@ from portal.metrics.charts.svg import HEIGHT, WIDTH, Chart, chart_id_for, empty_
 
 KIND = "line"
 MAX_MARKED_POINTS = 31  # beyond that, markers would merge into a thick line
+MAX_POINTS = 1_000  # a page never needs more; the latest are kept
+MAX_SERIES = 8  # more lines than this are unreadable; the data table still has all of them
 
 
 def line_chart(title: str, labels: Sequence[object], series: Sequence[Series], *, unit: str = NUMBER,
                chart_id: str | None = None) -> Chart:
     """One line per series; `labels` name the x positions (days, weeks); a series' None values are gaps."""
-    labels = [str(label) for label in labels]
+    every_label = [str(label) for label in labels]
+    labels = every_label[-MAX_POINTS:]
+    skipped = len(every_label) - len(labels)
     styled = [_styled(item, index) for index, item in enumerate(series)]
-    cleaned = [[finite_number(value) for value in item.values[: len(labels)]] for item in styled]
+    cleaned = [[finite_number(value) for value in tuple(item.values)[skipped: skipped + len(labels)]]
+               for item in styled]
     table = ChartTable(("period", *(item.name for item in styled)),
                        tuple((label, *(values[i] if i < len(values) else None for values in cleaned))
                              for i, label in enumerate(labels)),
@@ -31,16 +36,18 @@ def line_chart(title: str, labels: Sequence[object], series: Sequence[Series], *
     identity = chart_id_for(KIND, title, chart_id)
     entries = [(item.name + (" (previous window)" if item.previous and "previous" not in item.name.lower() else ""),
                 item.colour, item.dash, "line") for item in styled]
-    plot = Plot(left=64, top=36, right=WIDTH - 16, bottom=HEIGHT - 34 - legend_height(len(entries)))
+    plot = Plot(left=64, top=36, right=WIDTH - 16, bottom=HEIGHT - 34 - legend_height(min(len(entries), MAX_SERIES)))
     low, high = domain(present, include_zero=min(present) >= 0)
     ticks = nice_ticks(low, high)
     scale_y = LinearScale(min(ticks[0], low), max(ticks[-1], high), plot.bottom, plot.top)
     positions = _positions(plot, len(labels))
     body = [heading(title), *value_axis(plot, scale_y, ticks, unit), *category_labels(plot, labels, positions)]
-    for item, values in zip(styled, cleaned):
+    for item, values in list(zip(styled, cleaned))[:MAX_SERIES]:
         body.extend(_draw_series(item, values, positions, scale_y))
-    body.extend(legend(entries, plot.left, plot.bottom + 42, plot.width))
+    body.extend(legend(entries[:MAX_SERIES], plot.left, plot.bottom + 42, plot.width))
     description = _describe(title, labels, styled, cleaned, unit)
+    if len(styled) > MAX_SERIES:
+        description += f" {len(styled) - MAX_SERIES} more series are only in the data table."
     return Chart(identity, KIND, title, description, frame(KIND, identity, title, description, body), table)
 
 

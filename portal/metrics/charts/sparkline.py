@@ -26,6 +26,7 @@ HIGHER_IS_BETTER = frozenset({
     "deployment_frequency", "adoption", "flow_efficiency", "flow_velocity", "sla_compliance", "satisfaction",
     "time_saved", "activity_ratio", "percent_complete_accurate",
 })
+MAX_POINTS = 400  # wider than the sparkline has pixels; the latest are kept
 FLAT_SHARE = 0.05  # changes within ±5 % of the previous value are noise, not a trend
 _ARROWS = {UP: "↑", DOWN: "↓", FLAT: "→"}
 _VERDICT_COLOURS = {BETTER: "#08735a", WORSE: "#b3440d", NEUTRAL: "#57606a"}
@@ -83,8 +84,9 @@ def trend(current: object, previous: object, metric: str | None = None, *, lower
 def sparkline(title: str, values: Sequence[object], *, unit: str = NUMBER, chart_id: str | None = None,
               labels: Sequence[object] | None = None) -> Chart:
     """A tiny line without axes, its last point marked; still an image with a title and a description."""
-    points = [finite_number(value) for value in values]
-    names = [str(label) for label in labels] if labels is not None else [str(i + 1) for i in range(len(points))]
+    points = [finite_number(value) for value in list(values)[-MAX_POINTS:]]
+    names = [str(label) for label in list(labels)[-MAX_POINTS:]] if labels is not None else \
+        [str(i + 1) for i in range(len(points))]
     table = ChartTable(("period", "value"), tuple(zip(names, points)), (None, unit))
     identity = chart_id_for(KIND, title, chart_id)
     known = [(index, value) for index, value in enumerate(points) if value is not None]

@@ -103,3 +103,17 @@ def test_a_chart_fits_a_narrow_screen() -> None:
     assert root.get("width") == "100%"
     assert root.get("viewBox").split()[2] == "480"
     assert root.get("preserveAspectRatio") == "xMidYMid meet"
+
+
+def test_oversized_inputs_are_cut_to_what_a_page_can_show() -> None:
+    many = [Series(f"s{index}", (1.0, 2.0)) for index in range(20)]
+    chart = line_chart("Many", ["a", "b"], many)
+    root = parse(chart)
+    assert len([g for g in root.iter(f"{SVG}g") if g.get("data-series")]) == 8
+    assert "12 more series are only in the data table" in chart.description
+    assert len(chart.table.columns) == 21
+    long = line_chart("Long", [str(day) for day in range(5_000)], [Series("s", tuple(range(5_000)))])
+    assert len(long.table.rows) == 1_000 and long.table.rows[0] == ("4000", 4000.0)
+    stages = cumulative_flow("Stages", ["d1"], [(f"stage {index}", [1]) for index in range(20)])
+    assert len(stages.table.columns) == 1 + 12
+    assert len(sparkline("Spark", list(range(10_000))).table.rows) == 400
