@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -17,6 +18,11 @@ GITLAB_SLUG = "gitlab.com/project-slug"
 JIRA_KEY = "jira/project-key"
 PAGERDUTY_SERVICE = "pagerduty.com/service-id"
 USES_CAPABILITIES = "flowport.dev/uses-capabilities"
+LINK_ANNOTATIONS = (GITHUB_SLUG, GITLAB_SLUG, JIRA_KEY, PAGERDUTY_SERVICE)
+# Record ids are built from these values (`demo:github:<slug>:commit:<sha>` must fit 400 characters),
+# so a longer or oddly shaped value leaves that component without records from that tool.
+MAX_LINK_VALUE = 200
+_LINK_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,10 @@ def _ref(value: object, kind: str) -> str | None:
         return None
 
 
+def _usable_link(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_LINK_VALUE and _LINK_VALUE.fullmatch(value) is not None
+
+
 def _bodies(session: Session, kind: str) -> list[dict]:
     rows = session.execute(
         select(CatalogEntity.body).where(func.lower(CatalogEntity.kind) == kind).order_by(CatalogEntity.entity_ref)
@@ -88,7 +98,8 @@ def read_organisation(session: Session) -> Organisation:
     components = []
     for body in _bodies(session, "component"):
         metadata, spec = body.get("metadata") or {}, body.get("spec") or {}
-        annotations = {key: str(value) for key, value in (metadata.get("annotations") or {}).items()}
+        annotations = {key: str(value) for key, value in (metadata.get("annotations") or {}).items()
+                       if key not in LINK_ANNOTATIONS or _usable_link(value)}
         uses = tuple(sorted(filter(None, (_ref(part, "capability")
                                           for part in annotations.get(USES_CAPABILITIES, "").split(",")))))
         components.append(Component(_entity_ref(body), metadata["name"], _ref(spec.get("owner"), "group"),
