@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from portal.app import create_app
 from tests.live_server import serve_in_thread
 from tests.metrics.charts.chart_page import add_chart_page
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
+from tests.web.test_browser import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -68,5 +70,27 @@ def test_chart_table_toggle_and_csv_download(browser, chart_server: str, tmp_pat
         assert rows[0] == ["period", "'=HYPERLINK(\"http://evil\")", "previous window"]
         assert rows[2] == ["2026-W02", "7200.0", ""]
         assert problems == []  # nothing on the page needs an inline script or style the CSP would block
+    finally:
+        context.close()
+
+
+def test_every_chart_kind_passes_axe_and_json_downloads(browser, chart_server: str, tmp_path: Path) -> None:  # noqa: ANN001
+    context = browser.new_context(base_url=chart_server, viewport={"width": 1024, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/_test/charts")
+        assert page.get_by_role("img").count() == 9  # seven charts, the sparkline and the badge
+        for summary in page.locator("summary").all():
+            summary.click()  # the open tables are checked too
+        assert serious_violations(page) == []
+        with page.expect_download() as download_info:
+            page.locator("#figure-lead-time").get_by_role("link", name="JSON").click()
+        saved = tmp_path / "lead-time.json"
+        download_info.value.save_as(saved)
+        document = json.loads(saved.read_text(encoding="utf-8"))
+        assert document["columns"] == ["period", '=HYPERLINK("http://evil")', "previous window"]
+        assert document["rows"][0] == ["2026-W01", 3600.0, 7200.0]
     finally:
         context.close()
