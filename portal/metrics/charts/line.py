@@ -9,7 +9,18 @@ from portal.metrics.charts.axes import Plot, category_labels, legend, legend_hei
 from portal.metrics.charts.formatting import NUMBER, format_value
 from portal.metrics.charts.scale import LinearScale, domain, nice_ticks
 from portal.metrics.charts.series import Series, marker_path
-from portal.metrics.charts.svg import HEIGHT, WIDTH, Chart, chart_id_for, empty_chart, finite_number, frame, heading, num
+from portal.metrics.charts.svg import (
+    HEIGHT,
+    WIDTH,
+    Chart,
+    chart_id_for,
+    empty_chart,
+    finite_number,
+    frame,
+    heading,
+    num,
+    xml_text,
+)
 
 KIND = "line"
 MAX_MARKED_POINTS = 31  # beyond that, markers would merge into a thick line
@@ -71,7 +82,7 @@ def _draw_series(item: Series, values: list[float | None], positions: list[float
             continue
         segments[-1].append((x, scale_y(value)))
     dashed = f' stroke-dasharray="{item.dash}"' if item.dash else ""
-    parts = [f'<g class="series" data-series="{_attr(item.name)}">']
+    parts = [f'<g class="series" data-series="{xml_text(item.name)}">']
     for points in segments:
         if len(points) > 1:
             path = "M" + "L".join(f"{num(x)} {num(y)}" for x, y in points)
@@ -85,12 +96,6 @@ def _draw_series(item: Series, values: list[float | None], positions: list[float
                          f'stroke-width="1.5"/>')
     parts.append("</g>")
     return parts
-
-
-def _attr(value: str) -> str:
-    from portal.metrics.charts.svg import xml_text
-
-    return xml_text(value)
 
 
 def _describe(title: str, labels: list[str], series: list[Series], values: list[list[float | None]],

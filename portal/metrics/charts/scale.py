@@ -41,7 +41,8 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     when rounding would leave the double range."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return [low, high] if high > low else [low]
-    raw_step = (high / 2 - low / 2) * 2 / count if math.isfinite(high - low) else high / count - low / count
+    # Divided first, so the difference stays finite even for ±1e308.
+    raw_step = high / count - low / count
     if not math.isfinite(raw_step) or raw_step <= 0:
         return [low, high]
     magnitude = 10.0 ** math.floor(math.log10(raw_step))

@@ -131,16 +131,12 @@ def empty_chart(kind: str, title: str, chart_id: str | None = None, *, table: Ch
                  table or ChartTable())
 
 
-def heading(title: str, width: int = WIDTH) -> str:
+def heading(title: str) -> str:
     """The visible title (screen readers get the <title>; this is for eyes)."""
-    return text(12, 22, _clip(title, 60), size=FONT_SIZE, weight="600")
-
-
-def _clip(label: str, limit: int) -> str:
-    label = str(label)
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    return text(12, 22, clip(title, 60), size=FONT_SIZE, weight="600")
 
 
 def clip(label: object, limit: int) -> str:
     """Shorten a label to `limit` characters with an ellipsis (the full text stays in the data table)."""
-    return _clip(str(label), limit)
+    label = str(label)
+    return label if len(label) <= limit else label[: limit - 1] + "…"

@@ -95,3 +95,12 @@ def test_page_shows_the_chart_its_table_and_the_download_links(chart_client) -> 
     assert "<summary>Show data" in html
     assert '<th scope="row">2026-W02</th><td>2 hours</td><td>—</td>' in html
     assert 'href="/_test/chart?from=2026-01-01&amp;chart=lead-time&amp;format=csv" download' in html
+
+
+def test_a_plain_table_downloads_under_its_own_name() -> None:
+    from portal.metrics.chart_data import Downloadable, download_response
+
+    response = download_response(Downloadable("portfolio table", ChartTable(("product", "adoption"),
+                                                                            (("@risk", 3),))), "csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="portfolio-table.csv"'
+    assert response.body.decode() == "product,adoption\r\n'@risk,3\r\n"
