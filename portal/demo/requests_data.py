@@ -34,6 +34,16 @@ class DemoRequest:
     comments: list[dict] = field(default_factory=list)
 
 
+def lead_time_end(kind: str, moves: list[tuple[datetime, str]]) -> datetime | None:
+    """When the lead time ended, as service.transition keeps it: set on reaching delivery (or a terminal
+    stage), cleared when the request is reopened before delivery."""
+    stream = DEFAULT_STREAMS[kind]
+    ended = None
+    for at, stage in moves:
+        ended = (ended or at) if stream.ends_lead_time(stage) else None
+    return ended
+
+
 def _people(organisation: Organisation, group: str | None) -> list[str]:
     return organisation.members.get(group or "") or organisation.people() or ["user:default/guest"]
 
@@ -72,10 +82,7 @@ def _order(rng: random.Random, organisation: Organisation, capability: Capabilit
 
 def _order_request(rng: random.Random, capability: Capability, component: Component | None, story: Story,
                    requester: str) -> DemoRequest:
-    stream = DEFAULT_STREAMS["order"]
-    ended = None
-    for event in story.events:  # as service.transition keeps it: cleared on reopening, set on delivery
-        ended = (ended or event.at) if stream.ends_lead_time(event.to_stage) else None
+    ended = lead_time_end("order", [(event.at, event.to_stage) for event in story.events])
     subject = component.name if component else "a new project"
     row = {
         "kind": "order", "title": f"{DEMO_TITLE_PREFIX}{capability.title} for {subject}"[:200],
@@ -148,46 +155,46 @@ def _adoption_order(rng: random.Random, organisation: Organisation, capability: 
 
 
 def idea_requests(organisation: Organisation, year: DemoYear) -> list[DemoRequest]:
-    """Per product: ideas spread over the idea stages, each with votes and a comment or two."""
-    requests = []
-    people = organisation.people()
+    """Per product: ideas spread over the idea stages (the first rejected, then one in each stage of
+    the main line in turn), each with votes and a comment or two."""
+    people = organisation.people() or ["user:default/guest"]
     main_line = [stage.id for stage in IDEA_STAGES if not stage.terminal]
+    requests = []
     for product in organisation.products:
         rng = year.rng("ideas", product)
         for index in range(rng.randint(6, 9)):
-            created = year.at(rng.uniform(0.0, 0.95))
-            requester = rng.choice(people) if people else "user:default/guest"
-            final = "rejected" if index == 0 else main_line[min(index - 1, len(main_line) - 1)] \
-                if index <= len(main_line) else rng.choice(main_line)
-            events = [{"at": created, "actor": requester, "from_stage": None, "to_stage": "submitted",
-                       "source": "user", "note": DEMO_NOTE, "work_time_seconds": None, "is_rework": False}]
-            path = ["rejected"] if final == "rejected" else main_line[1: main_line.index(final) + 1]
-            at = created
-            for stage in path:
-                at = min(at + timedelta(days=rng.uniform(2, 25)), year.until - timedelta(hours=1))
-                events.append({"at": at, "actor": rng.choice(people) if people else requester,
-                               "from_stage": events[-1]["to_stage"], "to_stage": stage, "source": "user",
-                               "note": "Not a fit for the roadmap this year" if stage == "rejected" else None,
-                               "work_time_seconds": None, "is_rework": False})
-            thing = rng.choice(IDEA_THINGS)
-            voters = rng.sample(people, k=min(len(people), rng.randint(0, 12)))
-            votes = [{"voter_ref": voter, "at": created + timedelta(hours=rng.uniform(1, 300))} for voter in voters]
-            votes = [vote for vote in votes if vote["at"] < year.until]
-            comments = [{"author_ref": rng.choice(people), "at": created + timedelta(hours=rng.uniform(1, 200)),
-                         "body": rng.choice(IDEA_COMMENTS)} for _ in range(rng.randint(0, 2)) if people]
-            comments = [comment for comment in comments if comment["at"] < year.until]
-            stream = DEFAULT_STREAMS["idea"]
-            ended = None
-            for event in events:
-                ended = (ended or event["at"]) if stream.ends_lead_time(event["to_stage"]) else None
-            row = {
-                "kind": "idea", "title": f"{DEMO_TITLE_PREFIX}{rng.choice(IDEA_TITLES).format(thing=thing)}",
-                "description": "An idea from the demo data.", "capability_ref": None, "product_ref": product,
-                "requester_ref": requester, "stage": events[-1]["to_stage"], "flow_item_type": "feature",
-                "created_at": created, "updated_at": events[-1]["at"], "lead_time_ended_at": ended,
-                "target_lead_time": None, "target_lead_time_seconds": None, "task_id": None, "parameters": None,
-                "value_hypothesis": None, "vote_count": len(votes), "value_rating": None, "value_time_saved": None,
-                "value_time_saved_seconds": None, "value_comment": None, "value_confirmed_at": None,
-            }
-            requests.append(DemoRequest(row, events, votes, comments))
+            final = "rejected" if index == 0 else main_line[(index - 1) % len(main_line)]
+            requests.append(_idea(rng, product, final, people, main_line, year))
     return requests
+
+
+def _idea(rng: random.Random, product: str, final: str, people: list[str], main_line: list[str],
+          year: DemoYear) -> DemoRequest:
+    created = year.at(rng.uniform(0.0, 0.95))
+    requester = rng.choice(people)
+    events = [{"at": created, "actor": requester, "from_stage": None, "to_stage": "submitted", "source": "user",
+               "note": DEMO_NOTE, "work_time_seconds": None, "is_rework": False}]
+    path = ["rejected"] if final == "rejected" else main_line[1: main_line.index(final) + 1]
+    at = created
+    for stage in path:
+        at = min(at + timedelta(days=rng.uniform(2, 25)), year.until - timedelta(hours=1))
+        events.append({"at": at, "actor": rng.choice(people), "from_stage": events[-1]["to_stage"], "to_stage": stage,
+                       "source": "user", "note": "Not a fit for the roadmap this year" if stage == "rejected" else None,
+                       "work_time_seconds": None, "is_rework": False})
+    voters = rng.sample(people, k=min(len(people), rng.randint(0, 12)))
+    votes = [{"voter_ref": voter, "at": created + timedelta(hours=rng.uniform(1, 300))} for voter in voters]
+    comments = [{"author_ref": rng.choice(people), "at": created + timedelta(hours=rng.uniform(1, 200)),
+                 "body": rng.choice(IDEA_COMMENTS)} for _ in range(rng.randint(0, 2))]
+    votes = [vote for vote in votes if vote["at"] < year.until]
+    comments = [comment for comment in comments if comment["at"] < year.until]
+    ended = lead_time_end("idea", [(event["at"], event["to_stage"]) for event in events])
+    row = {
+        "kind": "idea", "title": f"{DEMO_TITLE_PREFIX}{rng.choice(IDEA_TITLES).format(thing=rng.choice(IDEA_THINGS))}",
+        "description": "An idea from the demo data.", "capability_ref": None, "product_ref": product,
+        "requester_ref": requester, "stage": events[-1]["to_stage"], "flow_item_type": "feature",
+        "created_at": created, "updated_at": events[-1]["at"], "lead_time_ended_at": ended,
+        "target_lead_time": None, "target_lead_time_seconds": None, "task_id": None, "parameters": None,
+        "value_hypothesis": None, "vote_count": len(votes), "value_rating": None, "value_time_saved": None,
+        "value_time_saved_seconds": None, "value_comment": None, "value_confirmed_at": None,
+    }
+    return DemoRequest(row, events, votes, comments)
