@@ -34,6 +34,9 @@ class ChartTable:
     def unit_of(self, index: int) -> str | None:
         return self.units[index] if index < len(self.units) else None
 
+    def display_columns(self) -> list[str]:
+        return [str(_plain(name)) for name in self.columns]
+
     def display_rows(self) -> list[list[str]]:
         """Rows as people read them (durations in words), for the table behind the "Show data" toggle."""
         from portal.metrics.charts.formatting import format_value
@@ -59,9 +62,12 @@ def _plain(value: object) -> Any:
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        # A lone surrogate cannot be written as UTF-8: it becomes "?" rather than a failed download.
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if value is None or isinstance(value, (bool, int, float)):
         return value
-    return str(value)
+    return _plain(str(value))
 
 
 def safe_cell(value: object) -> str:

@@ -28,10 +28,15 @@ NO_DATA = "No data in this window"
 _ID_UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
+# What XML 1.0 may not carry: control characters (but tab and newline), lone surrogates (which
+# cannot even be encoded as UTF-8) and the two non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def xml_text(value: object) -> str:
-    """Text for an element body or an attribute: &, <, >, and both quotes escaped; control characters dropped."""
-    text = "".join(ch for ch in str(value) if ch in "\t\n" or ch >= " ")
-    return _xml_escape(text, {'"': "&quot;", "'": "&#39;"})
+    """Text for an element body or an attribute: &, <, >, and both quotes escaped; characters XML
+    cannot carry dropped."""
+    return _xml_escape(_NOT_XML.sub("", str(value)), {'"': "&quot;", "'": "&#39;"})
 
 
 def num(value: float) -> str:
@@ -59,7 +64,7 @@ def chart_id_for(kind: str, title: str, chart_id: str | None) -> str:
         cleaned = _ID_UNSAFE.sub("-", chart_id.lower()).strip("-")[:60]
         if cleaned:
             return cleaned if cleaned[0].isalpha() else f"chart-{cleaned}"
-    digest = hashlib.sha1(f"{kind}\0{title}".encode(), usedforsecurity=False).hexdigest()[:10]
+    digest = hashlib.sha1(f"{kind}\0{title}".encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:10]
     return f"{kind}-{digest}"
 
 
@@ -73,6 +78,11 @@ class Chart:
     description: str
     svg: Markup
     table: ChartTable = field(default_factory=ChartTable)
+
+    def __post_init__(self) -> None:
+        # Pages show the title and description as text too: the same characters are dropped there.
+        object.__setattr__(self, "title", _NOT_XML.sub("", self.title))
+        object.__setattr__(self, "description", _NOT_XML.sub("", self.description))
 
     def __html__(self) -> str:
         return str(self.svg)

@@ -104,3 +104,23 @@ def test_a_plain_table_downloads_under_its_own_name() -> None:
                                                                             (("@risk", 3),))), "csv")
     assert response.headers["content-disposition"] == 'attachment; filename="portfolio-table.csv"'
     assert response.body.decode() == "product,adoption\r\n'@risk,3\r\n"
+
+
+def test_text_that_cannot_be_utf8_still_downloads() -> None:
+    table = ChartTable(("label",), (("bad \ud800 label",),))
+    assert to_csv(table).encode("utf-8") == b"label\r\nbad ? label\r\n"
+    assert json.loads(to_json(table))["rows"] == [["bad ? label"]]
+
+
+def test_the_chart_macro_renders_hostile_names_as_text() -> None:
+    from portal.metrics.charts import Series, line_chart
+    from portal.web.rendering import build_templates
+
+    name = "<img src=x onerror=alert(1)> \ud800"
+    chart = line_chart(name, ["a"], [Series(name, (1,))], chart_id="x")
+    html = build_templates().env.from_string(
+        '{% from "metrics/_chart.html" import render_chart %}{{ render_chart(chart, "/c?format=csv") }}'
+    ).render(chart=chart)
+    html.encode("utf-8")
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert '<th scope="col">&lt;img src=x onerror=alert(1)&gt; ?</th>' in html

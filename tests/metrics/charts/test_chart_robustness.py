@@ -117,3 +117,13 @@ def test_oversized_inputs_are_cut_to_what_a_page_can_show() -> None:
     stages = cumulative_flow("Stages", ["d1"], [(f"stage {index}", [1]) for index in range(20)])
     assert len(stages.table.columns) == 1 + 12
     assert len(sparkline("Spark", list(range(10_000))).table.rows) == 400
+
+
+def test_characters_xml_cannot_carry_are_dropped() -> None:
+    nasty = "lead\x00 time\x1b\ud800\ufffe ok"
+    for chart in (bar_chart(nasty, [(nasty, 1)]),
+                  value_stream_map({"stages": [{"id": nasty, "leadTime": 5}]}, title=nasty)):
+        root = parse(chart)
+        assert root.find(f"{SVG}title").text == "lead time ok"
+        assert "lead time ok" in all_text(root)
+        str(chart.svg).encode("utf-8")  # a lone surrogate would make this raise
