@@ -8,6 +8,7 @@ VENDOR := portal/web/static/vendor
 FLOWPORT_PORT ?= 8000
 FLOWPORT_DATA_DIR ?= data
 PYTEST_WORKERS ?= 2
+DEMO_DATA ?= yes
 
 .PHONY: install run test bench sbom audit clean
 
@@ -24,7 +25,13 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	touch $(STAMP)
 
+# `make run` seeds the demo flow data and requests for the charts (docs/demo.md) unless some are there
+# already, so a restart stays quick; `make run DEMO_DATA=no` starts without them.
 run: install
+	if [ "$(DEMO_DATA)" != no ]; then FLOWPORT_DATA_DIR=$(FLOWPORT_DATA_DIR) \
+	FLOWPORT_CATALOG_PATHS=$${FLOWPORT_CATALOG_PATHS:-catalog} \
+	FLOWPORT_TEMPLATE_PATHS=$${FLOWPORT_TEMPLATE_PATHS:-templates} \
+	$(BIN)/flowport demo --keep-existing; fi
 	FLOWPORT_ENV=$${FLOWPORT_ENV:-development} \
 	FLOWPORT_PORT=$(FLOWPORT_PORT) FLOWPORT_DATA_DIR=$(FLOWPORT_DATA_DIR) \
 	FLOWPORT_CATALOG_PATHS=$${FLOWPORT_CATALOG_PATHS:-catalog} \

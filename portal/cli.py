@@ -204,8 +204,17 @@ def _run_refresher(refresher, settings, stopping: threading.Event) -> None:  # n
 
 @app.command()
 @reports_errors
-def demo() -> None:
-    """Load the bundled demo organisation (catalog/) and golden paths (templates/) into the database."""
+def demo(
+    seed: int = typer.Option(2026, help="Seed of the demo data: the same seed gives the same rows."),
+    days: int = typer.Option(365, help="How many days of flow data and requests to seed, up to today."),
+    until: str | None = typer.Option(None, help="End the demo data at this date (YYYY-MM-DD) instead of today."),
+    flow_data: bool = typer.Option(True, "--flow-data/--no-flow-data", help="Seed demo flow data."),
+    requests: bool = typer.Option(True, "--requests/--no-requests", help="Seed demo orders and ideas."),
+    remove: bool = typer.Option(False, "--remove", help="Delete the demo flow data and requests, nothing else."),
+    keep_existing: bool = typer.Option(False, "--keep-existing", help="Leave demo data alone if there is some."),
+) -> None:
+    """Load the bundled demo organisation (catalog/) and golden paths (templates/) into the database,
+    then seed a year of labelled demo flow data and requests for it (see docs/demo.md)."""
     from sqlmodel import Session
 
     settings = load_settings()
@@ -219,10 +228,25 @@ def demo() -> None:
             # Registers each folder once (refreshing it when it is registered already).
             reports = ingest.ensure_default_locations(session, demo_settings, http)
             session.commit()
+        with Session(engine, expire_on_commit=False) as session:
+            _demo_data(session, seed=seed, days=days, until=until, flow_data=flow_data, requests=requests,
+                       remove=remove, keep_existing=keep_existing)
+            session.commit()
     failed = print_reports(reports)
     typer.echo(f"Demo loaded from {', '.join(catalog_paths + template_paths)}; start it with `flowport serve`")
     if failed:
         raise typer.Exit(1)
+
+
+def _demo_data(session, **options) -> None:  # noqa: ANN001, ANN003
+    """Seed, keep or remove the demo year (portal/demo/); a problem is a CliError naming the option."""
+    from portal.demo.command import run_demo_data
+    from portal.demo.seed import DemoError
+
+    try:
+        run_demo_data(session, echo=typer.echo, **options)
+    except DemoError as error:
+        raise CliError(str(error), 2) from None
 
 
 def _bundled(folder: str) -> list[str]:
