@@ -92,6 +92,8 @@ def _order_request(rng: random.Random, capability: Capability, component: Compon
         "target_lead_time": capability.target_lead_time,
         "target_lead_time_seconds": duration_seconds_or_none(capability.target_lead_time),
         "task_id": None, "parameters": _parameters(capability, component, rng),
+        # The component it is for: what adoption and the flow follower read (portal/requests/follow_flow.py).
+        "component_ref": component.ref if component else None, "tracker_item": None,
         "value_hypothesis": f"Saves {subject} the setup work it would otherwise do by hand", "vote_count": 0,
         "value_rating": None, "value_time_saved": None, "value_time_saved_seconds": None, "value_comment": None,
         "value_confirmed_at": None,
@@ -194,7 +196,7 @@ def _idea(rng: random.Random, product: str, final: str, people: list[str], main_
         "requester_ref": requester, "stage": events[-1]["to_stage"], "flow_item_type": "feature",
         "created_at": created, "updated_at": events[-1]["at"], "lead_time_ended_at": ended,
         "target_lead_time": None, "target_lead_time_seconds": None, "task_id": None, "parameters": None,
-        "value_hypothesis": None, "vote_count": len(votes), "value_rating": None, "value_time_saved": None,
+        "component_ref": None, "tracker_item": None, "value_hypothesis": None, "vote_count": len(votes), "value_rating": None, "value_time_saved": None,
         "value_time_saved_seconds": None, "value_comment": None, "value_confirmed_at": None,
     }
     return DemoRequest(row, events, votes, comments)
