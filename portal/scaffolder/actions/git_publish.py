@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal.scaffolder.actions.contract import Action, ActionContext, ActionError
 from portal.scaffolder.actions.git_cli import Git, GitCredentials, git_session
@@ -159,3 +160,12 @@ class PublishGit(Action):
             checkout = refresh_checkout(ctx, remote, settings)
             ctx.log(f"Checked out {remote.url} at {checkout} for the catalog")
             ctx.output("repoContentsUrl", str(checkout))
+
+
+def push_to_tool(ctx: ActionContext, settings: Any, url: str, credentials: GitCredentials) -> str:
+    """Push to a repository a plugin just created: its host is the connection's, so it is allowed for this
+    push even when FLOWPORT_GIT_ALLOW_HOSTS does not list it (addresses are still checked)."""
+    host = (urlsplit(url).hostname or "").lower()
+    allowed = settings.model_copy(update={"git_allow_hosts": [*settings.git_allow_hosts, host]})
+    remote = check_remote(url, allowed, f"{ctx.step_label}: repository URL")
+    return push_workspace(ctx, remote, allowed, credentials)
