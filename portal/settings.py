@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
+from pydantic import SecretStr
 
 from portal.auth.provider_config import AuthProviderConfig, check_provider_ids
 
@@ -153,7 +154,7 @@ class Settings(BaseSettings):
     # Base URL a relative `path` of http:request is joined to; unset: only absolute `url`s.
     http_request_base_url: str | None = None
     # Standard Webhooks secret (`whsec_<base64>`) http:request signs its payloads with; unset: unsigned.
-    http_request_signing_secret: str | None = None
+    http_request_signing_secret: SecretStr | None = None
     http_request_max_bytes: int = Field(default=1024 * 1024, ge=1)
     http_request_timeout: float = Field(default=30.0, gt=0)
     _split_actions = field_validator("git_allow_hosts", "git_local_roots", "http_request_allow_hosts",

@@ -95,7 +95,7 @@ class HttpRequest(Action):
                               f"{settings.http_request_max_bytes} allowed (FLOWPORT_HTTP_REQUEST_MAX_BYTES)")
         if settings.http_request_signing_secret:
             try:
-                headers.update(signed_headers(settings.http_request_signing_secret, data))
+                headers.update(signed_headers(settings.http_request_signing_secret.get_secret_value(), data))
             except SigningSecretError as error:
                 raise ActionError(f"{ctx.step_label}: {error}") from None
         else:
