@@ -1,0 +1,77 @@
+"""The golden-path templates in templates/ run for real with steps.py: offline they publish to a local bare
+repository with publish:git and register the new component, which the catalog API then serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portal.scaffolder.actions import ActionServices, default_registry
+from portal.scaffolder.steps import StepEvent, StepFailed, StepRun, run_steps
+from portal.scaffolder.templates import load_template
+from tests.scaffolder.actions.git_support import last_commit, pushed_files
+from tests.scaffolder.conftest import python_service_values, real_template, static_website_values
+
+USER = {"ref": "user:default/ann", "entity": {
+    "apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "ann"},
+    "spec": {"profile": {"displayName": "Ann Example", "email": "ann@northwind.example"}}}}
+
+
+def run_template(name: str, values: dict, workspace: Path, services: ActionServices,
+                 plugins=None) -> tuple[dict, list[StepEvent]]:
+    registry = default_registry(plugins=plugins)
+    template = load_template(real_template(name), registry)
+    events: list[StepEvent] = []
+    workspace.mkdir(parents=True, exist_ok=True)
+    run = StepRun(template=template, registry=registry, workspace=workspace, parameters=values, emit=events.append,
+                  user=USER, template_path=template.base_path, services=services)
+    return run_steps(run), events
+
+
+def test_the_python_service_publishes_to_a_local_repository_and_appears_in_the_catalog(tmp_path, engine, settings,
+                                                                                       client):
+    output, events = run_template("python-fastapi-service", python_service_values(), tmp_path / "ws",
+                                  ActionServices(settings, engine))
+    bare = (settings.data_dir / "git" / "northwind" / "returns-service.git").resolve()
+    files = pushed_files(bare)
+    assert {"catalog-info.yaml", "app/main.py", "Dockerfile", "pyproject.toml", "README.md"} <= set(files)
+    assert yaml.safe_load(files["catalog-info.yaml"])["metadata"]["name"] == "returns-service"
+    commit = last_commit(bare)
+    assert (commit["author"], commit["subject"]) == (
+        "Ann Example", "Create returns-service from the Python service golden path")
+    assert output["links"] == [
+        {"title": "Repository", "icon": "flowport", "url": str(bare)},
+        {"title": "Open in catalog", "icon": "catalog", "entityRef": "component:default/returns-service"}]
+    statuses = [(e.step_id, e.status) for e in events if e.status]
+    assert ("publish-github", "skipped") in statuses and ("publish-gitlab", "skipped") in statuses
+    assert ("register", "completed") in statuses
+    entity = client.get("/api/catalog/entities/by-name/component/default/returns-service").json()
+    assert entity["spec"]["owner"] == "group:default/team-returns"
+    assert entity["metadata"]["annotations"]["jira/project-key"] == "RET"
+
+
+def test_the_static_website_runs_offline_too(tmp_path, engine, settings, client):
+    output, _ = run_template("static-website", static_website_values(publishTo="flowport"), tmp_path / "ws",
+                             ActionServices(settings, engine))
+    bare = (settings.data_dir / "git" / "northwind" / "returns-info.git").resolve()
+    assert "<h1>Returns at Northwind</h1>" in pushed_files(bare)["public/index.html"]
+    assert output["links"][1]["entityRef"] == "component:default/returns-info"
+    answer = client.get("/api/catalog/entities/by-name/component/default/returns-info")
+    assert answer.json()["metadata"]["title"] == "Returns at Northwind"
+
+
+def test_running_the_same_values_twice_fails_at_publish_and_keeps_the_first_repository(tmp_path, engine, settings):
+    run_template("static-website", static_website_values(), tmp_path / "one", ActionServices(settings, engine))
+    bare = (settings.data_dir / "git" / "northwind" / "returns-info.git").resolve()
+    first = last_commit(bare)
+    with pytest.raises(StepFailed, match="already exists with a main branch") as caught:
+        run_template("static-website", static_website_values(), tmp_path / "two", ActionServices(settings, engine))
+    assert caught.value.step_id == "publish"
+    assert last_commit(bare) == first
+
+
+def test_without_services_a_publishing_step_fails_with_a_clear_message(tmp_path):
+    with pytest.raises(StepFailed, match="publish:git needs the portal's services"):
+        run_template("static-website", static_website_values(), tmp_path / "ws", None)
