@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from portal.scaffolder.actions import ActionServices, default_registry
 from portal.scaffolder.steps import StepEvent, StepFailed, StepRun, run_steps
 from portal.scaffolder.templates import load_template
+from tests.scaffolder.actions.fake_tools import fake_github, fake_gitlab, plugin_registry, push_mirror
 from tests.scaffolder.actions.git_support import last_commit, pushed_files
 from tests.scaffolder.conftest import python_service_values, real_template, static_website_values
 
@@ -75,3 +77,50 @@ def test_running_the_same_values_twice_fails_at_publish_and_keeps_the_first_repo
 def test_without_services_a_publishing_step_fails_with_a_clear_message(tmp_path):
     with pytest.raises(StepFailed, match="publish:git needs the portal's services"):
         run_template("static-website", static_website_values(), tmp_path / "ws", None)
+
+
+# -- the GitHub and GitLab variants, against stubbed APIs; pushes land in local bare repositories --
+
+def serve_pushed_file(api, path: str, bare: Path) -> None:
+    """The tool's file URL answers with what the push put in the stand-in repository."""
+    api.routes[("GET", path)] = lambda request: httpx.Response(200, text=pushed_files(bare)["catalog-info.yaml"])
+
+
+def test_the_python_service_publishes_to_github_and_registers_the_pushed_descriptor(tmp_path, engine, settings,
+                                                                                      client):
+    bare, config = push_mirror(tmp_path, "github.com", "northwind", "returns-service")
+    api = fake_github()
+    serve_pushed_file(api, "/northwind/returns-service/blob/main/catalog-info.yaml", bare)
+    plugins = plugin_registry()
+    services = ActionServices(settings.model_copy(update={"git_config_file": config}), engine, api.client, plugins)
+    output, _ = run_template("python-fastapi-service", python_service_values(publishTo="github"), tmp_path / "ws",
+                             services, plugins)
+    assert output["links"] == [
+        {"title": "Repository", "icon": "github", "url": "https://github.com/northwind/returns-service.git"},
+        {"title": "Open in catalog", "icon": "catalog", "entityRef": "component:default/returns-service"}]
+    assert "app/main.py" in pushed_files(bare)
+    entity = client.get("/api/catalog/entities/by-name/component/default/returns-service").json()
+    assert entity["metadata"]["annotations"]["github.com/project-slug"] == "northwind/returns-service"
+
+
+def test_the_static_website_publishes_to_gitlab(tmp_path, engine, settings, client):
+    bare, config = push_mirror(tmp_path, "gitlab.com", "northwind", "returns-info")
+    api = fake_gitlab("northwind", "returns-info")
+    serve_pushed_file(api, "/northwind/returns-info/-/blob/main/catalog-info.yaml", bare)
+    plugins = plugin_registry()
+    services = ActionServices(settings.model_copy(update={"git_config_file": config}), engine, api.client, plugins)
+    values = static_website_values(publishTo="gitlab", repoUrl="gitlab.com?owner=northwind&repo=returns-info")
+    output, _ = run_template("static-website", values, tmp_path / "ws", services, plugins)
+    assert output["links"][0]["url"] == "https://gitlab.com/northwind/returns-info.git"
+    entity = client.get("/api/catalog/entities/by-name/component/default/returns-info").json()
+    assert entity["metadata"]["annotations"]["gitlab.com/project-slug"] == "northwind/returns-info"
+    assert "github.com/project-slug" not in entity["metadata"]["annotations"]
+
+
+def test_publishing_to_github_with_a_gitlab_repository_is_refused_by_allowed_hosts(tmp_path, engine, settings):
+    plugins = plugin_registry()
+    values = python_service_values(publishTo="github", repoUrl="gitlab.com?owner=northwind&repo=returns-service")
+    with pytest.raises(StepFailed, match="host 'gitlab.com' is not in the step's allowedHosts") as caught:
+        run_template("python-fastapi-service", values, tmp_path / "ws",
+                     ActionServices(settings, engine, fake_github().client, plugins), plugins)
+    assert caught.value.step_id == "publish-github"
