@@ -4,6 +4,7 @@ credentials only through an askpass helper so they never appear on a command lin
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -22,6 +23,7 @@ SAFE_CONFIG = (
     "core.hooksPath=/dev/null", "core.fsmonitor=false", "http.followRedirects=false",
     "credential.helper=", "init.defaultBranch=main", "advice.detachedHead=false",
 )
+MAX_ERROR_CHARS = 2000
 # The askpass helper answers git's username and password prompts from two variables of its own
 # environment; it is a Python file so no shell ever interprets the token.
 ASKPASS_SOURCE = """import os, sys
@@ -70,16 +72,23 @@ class Git:
             argv += ["-c", setting]
         argv += list(args)
         try:
-            done = subprocess.run(argv, cwd=cwd, env=self.environment(), capture_output=True, text=True,
-                                  timeout=self.timeout, stdin=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            raise ActionError(f"{self.what}: git {args[0]} took longer than {self.timeout:g} s "
-                              "(FLOWPORT_GIT_TIMEOUT)") from None
+            # A session of its own, so a timeout ends git's helpers (git-remote-https) with it.
+            process = subprocess.Popen(argv, cwd=cwd, env=self.environment(), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                       start_new_session=True)
         except OSError as error:
             raise ActionError(f"{self.what}: cannot run git: {error.strerror}") from None
-        if done.returncode != 0:
-            raise ActionError(f"{self.what}: git {args[0]} failed: {self.masked(done.stderr.strip()) or done.returncode}")
-        return done.stdout
+        try:
+            stdout, stderr = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise ActionError(f"{self.what}: git {args[0]} took longer than {self.timeout:g} s "
+                              "(FLOWPORT_GIT_TIMEOUT)") from None
+        if process.returncode != 0:
+            detail = self.masked(stderr.strip())[-MAX_ERROR_CHARS:] or f"exit status {process.returncode}"
+            raise ActionError(f"{self.what}: git {args[0]} failed: {detail}")
+        return stdout
 
     def masked(self, text: str) -> str:
         if self.credentials is not None and self.credentials.password:

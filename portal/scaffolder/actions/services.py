@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,10 +47,19 @@ def outbound_client(ctx: ActionContext, action_id: str, timeout: float) -> Itera
         yield factory
         return
     if factory is not None:
-        client = factory(timeout)
+        # The runner's factory may take the timeout or nothing (it then brings its own).
+        client = factory(timeout) if _takes_an_argument(factory) else factory()
     else:
         client = guarded_client(timeout, services.settings.url_allow_private_networks)
     try:
         yield client
     finally:
         client.close()
+
+
+def _takes_an_argument(factory: Any) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)

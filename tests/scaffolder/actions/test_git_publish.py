@@ -196,3 +196,24 @@ def test_publish_git_needs_the_runners_services(tmp_path):
         PublishGit().run(ctx)
     assert PublishGit.supports_dry_run is False
     assert os.listdir(tmp_path) == ["workspace"]
+
+
+def test_a_symbolic_link_inside_the_root_leading_out_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "data" / "git"
+    root.mkdir(parents=True)
+    (root / "sneaky").symlink_to(outside)
+    with pytest.raises(RemoteRefused, match="not inside a folder local repositories may live in"):
+        publish(tmp_path, remoteUrl="sneaky/x.git")
+    assert list(outside.iterdir()) == []
+
+
+def test_a_cancelled_run_stops_before_pushing(tmp_path):
+    from portal.scaffolder.actions import TaskCancelled
+
+    ctx, _ = make_context(workspace(tmp_path), input={"remoteUrl": "late.git"},
+                          services=services(action_settings(tmp_path)), is_cancelled=lambda: True)
+    with pytest.raises(TaskCancelled):
+        PublishGit().run(ctx)
+    assert not (tmp_path / "data" / "git" / "late.git").exists()

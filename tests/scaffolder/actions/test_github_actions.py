@@ -50,13 +50,13 @@ def test_publish_github_creates_the_repository_and_pushes_with_the_token_kept_of
     bare, config = push_mirror(tmp_path, "github.com", "northwind", "returns-service")
     api = fake_github()
     seen: list[tuple[list[str], dict[str, str]]] = []
-    real_run = subprocess.run
 
-    def recording_run(argv, **options):
-        seen.append((list(argv), dict(options.get("env") or {})))
-        return real_run(argv, **options)
+    class RecordingPopen(subprocess.Popen):
+        def __init__(self, argv, **options):
+            seen.append((list(argv), dict(options.get("env") or {})))
+            super().__init__(argv, **options)
 
-    monkeypatch.setattr(subprocess, "run", recording_run)
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
     settings = action_settings(tmp_path, git_config_file=config)
     outputs, lines = run(tmp_path, "publish:github", api, settings, repoUrl=REPO_URL, description="Returns",
                          repoVisibility="internal", allowedHosts=["github.com"])

@@ -33,8 +33,13 @@ def test_publish_gitlab_creates_the_project_in_its_group_and_pushes(tmp_path, mo
     bare, config = push_mirror(tmp_path, "gitlab.com", "northwind", "returns-service")
     api = fake_gitlab()
     argvs: list[list[str]] = []
-    real_run = subprocess.run
-    monkeypatch.setattr(subprocess, "run", lambda argv, **o: argvs.append(list(argv)) or real_run(argv, **o))
+
+    class RecordingPopen(subprocess.Popen):
+        def __init__(self, argv, **options):
+            argvs.append(list(argv))
+            super().__init__(argv, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
     outputs, lines = run(tmp_path, "publish:gitlab", api, action_settings(tmp_path, git_config_file=config),
                          repoUrl=REPO_URL, description="Returns", repoVisibility="internal")
     assert api.calls() == [("GET", "/api/v4/namespaces/northwind"), ("POST", "/api/v4/projects")]
@@ -45,6 +50,7 @@ def test_publish_gitlab_creates_the_project_in_its_group_and_pushes(tmp_path, mo
     assert outputs == {"remoteUrl": "https://gitlab.com/northwind/returns-service.git",
                        "repoContentsUrl": "https://gitlab.com/northwind/returns-service/-/blob/main",
                        "commitHash": last_commit(bare)["hash"], "projectId": 1001}
+    assert any("push" in argv for argv in argvs)
     assert not any(GITLAB_TOKEN in part for argv in argvs for part in argv)
     assert not any(GITLAB_TOKEN in line for line in lines)
 
