@@ -82,7 +82,8 @@ def push_workspace(ctx: ActionContext, remote: GitRemote, settings: Any,
         if remote.is_local:
             _prepare_local(git, remote, branch, ctx)
         ctx.log(f"Pushing {commit[:12]} to branch {branch} of {remote.url}")
-        git.run(["--git-dir", str(git_dir), "push", "-q", "--", remote.url, f"HEAD:refs/heads/{branch}"])
+        pin = ["-c", f"http.curloptResolve={remote.pinned}"] if remote.pinned else []
+        git.run([*pin, "--git-dir", str(git_dir), "push", "-q", "--", remote.url, f"HEAD:refs/heads/{branch}"])
     return commit
 
 

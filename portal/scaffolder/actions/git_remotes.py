@@ -41,6 +41,9 @@ class GitRemote:
     url: str
     local_path: Path | None = None
     root: Path | None = None
+    # `host:port:addr,addr` for git's http.curloptResolve: git connects to the addresses we checked, so
+    # a name that answers differently the second time (DNS rebinding) cannot send the push elsewhere.
+    pinned: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -62,7 +65,7 @@ def system_resolver(host: str) -> list[str]:
     return [info[4][0] for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)]
 
 
-def check_remote(raw: object, settings: Any, what: str, resolver: Resolver = system_resolver) -> GitRemote:
+def check_remote(raw: object, settings: Any, what: str, resolver: Resolver | None = None) -> GitRemote:
     """The remote `raw` stands for, or RemoteRefused saying why it may not be used."""
     if not isinstance(raw, str) or not raw.strip():
         raise RemoteRefused(f"{what} must be a non-empty string")
@@ -88,7 +91,7 @@ def check_remote(raw: object, settings: Any, what: str, resolver: Resolver = sys
     if name != "https":
         raise RemoteRefused(f"{what} {raw!r} uses {name}://; only https URLs and local paths inside "
                             f"{LOCAL_ROOTS_SETTING} are allowed")
-    return _https_remote(raw, settings, what, resolver)
+    return _https_remote(raw, settings, what, resolver or system_resolver)
 
 
 def _https_remote(raw: str, settings: Any, what: str, resolver: Resolver) -> GitRemote:
@@ -105,12 +108,16 @@ def _https_remote(raw: str, settings: Any, what: str, resolver: Resolver) -> Git
     except (OSError, UnicodeError):
         addresses = []  # git cannot connect either, unless the operator's git config rewrites the URL
     networks = as_networks(settings.url_allow_private_networks)
-    for text in addresses:
-        reason = address_refusal(ipaddress.ip_address(text.split("%", 1)[0]), networks)
+    checked = []
+    for text in dict.fromkeys(addresses):
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        reason = address_refusal(address, networks)
         if reason:
             raise RemoteRefused(f"{what}: {host} resolves to {reason}; add its network to "
                                 "FLOWPORT_URL_ALLOW_PRIVATE_NETWORKS if git must reach it")
-    return GitRemote(raw)
+        checked.append(f"[{address}]" if address.version == 6 else str(address))
+    port = parts.port or 443
+    return GitRemote(raw, pinned=f"{host}:{port}:{','.join(checked)}" if checked else None)
 
 
 def _local_remote(raw: str, settings: Any, what: str) -> GitRemote:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,35 @@ def test_a_cancelled_run_stops_before_pushing(tmp_path):
     with pytest.raises(TaskCancelled):
         PublishGit().run(ctx)
     assert not (tmp_path / "data" / "git" / "late.git").exists()
+
+
+def test_git_connects_to_the_addresses_that_were_checked(tmp_path, monkeypatch):
+    # The name resolves to a public address now; git is told to use exactly that one (no second lookup).
+    from portal.scaffolder.actions import git_remotes
+
+    monkeypatch.setattr(git_remotes, "system_resolver", lambda host: ["93.184.215.14", "2606:2800:21f:cb07::1"])
+    mirror = bare_repo(tmp_path / "mirror" / "northwind" / "svc.git")
+    config = tmp_path / "gitconfig"
+    config.write_text(f'[url "{tmp_path / "mirror"}/"]\n\tinsteadOf = https://git.example.com/\n')
+    argvs: list[list[str]] = []
+
+    class RecordingPopen(subprocess.Popen):
+        def __init__(self, argv, **options):
+            argvs.append(list(argv))
+            super().__init__(argv, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordingPopen)
+    settings = action_settings(tmp_path, git_allow_hosts=["git.example.com"], git_config_file=config)
+    publish(tmp_path, settings=settings, remoteUrl="https://git.example.com/northwind/svc.git")
+    push = next(argv for argv in argvs if "push" in argv)
+    assert "http.curloptResolve=git.example.com:443:93.184.215.14,[2606:2800:21f:cb07::1]" in push
+    assert "catalog-info.yaml" in pushed_files(mirror)
+
+
+def test_a_name_resolving_to_the_metadata_address_is_refused(tmp_path, monkeypatch):
+    from portal.scaffolder.actions import git_remotes
+
+    monkeypatch.setattr(git_remotes, "system_resolver", lambda host: ["93.184.215.14", "169.254.169.254"])
+    settings = action_settings(tmp_path, git_allow_hosts=["git.example.com"])
+    with pytest.raises(RemoteRefused, match="git.example.com resolves to 169.254.169.254 is the cloud metadata"):
+        publish(tmp_path, settings=settings, remoteUrl="https://git.example.com/northwind/svc.git")
