@@ -39,24 +39,28 @@ class CatalogFetch(Action):
     def run(self, ctx: ActionContext) -> None:
         many = "entityRefs" in ctx.input
         raw_refs = ctx.input["entityRefs"] if many else [ctx.input["entityRef"]]
-        keys = [self._key(ctx, raw) for raw in raw_refs]
-        found = self._read(ctx, keys)
         optional = bool(ctx.input.get("optional"))
+        # With `optional`, a malformed reference is one more entity not found, not the end of the others.
+        keys = [self._key(ctx, raw, optional) for raw in raw_refs]
+        found = self._read(ctx, [key for key in keys if key])
         missing = [raw for raw, key in zip(raw_refs, keys, strict=True) if key not in found]
         if missing and not optional:
             raise ActionError(f"{ctx.step_label}: no entity {', '.join(map(repr, missing))} in the catalog")
-        entities = [found.get(key) for key in keys]
+        entities = [found.get(key) if key else None for key in keys]
         if many:
             ctx.output("entities", entities)
         elif entities[0] is not None:
             ctx.output("entity", entities[0])
         ctx.log(f"Read {len(found)} of {len(keys)} entities from the catalog")
 
-    def _key(self, ctx: ActionContext, raw: str) -> str:
+    def _key(self, ctx: ActionContext, raw: str, optional: bool) -> str | None:
         try:
             return parse_ref(raw, ctx.input.get("defaultKind"),
                              ctx.input.get("defaultNamespace") or DEFAULT_NAMESPACE).key
         except RefError as error:
+            if optional:
+                ctx.log(f"Skipping: {error}")
+                return None
             raise ActionError(f"{ctx.step_label}: {error}") from None
 
     def _read(self, ctx: ActionContext, keys: list[str]) -> dict[str, dict[str, Any]]:

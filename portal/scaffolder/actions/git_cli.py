@@ -22,6 +22,9 @@ SAFE_CONFIG = (
     "protocol.allow=never", "protocol.https.allow=always", "protocol.file.allow=always",
     "core.hooksPath=/dev/null", "core.fsmonitor=false", "http.followRedirects=false",
     "credential.helper=", "init.defaultBranch=main", "advice.detachedHead=false",
+    # A checkout never creates symbolic links (they would be plain files holding the link's text), so
+    # the checkout the catalog reads cannot point outside itself.
+    "core.symlinks=false",
 )
 MAX_ERROR_CHARS = 2000
 # The askpass helper answers git's username and password prompts from two variables of its own

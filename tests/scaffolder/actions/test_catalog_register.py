@@ -181,3 +181,11 @@ def test_fetch_refuses_bad_references(tmp_path, engine, settings, inputs, reason
 def test_fetch_inputs_that_do_not_fit_the_schema_are_refused(inputs):
     with pytest.raises(ActionInputError):
         validate_action_input(CatalogFetch(), inputs, "step")
+
+
+def test_with_optional_a_malformed_reference_does_not_fail_the_good_ones(tmp_path, engine, settings, registered):
+    answer, lines = run(CatalogFetch(), tmp_path, engine, settings, optional=True,
+                        entityRefs=["a:b/c/d", "component:default/returns-service"])
+    assert answer["entities"][0] is None
+    assert answer["entities"][1]["metadata"]["name"] == "returns-service"
+    assert lines[0] == "Skipping: Entity reference 'a:b/c/d' is malformed"

@@ -250,3 +250,12 @@ def test_a_name_resolving_to_the_metadata_address_is_refused(tmp_path, monkeypat
     settings = action_settings(tmp_path, git_allow_hosts=["git.example.com"])
     with pytest.raises(RemoteRefused, match="git.example.com resolves to 169.254.169.254 is the cloud metadata"):
         publish(tmp_path, settings=settings, remoteUrl="https://git.example.com/northwind/svc.git")
+
+
+def test_the_checkout_for_the_catalog_holds_no_symbolic_links(tmp_path):
+    folder = workspace(tmp_path)
+    (folder / "linked.yaml").symlink_to("/etc/hostname")
+    outputs, _, _ = publish(tmp_path, remoteUrl="links.git")
+    checked_out = Path(outputs["repoContentsUrl"]) / "linked.yaml"
+    assert not checked_out.is_symlink()
+    assert checked_out.read_text() == "/etc/hostname"
