@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -69,7 +69,8 @@ class HttpRequest(Action):
             raise ActionError(f"{ctx.step_label}: input.path needs FLOWPORT_HTTP_REQUEST_BASE_URL; give an "
                               "absolute input.url instead")
         path = ctx.input["path"]
-        if "\x00" in path or "://" in path or path.startswith("//") or ".." in path.split("?")[0].split("/"):
+        plain = unquote(path.split("?")[0])  # %2e%2e is '..' to most servers
+        if "\x00" in plain or "://" in path or path.startswith("//") or ".." in plain.replace("\\", "/").split("/"):
             raise ActionError(f"{ctx.step_label}: input.path {path!r} must be a path below the base URL")
         return base.rstrip("/") + "/" + path.lstrip("/")
 

@@ -200,6 +200,9 @@ def test_a_timeout_is_a_readable_error(tmp_path):
 
 @pytest.mark.parametrize(("inputs", "reason"), [
     ({"path": "../admin"}, "must be a path below the base URL"),
+    ({"path": "jobs/%2e%2e/%2E%2E/admin"}, "must be a path below the base URL"),
+    ({"path": "jobs/..%5c..%5cadmin"}, "must be a path below the base URL"),
+    ({"path": "jobs/%00"}, "must be a path below the base URL"),
     ({"path": "//evil.example/x"}, "must be a path below the base URL"),
     ({"path": "https://evil.example/x"}, "must be a path below the base URL"),
     ({"url": "https://hooks.northwind.example/x", "headers": {"Host": "evil"}}, "may not set 'Host'"),
