@@ -15,7 +15,7 @@ from portal.net import refuse_reason
 from portal.net.fetch import REDIRECT_STATUSES
 from portal.scaffolder.actions.contract import Action, ActionContext, ActionError
 from portal.scaffolder.actions.services import outbound_client, settings_of
-from portal.scaffolder.actions.webhook_signing import SigningSecretError, signed_headers
+from portal.scaffolder.actions.webhook_signing import Signer, SigningSecretError, signer_for
 
 ALLOW_HOSTS_SETTING = "FLOWPORT_HTTP_REQUEST_ALLOW_HOSTS"
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
@@ -23,6 +23,7 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "webhook-id",
                               "webhook-timestamp", "webhook-signature"})
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 class HttpRequest(Action):
@@ -51,9 +52,11 @@ class HttpRequest(Action):
         settings = settings_of(ctx, self.id)
         url = self._url(ctx, settings)
         body, headers = self._payload(ctx, settings)
+        signer = self._signer(ctx, settings)
         timeout = float(ctx.input.get("timeout") or settings.http_request_timeout)
         with outbound_client(ctx, self.id, timeout) as client:
-            response_code, response_headers, raw = self._send(ctx, settings, client, url, body, headers, timeout)
+            response_code, response_headers, raw = self._send(ctx, settings, client, url, body, headers, signer,
+                                                              timeout)
         answer = _decoded(response_headers, raw)
         ctx.output("code", response_code)
         ctx.output("headers", response_headers)
@@ -94,17 +97,19 @@ class HttpRequest(Action):
         if len(data) > settings.http_request_max_bytes:
             raise ActionError(f"{ctx.step_label}: input.body is {len(data)} bytes, more than the "
                               f"{settings.http_request_max_bytes} allowed (FLOWPORT_HTTP_REQUEST_MAX_BYTES)")
-        if settings.http_request_signing_secret:
-            try:
-                headers.update(signed_headers(settings.http_request_signing_secret.get_secret_value(), data))
-            except SigningSecretError as error:
-                raise ActionError(f"{ctx.step_label}: {error}") from None
-        else:
-            ctx.log("Sending unsigned: FLOWPORT_HTTP_REQUEST_SIGNING_SECRET is not set")
         return data, headers
 
+    def _signer(self, ctx: ActionContext, settings: Any) -> Signer | None:
+        if not settings.http_request_signing_secret:
+            ctx.log("Sending unsigned: FLOWPORT_HTTP_REQUEST_SIGNING_SECRET is not set")
+            return None
+        try:
+            return signer_for(settings.http_request_signing_secret.get_secret_value())
+        except SigningSecretError as error:
+            raise ActionError(f"{ctx.step_label}: {error}") from None
+
     def _send(self, ctx: ActionContext, settings: Any, client: httpx.Client, url: str, body: bytes,
-              headers: dict[str, str], timeout: float) -> tuple[int, dict[str, str], bytes]:
+              headers: dict[str, str], signer: Signer | None, timeout: float) -> tuple[int, dict[str, str], bytes]:
         method, current, seen = ctx.input["method"], url, []
         while True:
             refusal = refuse_reason(current, settings.http_request_allow_hosts, settings.url_allow_private_networks,
@@ -117,13 +122,19 @@ class HttpRequest(Action):
             seen.append(current)
             ctx.log(f"{method} {_shown(current)}")
             try:
-                with client.stream(method, current, content=body or None, headers=headers,
+                signed = {**headers, **(signer.headers(body) if signer else {})}
+                with client.stream(method, current, content=body or None, headers=signed,
                                    follow_redirects=False, timeout=timeout) as response:
                     location = response.headers.get("location")
                     if response.status_code in REDIRECT_STATUSES and location:
-                        current = str(response.url.join(location))
+                        following = str(response.url.join(location))
+                        if _origin(following) != _origin(current):
+                            # Credentials meant for one server are not handed to the next one.
+                            headers = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
                         if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                             method, body = "GET", b""
+                            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+                        current = following
                         continue
                     raw = _read_limited(response, settings.http_request_max_bytes, ctx.step_label, current)
                     kept = {name.lower(): value for name, value in response.headers.items()}
@@ -156,6 +167,11 @@ def _decoded(headers: dict[str, str], raw: bytes) -> Any:
         except (ValueError, RecursionError):
             return text
     return text
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
 
 
 def _shown(url: str) -> str:

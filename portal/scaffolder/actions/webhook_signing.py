@@ -11,6 +11,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 SECRET_PREFIX = "whsec_"
 SECRET_SETTING = "FLOWPORT_HTTP_REQUEST_SIGNING_SECRET"
@@ -38,9 +39,21 @@ def signature(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def signed_headers(secret: str, body: bytes, clock: Callable[[], float] = time.time,
-                   new_id: Callable[[], str] = lambda: f"msg_{uuid.uuid4().hex}") -> dict[str, str]:
-    """The three Standard Webhooks headers for `body`."""
-    message_id, timestamp = new_id(), int(clock())
-    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(secret_bytes(secret), message_id, timestamp, body)}
+@dataclass(frozen=True)
+class Signer:
+    """Signs the bodies of one message: the same id and timestamp for every hop of its redirects."""
+
+    key: bytes = field(repr=False)
+    message_id: str
+    timestamp: int
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        """The three Standard Webhooks headers for `body`."""
+        return {"webhook-id": self.message_id, "webhook-timestamp": str(self.timestamp),
+                "webhook-signature": signature(self.key, self.message_id, self.timestamp, body)}
+
+
+def signer_for(secret: str, clock: Callable[[], float] = time.time,
+               new_id: Callable[[], str] = lambda: f"msg_{uuid.uuid4().hex}") -> Signer:
+    """A Signer for a new message; SigningSecretError when the secret is not `whsec_<base64>`."""
+    return Signer(secret_bytes(secret), new_id(), int(clock()))

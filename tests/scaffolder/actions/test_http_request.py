@@ -186,6 +186,24 @@ def test_an_allowed_redirect_is_followed_and_a_303_turns_into_a_get(tmp_path):
         outputs, _ = call(tmp_path, local_settings(tmp_path), method="POST", url=f"{server.url}/start", body={"a": 1})
     assert [(r.method, r.path) for r in server.received] == [("POST", "/start"), ("GET", "/done")]
     assert outputs["body"] == {"ok": True}
+    done = server.received[1]
+    # The GET carries no body, so it is signed for an empty one, as the same message.
+    assert done.body == b"" and "content-type" not in done.headers
+    assert verify_standard_webhook(KEY, done.headers, b"")
+    assert done.headers["webhook-id"] == server.received[0].headers["webhook-id"]
+
+
+def test_a_redirect_to_another_server_keeps_the_signed_body_but_not_the_credentials(tmp_path):
+    with hook_server() as first, hook_server() as second:
+        first.routes["/start"] = (307, {"Location": f"{second.url}/moved"}, b"")
+        second.routes["/moved"] = (200, {}, b"ok")
+        call(tmp_path, local_settings(tmp_path), method="POST", url=f"{first.url}/start",
+             headers={"Authorization": "Bearer automation-token", "X-Team": "returns"}, body={"a": 1})
+    assert first.received[0].headers["authorization"] == "Bearer automation-token"
+    [moved] = second.received
+    assert (moved.method, moved.body) == ("POST", b'{"a":1}')
+    assert "authorization" not in moved.headers and moved.headers["x-team"] == "returns"
+    assert verify_standard_webhook(KEY, moved.headers, moved.body)
 
 
 def test_a_timeout_is_a_readable_error(tmp_path):
