@@ -43,6 +43,8 @@ def _location_of(ctx: ActionContext) -> tuple[str, str]:
     if _is_url(target):
         return "url", target
     if target.lower().startswith("file://"):
+        if urlsplit(target).netloc not in ("", "localhost"):
+            raise ActionError(f"{where}: {target!r} names a file on another host")
         target = unquote(urlsplit(target).path)
     if not os.path.isabs(target):
         raise ActionError(f"{where}: {target!r} is neither an http(s) URL nor an absolute path")

@@ -122,6 +122,7 @@ def test_registering_the_same_location_twice_is_a_clear_error(tmp_path, engine, 
     ({"catalogInfoUrl": "relative/catalog-info.yaml"}, "neither an http\\(s\\) URL nor an absolute path"),
     ({"catalogInfoUrl": "javascript:alert(1)"}, "neither an http\\(s\\) URL nor an absolute path"),
     ({"catalogInfoUrl": "/tmp/a\x00b"}, "NUL"),
+    ({"catalogInfoUrl": "file://fileserver/share/catalog-info.yaml"}, "names a file on another host"),
     ({"catalogInfoUrl": "http://169.254.169.254/latest/meta-data"}, "Cannot register"),
     ({"repoContentsUrl": "/srv", "catalogInfoPath": "/"}, "must name a file"),
 ])

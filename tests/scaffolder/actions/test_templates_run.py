@@ -124,3 +124,14 @@ def test_publishing_to_github_with_a_gitlab_repository_is_refused_by_allowed_hos
         run_template("python-fastapi-service", values, tmp_path / "ws",
                      ActionServices(settings, engine, fake_github().client, plugins), plugins)
     assert caught.value.step_id == "publish-github"
+
+
+def test_a_dry_run_of_a_golden_path_skips_every_side_effect(tmp_path, settings):
+    from portal.scaffolder.dry_run import dry_run
+
+    answer = dry_run(real_template("python-fastapi-service"), python_service_values(),
+                     default_registry(plugins=plugin_registry()))
+    messages = [entry["body"]["message"] for entry in answer["log"]]
+    assert "Skipping because publish:git does not support dry-run" in messages
+    assert "Skipping because catalog:register does not support dry-run" in messages
+    assert not (settings.data_dir / "git").exists()
