@@ -10,7 +10,17 @@ from urllib.parse import quote
 from portal.scaffolder.actions.contract import Action, ActionContext, ActionError
 from portal.scaffolder.actions.git_cli import GitCredentials
 from portal.scaffolder.actions.git_publish import COMMON_INPUTS, REPO_OUTPUT, branch_of, push_to_tool
-from portal.scaffolder.actions.plugin_actions import Repository, ToolApi, connection_for, repository_of, tool_api
+from portal.scaffolder.actions.plugin_actions import (
+    LENIENT,
+    TOKEN_INPUT,
+    Repository,
+    ToolApi,
+    connection_for,
+    note_ignored_inputs,
+    repository_of,
+    token_of,
+    tool_api,
+)
 from portal.scaffolder.actions.services import settings_of
 
 TITLE = "GitHub"
@@ -22,6 +32,7 @@ REPO_INPUTS: dict[str, Any] = {
     "repoVisibility": {"type": "string", "enum": ["private", "internal", "public"], "default": "private"},
     "allowedHosts": {"type": "array", "items": {"type": "string", "maxLength": 253}, "maxItems": 20},
     "homepage": {"type": "string", "maxLength": 500},
+    "token": TOKEN_INPUT,
 }
 
 
@@ -51,11 +62,12 @@ def _outputs(ctx: ActionContext, repo: Repository, created: dict[str, Any]) -> N
 class GithubRepoCreate(Action):
     id = "github:repo:create"
     description = "Creates a GitHub repository (organization or user) without pushing anything."
-    input_schema = {"type": "object", "required": ["repoUrl"], "additionalProperties": False,
+    input_schema = {"type": "object", "required": ["repoUrl"], **LENIENT,
                     "properties": {**REPO_INPUTS, "defaultBranch": COMMON_INPUTS["defaultBranch"]}}
     output_schema = REPO_OUTPUT
 
     def run(self, ctx: ActionContext) -> None:
+        note_ignored_inputs(ctx, self)
         repo = repository_of(ctx)
         instance = connection_for(ctx, "github", TITLE, repo.host)
         with tool_api(ctx, self.id, instance, TITLE, API_HEADERS) as api:
@@ -66,18 +78,19 @@ class GithubRepoCreate(Action):
 class PublishGithub(Action):
     id = "publish:github"
     description = "Creates a GitHub repository and pushes the workspace to it."
-    input_schema = {"type": "object", "required": ["repoUrl"], "additionalProperties": False,
+    input_schema = {"type": "object", "required": ["repoUrl"], **LENIENT,
                     "properties": {**REPO_INPUTS, **COMMON_INPUTS}}
     output_schema = REPO_OUTPUT
 
     def run(self, ctx: ActionContext) -> None:
+        note_ignored_inputs(ctx, self)
         settings = settings_of(ctx, self.id)
         repo = repository_of(ctx)
         instance = connection_for(ctx, "github", TITLE, repo.host)
         with tool_api(ctx, self.id, instance, TITLE, API_HEADERS) as api:
             created = create_repository(ctx, api, repo)
         # The token reaches git only through the askpass helper's environment (portal/scaffolder/actions/git_cli.py).
-        credentials = GitCredentials("x-access-token", instance.config.token.get_secret_value())
+        credentials = GitCredentials("x-access-token", token_of(ctx, instance))
         commit = push_to_tool(ctx, settings, f"https://{repo.host}/{repo.owner}/{repo.name}.git", credentials)
         _outputs(ctx, repo, created)
         ctx.output("commitHash", commit)
@@ -87,9 +100,9 @@ class GithubActionsDispatch(Action):
     id = "github:actions:dispatch"
     description = "Starts a GitHub Actions workflow that has a workflow_dispatch trigger."
     input_schema = {
-        "type": "object", "required": ["repoUrl", "workflowId", "branchOrTagName"], "additionalProperties": False,
+        "type": "object", "required": ["repoUrl", "workflowId", "branchOrTagName"], **LENIENT,
         "properties": {
-            "repoUrl": REPO_URL, "allowedHosts": REPO_INPUTS["allowedHosts"],
+            "repoUrl": REPO_URL, "allowedHosts": REPO_INPUTS["allowedHosts"], "token": TOKEN_INPUT,
             "workflowId": {"type": ["string", "integer"], "minLength": 1, "maxLength": 200, "minimum": 1,
                            "maximum": 2**53, "description": "Workflow file name (ci.yaml) or id"},
             "branchOrTagName": {"type": "string", "minLength": 1, "maxLength": 250},
@@ -100,6 +113,7 @@ class GithubActionsDispatch(Action):
     output_schema = {"type": "object"}
 
     def run(self, ctx: ActionContext) -> None:
+        note_ignored_inputs(ctx, self)
         repo = repository_of(ctx)
         workflow = str(ctx.input["workflowId"])
         if "/" in workflow or workflow in (".", ".."):

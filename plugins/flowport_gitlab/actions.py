@@ -10,7 +10,15 @@ from urllib.parse import quote
 from portal.scaffolder.actions.contract import Action, ActionContext, ActionError
 from portal.scaffolder.actions.git_cli import GitCredentials
 from portal.scaffolder.actions.git_publish import COMMON_INPUTS, REPO_OUTPUT, branch_of, push_to_tool
-from portal.scaffolder.actions.plugin_actions import connection_for, repository_of, tool_api
+from portal.scaffolder.actions.plugin_actions import (
+    LENIENT,
+    TOKEN_INPUT,
+    connection_for,
+    note_ignored_inputs,
+    repository_of,
+    token_of,
+    tool_api,
+)
 from portal.scaffolder.actions.services import settings_of
 
 TITLE = "GitLab"
@@ -20,13 +28,14 @@ REPO_URL = {"type": "string", "maxLength": 500, "description": "gitlab.com?owner
 class PublishGitlab(Action):
     id = "publish:gitlab"
     description = "Creates a GitLab project in a group (or the token's user namespace) and pushes the workspace."
-    input_schema = {"type": "object", "required": ["repoUrl"], "additionalProperties": False, "properties": {
-        "repoUrl": REPO_URL, **COMMON_INPUTS,
+    input_schema = {"type": "object", "required": ["repoUrl"], **LENIENT, "properties": {
+        "repoUrl": REPO_URL, **COMMON_INPUTS, "token": TOKEN_INPUT,
         "repoVisibility": {"type": "string", "enum": ["private", "internal", "public"], "default": "private"},
         "allowedHosts": {"type": "array", "items": {"type": "string", "maxLength": 253}, "maxItems": 20}}}
     output_schema = {"type": "object", "properties": {**REPO_OUTPUT["properties"], "projectId": {"type": "integer"}}}
 
     def run(self, ctx: ActionContext) -> None:
+        note_ignored_inputs(ctx, self)
         settings = settings_of(ctx, self.id)
         repo = repository_of(ctx)
         instance = connection_for(ctx, "gitlab", TITLE, repo.host)
@@ -44,7 +53,7 @@ class PublishGitlab(Action):
             raise ActionError(f"{ctx.step_label}: GitLab's answer to creating {repo.owner}/{repo.name} has no id")
         web = f"https://{repo.host}/{repo.owner}/{repo.name}"
         # The token reaches git only through the askpass helper's environment (portal/scaffolder/actions/git_cli.py).
-        credentials = GitCredentials("oauth2", instance.config.token.get_secret_value())
+        credentials = GitCredentials("oauth2", token_of(ctx, instance))
         commit = push_to_tool(ctx, settings, f"{web}.git", credentials)
         ctx.output("remoteUrl", f"{web}.git")
         ctx.output("repoContentsUrl", f"{web}/-/blob/{branch_of(ctx)}")
@@ -56,9 +65,9 @@ class GitlabPipelineTrigger(Action):
     id = "gitlab:pipeline:trigger"
     description = "Starts a pipeline of a GitLab project on a branch or tag, with variables."
     input_schema = {
-        "type": "object", "required": ["repoUrl", "branch"], "additionalProperties": False,
+        "type": "object", "required": ["repoUrl", "branch"], **LENIENT,
         "properties": {
-            "repoUrl": REPO_URL,
+            "repoUrl": REPO_URL, "token": TOKEN_INPUT,
             "allowedHosts": {"type": "array", "items": {"type": "string", "maxLength": 253}, "maxItems": 20},
             "projectId": {"type": "integer", "minimum": 1, "maximum": 2**53,
                           "description": "Project id; the project path of repoUrl when left out"},
@@ -72,6 +81,7 @@ class GitlabPipelineTrigger(Action):
                                                      "pipelineId": {"type": "integer"}}}
 
     def run(self, ctx: ActionContext) -> None:
+        note_ignored_inputs(ctx, self)
         repo = repository_of(ctx)
         instance = connection_for(ctx, "gitlab", TITLE, repo.host)
         project = ctx.input.get("projectId") or quote(f"{repo.owner}/{repo.name}", safe="")

@@ -25,6 +25,28 @@ from portal.scaffolder.filters import FilterError, parse_repo_url
 log = get_logger(__name__)
 API_TIMEOUT = 30.0
 MAX_ANSWER_BYTES = 5 * 1024 * 1024
+# Backstage's `token` input: a user's own token (usually `${{ secrets.USER_OAUTH_TOKEN or false }}`);
+# false or empty means the connection's token.
+TOKEN_INPUT = {"type": ["string", "boolean"], "maxLength": 4000,
+               "description": "A token to use instead of the connection's (false: the connection's)"}
+# Backstage's actions of these ids take more inputs than Flowport uses; they are accepted and named in
+# the log, so a template written for Backstage loads and runs unchanged.
+LENIENT = {"propertyNames": {"maxLength": 100}, "maxProperties": 60}
+
+
+def note_ignored_inputs(ctx: ActionContext, action: Action) -> None:
+    """Log the inputs this action accepts for Backstage's sake but does not use."""
+    ignored = sorted(set(ctx.input) - set(action.input_schema.get("properties", {})))
+    if ignored:
+        ctx.log(f"Ignoring inputs {', '.join(ignored)}: {action.id} in Flowport does not use them")
+
+
+def token_of(ctx: ActionContext, instance: Any) -> str:
+    """The step's own `token` when it gives one, else the connection's."""
+    given = ctx.input.get("token")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    return instance.config.token.get_secret_value()
 
 
 def plugin_actions(plugins: Any) -> list[Action]:
@@ -84,7 +106,8 @@ def connection_for(ctx: ActionContext, plugin: str, title: str, host: str) -> An
                           f"{host} (Admin → Plugins)")
     _, connection, instance = sorted(candidates, key=lambda c: (c[0], c[1]))[0]
     token = getattr(instance.config, "token", None)
-    if token is None or not token.get_secret_value():
+    own = ctx.input.get("token")
+    if (token is None or not token.get_secret_value()) and not (isinstance(own, str) and own.strip()):
         raise ActionError(f"{ctx.step_label}: the {title} connection {connection!r} has no token")
     ctx.log(f"Using the {title} connection {connection!r}")
     return instance
@@ -160,4 +183,4 @@ def _reset_time(headers: httpx.Headers) -> str:
 def tool_api(ctx: ActionContext, action_id: str, instance: Any, title: str,
              headers: dict[str, str] | None = None) -> Iterator[ToolApi]:
     with outbound_client(ctx, action_id, API_TIMEOUT) as client:
-        yield ToolApi(ctx, client, instance.config.api_url, instance.config.token.get_secret_value(), title, headers)
+        yield ToolApi(ctx, client, instance.config.api_url, token_of(ctx, instance), title, headers)

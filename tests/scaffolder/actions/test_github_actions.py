@@ -182,3 +182,22 @@ def test_dispatch_inputs_that_do_not_fit_the_schema_are_refused(inputs):
     action = default_registry(plugins=plugin_registry()).runnable("github:actions:dispatch")
     with pytest.raises(ActionInputError):
         validate_action_input(action, inputs, "step")
+
+
+def test_backstage_inputs_flowport_does_not_use_are_accepted_and_named(tmp_path):
+    bare, config = push_mirror(tmp_path, "github.com", "northwind", "returns-service")
+    outputs, lines = run(tmp_path, "publish:github", fake_github(), action_settings(tmp_path, git_config_file=config),
+                         repoUrl=REPO_URL, token=False, protectDefaultBranch=True, topics=["python"])
+    assert "Ignoring inputs protectDefaultBranch, topics: publish:github in Flowport does not use them" in lines
+    assert outputs["commitHash"] == last_commit(bare)["hash"]
+
+
+def test_a_users_own_token_is_used_instead_of_the_connections(tmp_path):
+    bare, config = push_mirror(tmp_path, "github.com", "northwind", "returns-service")
+    api = fake_github()
+    user_token = "gho_usersOwnOAuthToken987"
+    _, lines = run(tmp_path, "publish:github", api, action_settings(tmp_path, git_config_file=config),
+                   plugins=plugin_registry(github_token=None), repoUrl=REPO_URL, token=user_token)
+    assert {headers["authorization"] for _, _, _, headers in api.requests} == {f"Bearer {user_token}"}
+    assert "catalog-info.yaml" in pushed_files(bare)
+    assert not any(user_token in line for line in lines)

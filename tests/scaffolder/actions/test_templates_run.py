@@ -135,3 +135,50 @@ def test_a_dry_run_of_a_golden_path_skips_every_side_effect(tmp_path, settings):
     assert "Skipping because publish:git does not support dry-run" in messages
     assert "Skipping because catalog:register does not support dry-run" in messages
     assert not (settings.data_dir / "git").exists()
+
+
+SKELETON_CATALOG_INFO = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${{ values.component_id }}
+  description: ${{ values.description }}
+  annotations:
+    github.com/project-slug: ${{ values.destination.owner }}/${{ values.destination.repo }}
+spec:
+  type: website
+  lifecycle: experimental
+  owner: ${{ values.owner }}
+"""
+
+
+def test_a_template_published_by_backstage_runs_unchanged_against_stubbed_github(tmp_path, engine, settings, client):
+    # backstage/software-templates' react-ssr-template as published; only its skeleton is ours (not in the fixture).
+    from tests.conftest import FIXTURES
+
+    folder = tmp_path / "react-ssr-template"
+    (folder / "skeleton" / ".github" / "workflows").mkdir(parents=True)
+    source = FIXTURES / "backstage" / "software-templates" / "react-ssr-template" / "template.yaml"
+    (folder / "template.yaml").write_bytes(source.read_bytes())
+    (folder / "skeleton" / "catalog-info.yaml").write_text(SKELETON_CATALOG_INFO)
+    (folder / "skeleton" / ".github" / "workflows" / "build.yml").write_text("on: ${{ github.event }}\n")
+    entity = yaml.safe_load(source.read_text())
+    entity["metadata"]["annotations"] = {"backstage.io/managed-by-location": f"file:{folder / 'template.yaml'}"}
+    bare, config = push_mirror(tmp_path, "github.com", "northwind", "shop-web")
+    api = fake_github("northwind", "shop-web")
+    serve_pushed_file(api, "/northwind/shop-web/blob/main/catalog-info.yaml", bare)
+    plugins = plugin_registry()
+    registry = default_registry(plugins=plugins)
+    template = load_template(entity, registry)
+    (tmp_path / "ws").mkdir()
+    run = StepRun(template=template, registry=registry, workspace=tmp_path / "ws", emit=lambda event: None,
+                  parameters={"component_id": "shop-web", "description": "The shop", "owner": "group:default/web",
+                              "repoUrl": "github.com?owner=northwind&repo=shop-web"},
+                  template_path=folder, user=USER,
+                  services=ActionServices(settings.model_copy(update={"git_config_file": config}), engine,
+                                          api.client, plugins))
+    output = run_steps(run)
+    assert output["links"][1]["entityRef"] == "component:default/shop-web"
+    assert pushed_files(bare)[".github/workflows/build.yml"] == "on: ${{ github.event }}\n"
+    assert client.get("/api/catalog/entities/by-name/component/default/shop-web").json()["spec"]["owner"] == \
+        "group:default/web"
