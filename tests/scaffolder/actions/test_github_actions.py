@@ -201,3 +201,15 @@ def test_a_users_own_token_is_used_instead_of_the_connections(tmp_path):
     assert {headers["authorization"] for _, _, _, headers in api.requests} == {f"Bearer {user_token}"}
     assert "catalog-info.yaml" in pushed_files(bare)
     assert not any(user_token in line for line in lines)
+
+
+def test_a_github_enterprise_repository_uses_the_connection_on_its_host(tmp_path):
+    api = fake_github()
+    api.routes = {("GET", "/api/v3/users/northwind"): api.routes[("GET", "/users/northwind")],
+                  ("POST", "/api/v3/orgs/northwind/repos"): api.routes[("POST", "/orgs/northwind/repos")]}
+    plugins = plugin_registry(github_api="https://ghe.northwind.example/api/v3")
+    outputs, lines = run(tmp_path, "github:repo:create", api, plugins=plugins,
+                         repoUrl="ghe.northwind.example?owner=northwind&repo=returns-service")
+    assert api.calls() == [("GET", "/api/v3/users/northwind"), ("POST", "/api/v3/orgs/northwind/repos")]
+    assert outputs["remoteUrl"] == "https://ghe.northwind.example/northwind/returns-service.git"
+    assert "Using the GitHub connection 'default'" in lines
