@@ -17,11 +17,13 @@ from pathlib import Path
 from portal.scaffolder.actions.contract import ActionError
 
 # Only https and local repositories are spoken to; ext::, ssh, git:// and the rest are refused by git itself.
-# No hooks, no redirects (each host is checked before git starts), no terminal prompts.
+# No hooks, no redirects (each host is checked before git starts), no terminal prompts. No system or user
+# config is read (see Git.environment), only the operator's FLOWPORT_GIT_CONFIG_FILE, which may hold a
+# credential helper for publish:git's https remotes.
 SAFE_CONFIG = (
     "protocol.allow=never", "protocol.https.allow=always", "protocol.file.allow=always",
     "core.hooksPath=/dev/null", "core.fsmonitor=false", "http.followRedirects=false",
-    "credential.helper=", "init.defaultBranch=main", "advice.detachedHead=false",
+    "init.defaultBranch=main", "advice.detachedHead=false",
     # A checkout never creates symbolic links (they would be plain files holding the link's text), so
     # the checkout the catalog reads cannot point outside itself.
     "core.symlinks=false",
