@@ -259,3 +259,15 @@ def test_the_checkout_for_the_catalog_holds_no_symbolic_links(tmp_path):
     checked_out = Path(outputs["repoContentsUrl"]) / "linked.yaml"
     assert not checked_out.is_symlink()
     assert checked_out.read_text() == "/etc/hostname"
+
+
+def test_the_servers_own_git_environment_does_not_reach_git(tmp_path, monkeypatch):
+    # Variables that would send git elsewhere if they leaked into its environment.
+    monkeypatch.setenv("GIT_DIR", str(tmp_path / "elsewhere.git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.hooksPath'='/tmp/evil-hooks'")
+    monkeypatch.setenv("GIT_SSH_COMMAND", "touch /tmp/pwned-ssh")
+    outputs, _, _ = publish(tmp_path, remoteUrl="env.git")
+    assert "catalog-info.yaml" in pushed_files(tmp_path / "data" / "git" / "env.git")
+    assert not (tmp_path / "elsewhere.git").exists()
+    assert len(outputs["commitHash"]) == 40
