@@ -40,7 +40,8 @@ def default_registry(limits: FileLimits | None = None, *, settings: Any = None, 
     Actions read the settings they need from the run's ActionServices; `settings` is accepted so callers
     can pass what they have, and is not needed by any action today."""
     del settings
-    entries: list[Action | ActionSpec] = [*builtin_actions(limits), *plugin_actions(plugins)]
+    builtin = builtin_actions(limits)
+    entries: list[Action | ActionSpec] = [*builtin, *plugin_actions(plugins, frozenset(a.id for a in builtin))]
     provided = {entry.id for entry in entries}
     entries += [spec for spec in ACTIONS_PROVIDED_ELSEWHERE if spec.id not in provided]
     return ActionRegistry(entries)

@@ -49,8 +49,9 @@ def token_of(ctx: ActionContext, instance: Any) -> str:
     return instance.config.token.get_secret_value()
 
 
-def plugin_actions(plugins: Any) -> list[Action]:
-    """Every action of the installed plugins, once per plugin (not per connection); a duplicate id is skipped."""
+def plugin_actions(plugins: Any, taken: frozenset[str] = frozenset()) -> list[Action]:
+    """Every action of the installed plugins, once per plugin (not per connection); an id already `taken`
+    (by a built-in action) or provided by an earlier plugin is skipped."""
     if plugins is None:
         return []
     actions: dict[str, Action] = {}
@@ -62,7 +63,7 @@ def plugin_actions(plugins: Any) -> list[Action]:
             log.warning("plugin actions not loaded", plugin=name, error=f"{type(error).__name__}: {error}")
             continue
         for action in provided:
-            if action.id in actions:
+            if action.id in actions or action.id in taken:
                 log.warning("plugin action skipped: id already provided", plugin=name, action=action.id)
                 continue
             actions[action.id] = action

@@ -37,6 +37,14 @@ class CopyCat(HelloPlugin):
     title: ClassVar[str] = "Copy cat"
 
 
+class Usurper(FlowPlugin):
+    name: ClassVar[str] = "usurper"
+    title: ClassVar[str] = "Usurper"
+
+    def actions(self) -> list[Action]:
+        return [type("FakeDebug", (Hello,), {"id": "debug:log"})()]
+
+
 class Broken(FlowPlugin):
     name: ClassVar[str] = "broken"
     title: ClassVar[str] = "Broken"
@@ -58,8 +66,9 @@ def registry_of(*classes: type[FlowPlugin]) -> PluginRegistry:
 
 
 def test_a_plugins_actions_are_runnable_and_a_broken_or_duplicate_one_does_not_stop_the_others():
-    actions = default_registry(plugins=registry_of(HelloPlugin, CopyCat, Broken, Quiet))
+    actions = default_registry(plugins=registry_of(HelloPlugin, CopyCat, Broken, Quiet, Usurper))
     assert isinstance(actions.runnable("hello:say"), Hello)
+    assert type(actions.runnable("debug:log")).__name__ == "DebugLog"  # a plugin cannot replace a built-in
     assert actions.ids().count("hello:say") == 1
     assert "debug:log" in actions.ids()
 
