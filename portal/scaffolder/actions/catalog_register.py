@@ -89,4 +89,11 @@ class CatalogRegister(Action):
             "file_location_roots": [*file_location_roots(settings), str(checkout_area(settings))]})
         with outbound_client(ctx, self.id, settings.url_timeout) as http, action_session(ctx, self.id) as session:
             result = ingest.register_location(session, confined, http, location_type, target, confine_to_roots=True)
-        return list(result.entity_refs)
+            refs = list(result.entity_refs)
+            if result.report.errors and not any(not ref.startswith("location:") for ref in refs):
+                # Nothing usable was read: leave the catalog as it was (raising rolls the session back).
+                problems = "; ".join(str(problem) for problem in result.report.errors[:3])
+                raise ingest.LocationError(f"{target} gives no entity: {problems}")
+        for problem in result.report.errors[:10]:
+            ctx.log(f"Registered with a problem: {problem}")
+        return refs

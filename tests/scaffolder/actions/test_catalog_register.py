@@ -190,3 +190,25 @@ def test_with_optional_a_malformed_reference_does_not_fail_the_good_ones(tmp_pat
     assert answer["entities"][0] is None
     assert answer["entities"][1]["metadata"]["name"] == "returns-service"
     assert lines[0] == "Skipping: Entity reference 'a:b/c/d' is malformed"
+
+
+def test_a_descriptor_that_gives_no_entity_is_not_registered(tmp_path, engine, settings):
+    outputs = published(tmp_path, settings)
+    checkout = Path(outputs["repoContentsUrl"])
+    (checkout / "broken.yaml").write_text("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {}\n")
+    with pytest.raises(ActionError, match="broken.yaml gives no entity: .*name"):
+        run(CatalogRegister(), tmp_path, engine, settings, repoContentsUrl=str(checkout), catalogInfoPath="broken.yaml")
+    with Session(engine) as session:
+        assert session.execute(select(CatalogLocation)).scalars().all() == []
+    assert stored_refs(engine) == []
+
+
+def test_one_bad_document_beside_a_good_one_is_logged_and_the_good_one_registered(tmp_path, engine, settings):
+    outputs = published(tmp_path, settings)
+    checkout = Path(outputs["repoContentsUrl"])
+    (checkout / "two.yaml").write_text(COMPONENT + "---\napiVersion: backstage.io/v1alpha1\nkind: Component\n"
+                                                  "metadata: {name: 'Not Valid!'}\n")
+    answer, lines = run(CatalogRegister(), tmp_path, engine, settings, repoContentsUrl=str(checkout),
+                        catalogInfoPath="two.yaml")
+    assert answer["entityRef"] == "component:default/returns-service"
+    assert any(line.startswith("Registered with a problem:") for line in lines)
