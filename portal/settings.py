@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
+from pydantic import SecretStr
 
 from portal.auth.provider_config import AuthProviderConfig, check_provider_ids
 
@@ -142,6 +143,25 @@ class Settings(BaseSettings):
     _split = field_validator("catalog_paths", "template_paths", "url_allow_hosts", "trusted_proxies", mode="before")(
         _split_list
     )
+
+    # -- scaffolder actions with side effects (docs/scaffolder-actions.md) --
+    # Hosts publish:git may push to over https ("*.suffix" or "*"); empty: none.
+    git_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Folders local git remotes may live in (bare repositories are created there); empty: <data_dir>/git.
+    git_local_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A git config file every git command of the scaffolder reads (e.g. url.<base>.insteadOf for a mirror).
+    git_config_file: Path | None = None
+    git_timeout: float = Field(default=120.0, gt=0)
+    # Hosts http:request may call; empty: none. Also passes portal/net (private addresses refused).
+    http_request_allow_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Base URL a relative `path` of http:request is joined to; unset: only absolute `url`s.
+    http_request_base_url: str | None = None
+    # Standard Webhooks secret (`whsec_<base64>`) http:request signs its payloads with; unset: unsigned.
+    http_request_signing_secret: SecretStr | None = None
+    http_request_max_bytes: int = Field(default=1024 * 1024, ge=1)
+    http_request_timeout: float = Field(default=30.0, gt=0)
+    _split_actions = field_validator("git_allow_hosts", "git_local_roots", "http_request_allow_hosts",
+                                     mode="before")(_split_list)
 
     @property
     def resolved_database_url(self) -> str:

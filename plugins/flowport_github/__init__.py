@@ -75,3 +75,8 @@ class GitHubPlugin(FlowPlugin):
 
     def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
         return sync_github(self.config, client, state, full)
+
+    def actions(self) -> list:
+        from flowport_github.actions import github_actions
+
+        return github_actions()

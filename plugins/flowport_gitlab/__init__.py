@@ -67,3 +67,8 @@ class GitLabPlugin(FlowPlugin):
 
     def sync(self, client, state, full):  # noqa: ANN001, ANN201 - types are in the contract
         return sync_gitlab(self.config, client, state, full)
+
+    def actions(self) -> list:
+        from flowport_gitlab.actions import gitlab_actions
+
+        return gitlab_actions()

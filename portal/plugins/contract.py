@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 if TYPE_CHECKING:
+    from portal.scaffolder.actions.contract import Action
     from portal.sync.client import SyncClient
     from portal.sync.state import SyncPage, SyncState
 
@@ -119,3 +120,9 @@ class FlowPlugin:
         # Requests go through `client` (pagination helpers, validators, rate limits, budget live there);
         # the runner commits each page's records together with its cursor (portal/sync/).
         raise SyncNotSupported(f"{self.title} has no pull sync")
+
+    def actions(self) -> list[Action]:
+        """Scaffolder actions this tool provides (portal.scaffolder.actions.Action instances); [] by default.
+        Called once per plugin, on an instance with the default config: an action finds its connection
+        when it runs (portal/scaffolder/actions/plugin_actions.py), never from this instance."""
+        return []

@@ -42,12 +42,14 @@ def test_the_python_service_golden_path_dry_runs(registry):
     assert 'requires-python = ">=3.13"' in file_text(answer, "pyproject.toml")
     assert [{key: step[key] for key in ("id", "name", "action")} for step in answer["steps"]] == [
         {"id": "fetch", "name": "Render the skeleton", "action": "fetch:template"},
-        {"id": "publish", "name": "Publish to GitHub", "action": "publish:github"},
+        {"id": "publish", "name": "Publish to Flowport's git server", "action": "publish:git"},
+        {"id": "publish-github", "name": "Publish to GitHub", "action": "publish:github"},
+        {"id": "publish-gitlab", "name": "Publish to GitLab", "action": "publish:gitlab"},
         {"id": "register", "name": "Register in the catalog", "action": "catalog:register"}]
     assert [entry["body"].get("status") for entry in answer["log"]] == [
-        "processing", None, "completed", "skipped", "skipped"]
+        "processing", None, "completed", "skipped", "skipped", "skipped", "skipped"]
     assert answer["output"]["links"] == [
-        {"title": "Repository", "icon": "github", "url": "[dry-run: publish.remoteUrl]"},
+        {"title": "Repository", "icon": "flowport", "url": "[dry-run: publish.remoteUrl]"},
         {"title": "Open in catalog", "icon": "catalog", "entityRef": "[dry-run: register.entityRef]"}]
 
 

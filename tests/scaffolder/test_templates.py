@@ -27,7 +27,7 @@ def problems_of(entity, registry) -> list[str]:
 def test_the_real_templates_load(registry, name):
     template = load_template(real_template(name), registry)
     assert template.ref == f"template:default/{name}"
-    assert [step.id for step in template.steps] == ["fetch", "publish", "register"]
+    assert [step.id for step in template.steps] == ["fetch", "publish", "publish-github", "publish-gitlab", "register"]
     assert template.base_path == TEMPLATES / name
     assert [page.title for page in template.pages][-1] == "Choose a repository"
 
