@@ -1,0 +1,39 @@
+"""GET /api/v1/metrics/flow and /api/v1/metrics/value-stream: flow metrics and value stream maps.
+
+Both answer aggregates only (counts, durations, shares, and the ages of open items without their
+ids or titles), so they are readable by anyone allowed `metrics.flow.read`, whatever requests the
+caller may see one by one (docs/metrics.md, "Who sees what").
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from portal.auth.identity import require
+from portal.db import SessionDep
+from portal.metrics.flow_scope import exactly_one, request_scope
+from portal.metrics.value_stream_query import scope_value_stream
+from portal.metrics.window import window_from_query
+
+router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"], dependencies=[require("metrics.flow.read")])
+
+PRODUCT = Query(None, max_length=400, description="Platform product ref or name")
+CAPABILITY = Query(None, max_length=400, description="Capability ref or name (its orders)")
+FROM = Query(None, alias="from", max_length=64, description="Window start, ISO-8601 (default: until − 30 days)")
+UNTIL = Query(None, max_length=64, description="Window end, exclusive, ISO-8601 (default: now)")
+KIND = Query(None, description="With product=: `order` (its capabilities' orders, the default) or `idea`")
+
+
+@router.get("/value-stream")
+def value_stream(session: SessionDep, product: str | None = PRODUCT, capability: str | None = CAPABILITY,
+                 from_: str | None = FROM, until: str | None = UNTIL,
+                 kind: Literal["order", "idea"] | None = KIND) -> dict:
+    """Per stage (in the product's order): items that left it in the window, mean lead and process time
+    (seconds) and %C&A; totals ΣLT, ΣPT, activity ratio and rolled %C&A. Nulls where no item left a stage."""
+    name, value = exactly_one(product=product, capability=capability)
+    window = window_from_query(from_, until)
+    scope = request_scope(session, name, value, kind)
+    answer = scope_value_stream(session, scope, window)
+    return {**scope.json(), "window": window.iso(), **answer}
