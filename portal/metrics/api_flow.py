@@ -13,7 +13,11 @@ from fastapi import APIRouter, Query
 
 from portal.auth.identity import require
 from portal.db import SessionDep
+from portal.errors import CatalogApiError
+from portal.flow.query import entity_links
+from portal.metrics.flow_requests import request_flow_metrics
 from portal.metrics.flow_scope import exactly_one, request_scope
+from portal.metrics.flow_work_items import work_item_flow_metrics
 from portal.metrics.value_stream_query import scope_value_stream
 from portal.metrics.window import window_from_query
 
@@ -23,6 +27,8 @@ PRODUCT = Query(None, max_length=400, description="Platform product ref or name"
 CAPABILITY = Query(None, max_length=400, description="Capability ref or name (its orders)")
 FROM = Query(None, alias="from", max_length=64, description="Window start, ISO-8601 (default: until − 30 days)")
 UNTIL = Query(None, max_length=64, description="Window end, exclusive, ISO-8601 (default: now)")
+ENTITY = Query(None, max_length=400, description="Entity ref (its work items, through its jira/project-key, "
+                                                 "github.com/project-slug or gitlab.com/project-slug annotation)")
 KIND = Query(None, description="With product=: `order` (its capabilities' orders, the default) or `idea`")
 
 
@@ -37,3 +43,22 @@ def value_stream(session: SessionDep, product: str | None = PRODUCT, capability:
     scope = request_scope(session, name, value, kind)
     answer = scope_value_stream(session, scope, window)
     return {**scope.json(), "window": window.iso(), **answer}
+
+
+@router.get("/flow")
+def flow(session: SessionDep, product: str | None = PRODUCT, capability: str | None = CAPABILITY,
+         entity: str | None = ENTITY, from_: str | None = FROM, until: str | None = UNTIL,
+         kind: Literal["order", "idea"] | None = KIND) -> dict:
+    """Flow velocity, flow time p50/p85/p95, flow efficiency, flow load with aging, flow distribution and
+    the cumulative flow diagram, for a product's or capability's requests or an entity's work items."""
+    name, value = exactly_one(product=product, capability=capability, entity=entity)
+    window = window_from_query(from_, until)
+    if name == "entity":
+        if kind is not None:
+            raise CatalogApiError(400, "kind applies to product= only")
+        ref, links = entity_links(session, value)
+        scope = {"items": "workItems", "entity": ref, "links": [{"annotation": a, "value": v} for a, v in links]}
+        return {"scope": scope, "window": window.iso(), **work_item_flow_metrics(session, links, window)}
+    scope = request_scope(session, name, value, kind)
+    return {"scope": {"items": "requests", **scope.json()}, "window": window.iso(),
+            **request_flow_metrics(session, scope, window)}
