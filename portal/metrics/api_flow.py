@@ -7,6 +7,7 @@ caller may see one by one (docs/metrics.md, "Who sees what").
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query
@@ -19,7 +20,7 @@ from portal.metrics.flow_requests import request_flow_metrics
 from portal.metrics.flow_scope import exactly_one, request_scope
 from portal.metrics.flow_work_items import work_item_flow_metrics
 from portal.metrics.value_stream_query import scope_value_stream
-from portal.metrics.window import window_from_query
+from portal.metrics.window import Window, window_from_query
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"], dependencies=[require("metrics.flow.read")])
 
@@ -29,7 +30,20 @@ FROM = Query(None, alias="from", max_length=64, description="Window start, ISO-8
 UNTIL = Query(None, max_length=64, description="Window end, exclusive, ISO-8601 (default: now)")
 ENTITY = Query(None, max_length=400, description="Entity ref (its work items, through its jira/project-key, "
                                                  "github.com/project-slug or gitlab.com/project-slug annotation)")
+# Week and day slices are computed by date arithmetic, which has no years before 1 or after 9999.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 KIND = Query(None, description="With product=: `order` (its capabilities' orders, the default) or `idea`")
+
+
+def metrics_window(from_: str | None, until: str | None) -> Window:
+    """The query's window; one reaching outside 1970–9000 is a 400 (as is everything window_from_query refuses)."""
+    try:
+        window = window_from_query(from_, until)
+    except OverflowError:
+        window = None
+    if window is None or window.start < EARLIEST or window.end > LATEST:
+        raise CatalogApiError(400, "from and until must lie between 1970-01-01 and 9000-01-01")
+    return window
 
 
 @router.get("/value-stream")
@@ -39,7 +53,7 @@ def value_stream(session: SessionDep, product: str | None = PRODUCT, capability:
     """Per stage (in the product's order): items that left it in the window, mean lead and process time
     (seconds) and %C&A; totals ΣLT, ΣPT, activity ratio and rolled %C&A. Nulls where no item left a stage."""
     name, value = exactly_one(product=product, capability=capability)
-    window = window_from_query(from_, until)
+    window = metrics_window(from_, until)
     scope = request_scope(session, name, value, kind)
     answer = scope_value_stream(session, scope, window)
     return {**scope.json(), "window": window.iso(), **answer}
@@ -52,7 +66,7 @@ def flow(session: SessionDep, product: str | None = PRODUCT, capability: str | N
     """Flow velocity, flow time p50/p85/p95, flow efficiency, flow load with aging, flow distribution and
     the cumulative flow diagram, for a product's or capability's requests or an entity's work items."""
     name, value = exactly_one(product=product, capability=capability, entity=entity)
-    window = window_from_query(from_, until)
+    window = metrics_window(from_, until)
     if name == "entity":
         if kind is not None:
             raise CatalogApiError(400, "kind applies to product= only")

@@ -114,6 +114,9 @@ def test_no_requests_gives_nulls_and_zeros(client, session):
     ({"entity": "x" * 500}, 400, "at most 400"),
     ({"product": "nope"}, 404, "no platform product"),
     ({"product": "delivery-platform", "until": "2026-01-01T00:00:00Z", "from": "2026-02-01T00:00:00Z"}, 400, "before"),
+    ({"product": "delivery-platform", "until": "0001-01-05T00:00:00Z"}, 400, "between 1970-01-01 and 9000-01-01"),
+    ({"product": "delivery-platform", "from": "9999-12-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"}, 400, "between"),
+    ({"product": "delivery-platform", "from": "2026-01-01T00:00:00+99:00"}, 400, "not a time"),
 ])
 def test_bad_queries(client, session, params, status, says):
     seed_request_catalog(session)

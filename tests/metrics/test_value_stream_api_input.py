@@ -31,6 +31,9 @@ def api(client, session):
     ({"capability": "ci-pipeline", "from": "yesterday"}, 400, "not a time"),
     ({"capability": "ci-pipeline", "from": "99999999999-01-01"}, 400, "not a time"),
     ({"capability": "ci-pipeline", "from": "1900-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, 400, "at most"),
+    ({"capability": "ci-pipeline", "until": "0001-01-05T00:00:00Z"}, 400, "between 1970-01-01 and 9000-01-01"),
+    ({"capability": "ci-pipeline", "from": "9999-12-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"}, 400, "between"),
+    ({"capability": "ci-pipeline", "from": "1969-12-01T00:00:00Z", "until": "1970-01-02T00:00:00Z"}, 400, "between"),
 ])
 def test_bad_queries_are_4xx_with_a_reason(api, params, status, says):
     response = api.get(URL, params=params)
