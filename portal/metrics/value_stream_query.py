@@ -1,43 +1,80 @@
-"""Read the timelines the value stream map needs, restricted in SQL to one scope and one window."""
+"""The value stream map's aggregates in SQL, restricted to one scope and one window.
+
+Passes are rows of `request_events` with the next event of the same request beside them (window
+functions `LEAD` and `MIN … ROWS BETWEEN 2 FOLLOWING`), summed per request and stage, then per
+stage: the database returns one row per stage, however many events there are.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from sqlalchemy import exists, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from portal.flow.query import as_utc
 from portal.metrics.flow_scope import RequestScope
-from portal.metrics.value_stream import StageEvent, value_stream_map
+from portal.metrics.value_stream import StageAggregate, value_stream_answer
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
+from portal.requests.stages import WORK
 
 
-def scope_timelines(session: Session, scope: RequestScope, window: Window) -> Iterator[list[StageEvent]]:
-    """The time-ordered events before the window's end of each request in scope that moved in the window.
+def seconds_between(start: ColumnElement, end: ColumnElement, dialect: str) -> ColumnElement:
+    """`end − start` in seconds, as a float, on SQLite (text times) and PostgreSQL."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    # julianday is a day count in a double: rounding to the millisecond removes its binary noise.
+    return func.round((func.julianday(end) - func.julianday(start)) * 86_400.0, 3)
 
-    A request with no event in the window left no stage in it, so it is not read at all; one that did
-    is read whole (up to the window's end) because its earlier passes count towards its lead time."""
-    moved_in_window = exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start,
-                                     RequestEvent.at < window.end)
-    in_scope = select(Request.id).where(scope.condition, moved_in_window)
-    statement = (
-        select(RequestEvent.request_id, RequestEvent.at, RequestEvent.to_stage, RequestEvent.work_time_seconds)
-        .where(RequestEvent.request_id.in_(in_scope), RequestEvent.at < window.end)
-        .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id)
-    )
-    current_id, timeline = None, []
-    for request_id, at, to_stage, work_time in session.execute(statement):
-        if request_id != current_id:
-            if timeline:
-                yield timeline
-            current_id, timeline = request_id, []
-        timeline.append(StageEvent(as_utc(at), to_stage, work_time))
-    if timeline:
-        yield timeline
+
+def _passes(scope: RequestScope, window: Window):  # noqa: ANN202 - a subquery
+    """One row per event of the requests that moved in the window: the pass it starts and how it ended."""
+    line = scope.stream.main_line
+    position = case({stage: index for index, stage in enumerate(line)}, value=RequestEvent.to_stage, else_=None)
+    moved = (select(RequestEvent.request_id).join(Request, Request.id == RequestEvent.request_id)
+             .where(scope.condition, RequestEvent.at >= window.start, RequestEvent.at < window.end).distinct())
+    timeline = {"partition_by": RequestEvent.request_id, "order_by": (RequestEvent.at, RequestEvent.id)}
+    return select(
+        RequestEvent.request_id.label("request_id"),
+        RequestEvent.to_stage.label("stage"),
+        position.label("position"),
+        RequestEvent.at.label("entered_at"),
+        func.lead(RequestEvent.at).over(**timeline).label("left_at"),
+        func.lead(position).over(**timeline).label("left_position"),
+        func.lead(RequestEvent.work_time_seconds).over(**timeline).label("recorded"),
+        # The earliest main-line stage entered after the event that ends this pass.
+        func.min(position).over(**timeline, rows=(2, None)).label("later_position"),
+    ).where(RequestEvent.request_id.in_(moved), RequestEvent.at < window.end).subquery()
+
+
+def stage_aggregates(session: Session, scope: RequestScope, window: Window) -> dict[str, StageAggregate]:
+    """Per main-line stage: the items that left it in the window and their summed times and exits."""
+    dialect = session.get_bind().dialect.name
+    passes = _passes(scope, window)
+    work_stages = [stage.id for stage in scope.stream.stages if stage.type == WORK] or [""]
+    duration = seconds_between(passes.c.entered_at, passes.c.left_at, dialect)
+    work = case((passes.c.recorded.is_not(None),
+                 case((cast(passes.c.recorded, Float) < duration, cast(passes.c.recorded, Float)), else_=duration)),
+                (passes.c.stage.in_(work_stages), duration), else_=literal(0.0))
+    left_in_window = passes.c.left_at >= window.start
+    forward = and_(left_in_window, passes.c.left_position > passes.c.position)
+    kept = and_(forward, or_(passes.c.later_position.is_(None), passes.c.later_position > passes.c.position))
+    per_item = select(
+        passes.c.stage,
+        func.sum(duration).label("lead"),
+        func.sum(work).label("process"),
+        func.max(case((left_in_window, 1), else_=0)).label("left"),
+        func.sum(case((forward, 1), else_=0)).label("forward"),
+        func.sum(case((kept, 1), else_=0)).label("kept"),
+    ).where(passes.c.left_at.is_not(None), passes.c.position.is_not(None)) \
+        .group_by(passes.c.request_id, passes.c.stage).subquery()
+    rows = session.execute(
+        select(per_item.c.stage, func.count(), func.sum(per_item.c.lead), func.sum(per_item.c.process),
+               func.sum(per_item.c.forward), func.sum(per_item.c.kept))
+        .where(per_item.c.left == 1).group_by(per_item.c.stage))
+    return {stage: StageAggregate(int(items), float(lead or 0), float(process or 0), int(forward or 0), int(kept or 0))
+            for stage, items, lead, process, forward, kept in rows}
 
 
 def scope_value_stream(session: Session, scope: RequestScope, window: Window) -> dict:
     """The value stream map of a scope over a window, in the API's shape."""
-    return value_stream_map(scope.stream, scope_timelines(session, scope, window), window)
+    return value_stream_answer(scope.stream, stage_aggregates(session, scope, window))

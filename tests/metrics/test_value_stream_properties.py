@@ -1,4 +1,5 @@
-"""Invariants of the value stream map over generated timelines (hypothesis)."""
+"""The value stream map over generated timelines (hypothesis): the SQL computation agrees with the
+Python oracle, and the invariants hold."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import delete
 
-from portal.metrics.value_stream import StageEvent, value_stream_map
+from portal.metrics.flow_scope import request_scope
+from portal.metrics.value_stream_query import scope_value_stream
 from portal.metrics.window import Window
+from portal.requests.models import Request, RequestEvent
 from portal.requests.stages import DEFAULT_STREAMS
+from tests.metrics.flow_factories import make_request
+from tests.metrics.value_stream_oracle import StageEvent, value_stream_map
+from tests.requests.factories import seed_request_catalog
 
 STREAM = DEFAULT_STREAMS["order"]
 ALL_STAGES = [stage.id for stage in STREAM.stages]
@@ -32,10 +39,43 @@ def timelines(draw, stages=ALL_STAGES) -> list[StageEvent]:  # noqa: ANN001
     return events
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(timelines(), max_size=12))
-def test_shares_stay_between_zero_and_one_and_totals_add_up(items):
-    answer = value_stream_map(STREAM, items, WINDOW)
+@pytest.fixture
+def portal_map(session):  # noqa: ANN201
+    """`portal_map(items)`: the map the portal computes in SQL for these timelines (orders of ci-pipeline)."""
+    seed_request_catalog(session)
+    scope = request_scope(session, "capability", "ci-pipeline", None)
+
+    def computed(items: list[list[StageEvent]]) -> dict:
+        session.execute(delete(RequestEvent))
+        session.execute(delete(Request))
+        for events in items:
+            make_request(session, [(event.at, event.to_stage, event.work_time_seconds) for event in events])
+        session.flush()
+        return scope_value_stream(session, scope, WINDOW)
+
+    return computed
+
+
+def _close(one: object, other: object) -> bool:
+    return one == other or (one is not None and other is not None and one == pytest.approx(other))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(timelines(), max_size=12))
+def test_sql_agrees_with_the_oracle(portal_map, items):
+    computed, expected = portal_map(items), value_stream_map(STREAM, items, WINDOW)
+    for mine, theirs in zip(computed["stages"], expected["stages"], strict=True):
+        assert mine["id"] == theirs["id"] and mine["items"] == theirs["items"]
+        for key in ("leadTime", "processTime", "percentCompleteAccurate"):
+            assert _close(mine[key], theirs[key]), (mine, theirs)
+    for key, value in computed["totals"].items():
+        assert _close(value, expected["totals"][key]), (key, computed["totals"], expected["totals"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(timelines(), max_size=12))
+def test_shares_stay_between_zero_and_one_and_totals_add_up(portal_map, items):
+    answer = portal_map(items)
     stages, totals = answer["stages"], answer["totals"]
     for stage in stages:
         if stage["items"]:
@@ -57,12 +97,12 @@ def test_shares_stay_between_zero_and_one_and_totals_add_up(items):
         assert 0 <= totals["activityRatio"] <= 1
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(timelines(), max_size=10), st.randoms(use_true_random=False))
-def test_the_order_of_the_items_does_not_matter(items, rng: random.Random):
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(timelines(), max_size=10), rng=st.randoms(use_true_random=False))
+def test_the_order_of_the_items_does_not_matter(portal_map, items, rng: random.Random):
     shuffled = list(items)
     rng.shuffle(shuffled)
-    first, second = value_stream_map(STREAM, items, WINDOW), value_stream_map(STREAM, shuffled, WINDOW)
+    first, second = portal_map(items), portal_map(shuffled)
     for one, other in zip(first["stages"], second["stages"], strict=True):
         assert one["items"] == other["items"]
         assert one["percentCompleteAccurate"] == other["percentCompleteAccurate"]
@@ -81,11 +121,11 @@ def straight_through(draw) -> list[StageEvent]:
     return events
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(straight_through(), min_size=1, max_size=10))
-def test_stage_lead_times_add_up_to_the_mean_lead_time_of_items_that_pass_every_stage(items):
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(straight_through(), min_size=1, max_size=10))
+def test_stage_lead_times_add_up_to_the_mean_lead_time_of_items_that_pass_every_stage(portal_map, items):
     # Every stage but the last is left by every item; the last one is never left, so it has no values.
-    answer = value_stream_map(STREAM, items, WINDOW)
+    answer = portal_map(items)
     lead_times = [(item[-1].at - item[0].at).total_seconds() for item in items]
     assert answer["totals"]["leadTime"] == pytest.approx(sum(lead_times) / len(lead_times))
     assert all(stage["percentCompleteAccurate"] in (1.0, None) for stage in answer["stages"])

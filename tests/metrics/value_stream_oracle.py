@@ -1,7 +1,7 @@
-"""The value stream map: per stage lead time, process time and %C&A, computed from request timelines.
+"""An oracle for the value stream map: the same definitions computed naively in Python over timelines.
 
-Pure functions over plain data (`StageEvent` timelines), so the numbers can be checked by hand and by
-property tests; `value_stream_query.py` reads the timelines from the database.
+The portal computes the map in SQL (portal/metrics/value_stream_query.py); property tests compare the
+two on generated histories, and the hand-computed scenario checks both.
 
 Definitions (docs/metrics.md, "Value stream map"):
 - a *pass* through a stage starts with the event that enters it and ends with the next event;
