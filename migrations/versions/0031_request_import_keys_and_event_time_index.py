@@ -1,7 +1,8 @@
-"""request import keys
+"""request import keys, request events by time
 
 `flowport requests import` keeps each imported request's id from its source (a Jira key, a ticket
 number) with a digest of the line it came from, so importing the same file again changes nothing.
+The metrics find the requests that moved in a time window through `ix_request_events_at`.
 
 Revision ID: 0031
 Revises: 0026
@@ -29,7 +30,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source_id"),
     )
     op.create_index("ix_request_import_keys_request", "request_import_keys", ["request_id"])
+    op.create_index("ix_request_events_at", "request_events", ["at", "request_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_request_events_at", table_name="request_events")
     op.drop_table("request_import_keys")
