@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from datetime import datetime, timedelta
@@ -140,8 +140,10 @@ def flow_distribution(items: Sequence[FlowItem], window: Window) -> dict:
             "inProgress": shares([item for item in items if item.in_progress])}
 
 
-def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[str]) -> dict:
-    """Per day of the window: how many items were in each state at the day's end (or the window's end).
+def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[str],
+                    baseline: Mapping[str, int] | None = None) -> dict:
+    """Per day of the window: how many items were in each state at the day's end (or the window's end),
+    plus `baseline`: items that stayed in one state through the whole window, counted by the caller.
 
     Each pass adds one to its state for the days whose end falls inside it, through a difference array,
     so the work grows with passes plus days, not with their product."""
@@ -161,7 +163,8 @@ def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[
             after = max(first, len(moments) if one.end is None else bisect_right(moments, one.end))
             changes[one.state][first] += 1
             changes[one.state][after] -= 1
-    totals = {state: list(accumulate(changes[state][:-1])) for state in states}
+    totals = {state: [count + (baseline or {}).get(state, 0) for count in accumulate(changes[state][:-1])]
+              for state in states}
     days = [{"date": starts[index].date().isoformat(), "at": iso(moment),
              "counts": {state: totals[state][index] for state in states}}
             for index, moment in enumerate(moments)]
@@ -169,13 +172,14 @@ def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[
 
 
 def flow_metrics(items: Sequence[FlowItem], window: Window, *, work_states: frozenset[str],
-                 states: Sequence[str]) -> dict:
-    """Every flow metric of `items` over `window`, in the API's shape."""
+                 states: Sequence[str], baseline: Mapping[str, int] | None = None) -> dict:
+    """Every flow metric of `items` over `window`, in the API's shape. `baseline` counts, per state, items
+    left out of `items` because nothing about them changes in the window and they are not in progress."""
     return {
         "velocity": velocity(items, window),
         "flowTime": flow_time(items, window),
         "efficiency": flow_efficiency(items, window, work_states),
         "load": flow_load(items, window),
         "distribution": flow_distribution(items, window),
-        "cumulativeFlow": cumulative_flow(items, window, states),
+        "cumulativeFlow": cumulative_flow(items, window, states, baseline),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
@@ -37,28 +37,47 @@ def request_item(stream: ValueStream, created_at, flow_type: str, events: list[t
     return FlowItem(as_utc(created_at), flow_type, passes, _finished_at(stream, events), _in_progress(stream, events))
 
 
-def request_items(session: Session, scope: RequestScope, window: Window) -> list[FlowItem]:
-    """Every request of the scope created before the window's end, with its events before that end."""
-    in_scope = select(Request.id).where(scope.condition, Request.created_at < window.end)
+def _before_delivery(stream: ValueStream) -> list[str]:
+    line = stream.main_line
+    return list(line[:line.index(stream.delivery_stage)])
+
+
+def request_items(session: Session, scope: RequestScope, window: Window) -> tuple[list[FlowItem], dict[str, int]]:
+    """The scope's requests created before the window's end as flow items, and a per-stage count of
+    those that are quiet (no event since the window's start) and not in progress.
+
+    Quiet requests sit in their current stage through the whole window: the finished and ended ones
+    only add to the cumulative flow diagram (counted in SQL), the ones in progress need only their
+    age. Only the others are read with their events, so a long history costs little."""
+    stream = scope.stream
+    moved_since_start = select(RequestEvent.request_id).where(RequestEvent.at >= window.start)
+    existing = (scope.condition, Request.created_at < window.end)
+    quiet = Request.id.not_in(moved_since_start)
+    open_stages = _before_delivery(stream)
+    baseline = dict(session.execute(
+        select(Request.stage, func.count()).where(*existing, quiet, Request.stage.not_in(open_stages))
+        .group_by(Request.stage)).all())
+    items = [FlowItem(as_utc(created_at), flow_type, (Pass(stage, as_utc(created_at), None),), None, True)
+             for created_at, flow_type, stage in session.execute(
+                 select(Request.created_at, Request.flow_item_type, Request.stage)
+                 .where(*existing, quiet, Request.stage.in_(open_stages)))]
+    moved = select(Request.id).where(*existing, Request.id.in_(moved_since_start))
     requests = {row.id: row for row in session.execute(
-        select(Request.id, Request.created_at, Request.flow_item_type).where(scope.condition,
-                                                                             Request.created_at < window.end))}
+        select(Request.id, Request.created_at, Request.flow_item_type).where(Request.id.in_(moved)))}
     rows = session.execute(
         select(RequestEvent.request_id, RequestEvent.at, RequestEvent.to_stage, RequestEvent.work_time_seconds)
-        .where(RequestEvent.request_id.in_(in_scope), RequestEvent.at < window.end)
+        .where(RequestEvent.request_id.in_(moved), RequestEvent.at < window.end)
         .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id))
-    items = []
     for request_id, group in groupby(rows, key=lambda row: row[0]):
-        request = requests.get(request_id)
-        if request is None:
-            continue
+        request = requests[request_id]
         events = [(as_utc(at), stage, work) for _, at, stage, work in group]
-        items.append(request_item(scope.stream, request.created_at, request.flow_item_type, events))
-    return items
+        items.append(request_item(stream, request.created_at, request.flow_item_type, events))
+    return items, baseline
 
 
 def request_flow_metrics(session: Session, scope: RequestScope, window: Window) -> dict:
     stream = scope.stream
     work_states = frozenset(stage.id for stage in stream.stages if stage.type == WORK)
-    return flow_metrics(request_items(session, scope, window), window, work_states=work_states,
-                        states=[stage.id for stage in stream.stages])
+    items, baseline = request_items(session, scope, window)
+    return flow_metrics(items, window, work_states=work_states, states=[stage.id for stage in stream.stages],
+                        baseline=baseline)

@@ -123,3 +123,23 @@ def test_bad_queries(client, session, params, status, says):
     response = client.get(URL, params=params)
     assert response.status_code == status, response.text
     assert says in response.text
+
+
+def test_requests_quiet_through_the_window_count_without_their_events(client, session):
+    seed_request_catalog(session)
+    january = datetime(2026, 1, 10, tzinfo=UTC)
+    # Waiting since January (in progress, 50 days old at the end), delivered in January, cancelled in January,
+    # and one that moves in the window: only the last is read with its events.
+    make_request(session, [(january, "submitted"), (datetime(2026, 1, 11, tzinfo=UTC), "fulfilling")])
+    make_request(session, [(january, "submitted"), (datetime(2026, 1, 12, tzinfo=UTC), "delivered")])
+    make_request(session, [(january, "submitted"), (datetime(2026, 1, 12, tzinfo=UTC), "cancelled")])
+    make_request(session, [(january, "submitted"), (hours(0), "delivered")])
+    session.commit()
+    body = client.get(URL, params={"capability": "ci-pipeline", "from": "2026-03-01T00:00:00Z",
+                                   "until": "2026-03-11T00:00:00Z"}).json()
+    assert body["load"]["wip"] == 1 and body["load"]["oldest"] == [
+        {"ageSeconds": 60 * DAY, "state": "fulfilling", "type": "feature"}]
+    assert body["velocity"]["finished"] == 1
+    first, last = body["cumulativeFlow"]["days"][0]["counts"], body["cumulativeFlow"]["days"][-1]["counts"]
+    assert (first["submitted"], first["fulfilling"], first["delivered"], first["cancelled"]) == (1, 1, 1, 1)
+    assert (last["submitted"], last["fulfilling"], last["delivered"], last["cancelled"]) == (0, 1, 2, 1)
