@@ -20,6 +20,7 @@ from portal.metrics.flow_requests import request_flow_metrics
 from portal.metrics.flow_scope import exactly_one, request_scope
 from portal.metrics.flow_work_items import work_item_flow_metrics
 from portal.metrics.value_stream_query import scope_value_stream
+from portal.metrics.value_stream_schemas import ValueStreamRead
 from portal.metrics.window import Window, window_from_query
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"], dependencies=[require("metrics.flow.read")])
@@ -35,6 +36,27 @@ EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo
 KIND = Query(None, description="With product=: `order` (its capabilities' orders, the default) or `idea`")
 
 
+FLOW_EXAMPLE = {
+    "scope": {"items": "requests", "kind": "order", "product": "platformproduct:default/delivery-platform",
+              "capability": "capability:default/ci-pipeline"},
+    "window": {"from": "2026-03-01T00:00:00Z", "until": "2026-04-01T00:00:00Z"},
+    "velocity": {"finished": 3, "perWeek": 0.677,
+                 "weeks": [{"from": "2026-03-01T00:00:00Z", "until": "2026-03-08T00:00:00Z", "finished": 3}]},
+    "flowTime": {"samples": 3, "p50": 10800.0, "p85": 18360.0, "p95": 20520.0},
+    "efficiency": {"samples": 3, "workTime": 16200.0, "flowTime": 39600.0, "ratio": 0.409},
+    "load": {"wip": 4, "ageP50": 1382400.0, "ageP85": 2592000.0,
+             "buckets": [{"label": "< 1 day", "fromSeconds": 0, "untilSeconds": 86400, "items": 1}],
+             "oldest": [{"ageSeconds": 2592000.0, "state": "fulfilling", "type": "debt"}]},
+    "distribution": {"finished": {"feature": {"items": 1, "share": 0.333}, "defect": {"items": 1, "share": 0.333},
+                                  "risk": {"items": 1, "share": 0.333}, "debt": {"items": 0, "share": 0.0}},
+                     "inProgress": {"feature": {"items": 2, "share": 0.5}, "defect": {"items": 0, "share": 0.0},
+                                    "risk": {"items": 1, "share": 0.25}, "debt": {"items": 1, "share": 0.25}}},
+    "cumulativeFlow": {"states": ["submitted", "fulfilling", "delivered"],
+                       "days": [{"date": "2026-03-01", "at": "2026-03-02T00:00:00Z",
+                                 "counts": {"submitted": 0, "fulfilling": 0, "delivered": 1}}]},
+}
+
+
 def metrics_window(from_: str | None, until: str | None) -> Window:
     """The query's window; one reaching outside 1970–9000 is a 400 (as is everything window_from_query refuses)."""
     try:
@@ -46,7 +68,7 @@ def metrics_window(from_: str | None, until: str | None) -> Window:
     return window
 
 
-@router.get("/value-stream")
+@router.get("/value-stream", response_model=ValueStreamRead, response_model_by_alias=True)
 def value_stream(session: SessionDep, product: str | None = PRODUCT, capability: str | None = CAPABILITY,
                  from_: str | None = FROM, until: str | None = UNTIL,
                  kind: Literal["order", "idea"] | None = KIND) -> dict:
@@ -59,7 +81,9 @@ def value_stream(session: SessionDep, product: str | None = PRODUCT, capability:
     return {**scope.json(), "window": window.iso(), **answer}
 
 
-@router.get("/flow")
+@router.get("/flow", responses={200: {"description": "Flow metrics; times in seconds, null without samples "
+                                                    "(docs/metrics.md, Flow metrics)",
+                                     "content": {"application/json": {"example": FLOW_EXAMPLE}}}})
 def flow(session: SessionDep, product: str | None = PRODUCT, capability: str | None = CAPABILITY,
          entity: str | None = ENTITY, from_: str | None = FROM, until: str | None = UNTIL,
          kind: Literal["order", "idea"] | None = KIND) -> dict:
