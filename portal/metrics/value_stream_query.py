@@ -18,15 +18,17 @@ from portal.requests.models import Request, RequestEvent
 from portal.requests.stages import WORK
 
 
-def seconds_between(start: ColumnElement, end: ColumnElement, dialect: str) -> ColumnElement:
-    """`end − start` in seconds, as a float, on SQLite (text times) and PostgreSQL."""
+def _seconds_to_next_event(timeline: dict, dialect: str) -> ColumnElement:
+    """Seconds from each event to the next one of the same request (NULL for the last), as a float."""
     if dialect == "postgresql":
-        return cast(func.extract("epoch", end - start), Float)
-    # julianday is a day count in a double: rounding to the millisecond removes its binary noise.
-    return func.round((func.julianday(end) - func.julianday(start)) * 86_400.0, 3)
+        return cast(func.extract("epoch", func.lead(RequestEvent.at).over(**timeline) - RequestEvent.at), Float)
+    # SQLite stores times as text; julianday is a day count in a double, and rounding to the
+    # millisecond removes its binary noise.
+    day = func.julianday(RequestEvent.at)
+    return func.round((func.lead(day).over(**timeline) - day) * 86_400.0, 3)
 
 
-def _passes(scope: RequestScope, window: Window):  # noqa: ANN202 - a subquery
+def _passes(scope: RequestScope, window: Window, dialect: str):  # noqa: ANN202 - a subquery
     """One row per event of the requests that moved in the window: the pass it starts and how it ended."""
     line = scope.stream.main_line
     position = case({stage: index for index, stage in enumerate(line)}, value=RequestEvent.to_stage, else_=None)
@@ -39,8 +41,8 @@ def _passes(scope: RequestScope, window: Window):  # noqa: ANN202 - a subquery
         RequestEvent.request_id.label("request_id"),
         RequestEvent.to_stage.label("stage"),
         position.label("position"),
-        RequestEvent.at.label("entered_at"),
         func.lead(RequestEvent.at).over(**timeline).label("left_at"),
+        _seconds_to_next_event(timeline, dialect).label("duration"),
         func.lead(position).over(**timeline).label("left_position"),
         func.lead(RequestEvent.work_time_seconds).over(**timeline).label("recorded"),
         # The earliest main-line stage entered after the event that ends this pass.
@@ -51,9 +53,9 @@ def _passes(scope: RequestScope, window: Window):  # noqa: ANN202 - a subquery
 def stage_aggregates(session: Session, scope: RequestScope, window: Window) -> dict[str, StageAggregate]:
     """Per main-line stage: the items that left it in the window and their summed times and exits."""
     dialect = session.get_bind().dialect.name
-    passes = _passes(scope, window)
+    passes = _passes(scope, window, dialect)
     work_stages = [stage.id for stage in scope.stream.stages if stage.type == WORK] or [""]
-    duration = seconds_between(passes.c.entered_at, passes.c.left_at, dialect)
+    duration = passes.c.duration
     work = case((passes.c.recorded.is_not(None),
                  case((cast(passes.c.recorded, Float) < duration, cast(passes.c.recorded, Float)), else_=duration)),
                 (passes.c.stage.in_(work_stages), duration), else_=literal(0.0))
