@@ -207,3 +207,30 @@ def test_a_long_file_commits_as_it_goes_and_shows_progress(tmp_path, cli_env, en
     assert result.exit_code == 0, result.output
     assert "Importing history.jsonl" in result.stderr
     assert _counts(engine) == (30, 30)
+
+
+def test_standard_input_is_read_with_dash(cli_env, engine):
+    import os
+
+    from typer.testing import CliRunner
+
+    from portal.cli import app
+
+    env = {key: None for key in os.environ if key.startswith("FLOWPORT_")} | cli_env
+    result = CliRunner().invoke(app, ["requests", "import", "-"], input=_line(IDEA) + "\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 request imported" in result.stdout
+    assert _counts(engine) == (1, 2)
+
+
+def test_numbers_beyond_what_json_and_the_database_hold_are_reported(tmp_path, cli_env, engine):
+    # 1e400 is valid JSON that Python reads as infinity.
+    overflowing_rating = _with(value={"rating": 1, "timeSaved": "PT1H"}).replace('"rating": 1', '"rating": 1e400')
+    lines = ['{"id": ' + "9" * 5000 + "}", overflowing_rating, _with(parameters={"retries": 2**70}), _line(IDEA)]
+    result = run_cli(["requests", "import", str(_write(tmp_path, lines))], cli_env)
+    assert result.exit_code == 1
+    assert f"{tmp_path}/history.jsonl:1: not JSON" in result.stderr
+    assert f"{tmp_path}/history.jsonl:2: value.rating must be a whole number" in result.stderr
+    # A big integer inside parameters is kept as JSON, as the API keeps it.
+    assert "history.jsonl:3:" not in result.stderr
+    assert "2 requests imported" in result.stdout
