@@ -14,6 +14,7 @@ from portal.cli_inbox import register as register_inbox
 from portal.cli_secrets import register as register_secrets
 from portal.cli_sync import register as register_sync
 from portal.cli_tokens import register as register_tokens
+from portal.cli_requests import requests_app
 from portal.cli_support import (
     CliError,
     http_client,
@@ -37,6 +38,7 @@ register_inbox(app)
 register_sync(app)
 register_tokens(app)
 register_secrets(app)
+app.add_typer(requests_app, name="requests")
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent

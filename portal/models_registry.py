@@ -10,3 +10,4 @@ from portal.auth import token_models  # noqa: F401
 from portal.requests import models as request_models  # noqa: F401
 from portal.auth import session_rules  # noqa: F401
 from portal.products import settings as product_settings  # noqa: F401
+from portal.requests import history_import_models  # noqa: F401

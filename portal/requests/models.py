@@ -73,7 +73,11 @@ class RequestEvent(SQLModel, table=True):
     """One stage change of a request; rows are only ever added."""
 
     __tablename__ = "request_events"
-    __table_args__ = (Index("ix_request_events_request_at", "request_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_request_events_request_at", "request_id", "at", "id"),
+        # The metrics find the requests that moved in a window from here (portal/metrics/value_stream_query.py).
+        Index("ix_request_events_at", "at", "request_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(sa_column=Column(Integer, ForeignKey("requests.id", ondelete="CASCADE"), nullable=False))

@@ -1,0 +1,85 @@
+"""What a flow or value-stream query is about: a product's or a capability's requests, or an entity's work items.
+
+Exactly one of `product`, `capability` or `entity` names the scope (400 otherwise); one the catalog
+does not hold is a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from portal.errors import CatalogApiError
+from portal.requests.models import KINDS, Request
+from portal.requests.offerings import OfferingRefError, capability_offering, normalize_ref, product_offering
+from portal.requests.stages import ValueStream
+
+MAX_REF_LENGTH = 400
+
+
+@dataclass(frozen=True)
+class RequestScope:
+    """The requests of one product (ideas, or its capabilities' orders) or of one capability (orders)."""
+
+    kind: str
+    product_ref: str | None
+    capability_ref: str | None
+    stream: ValueStream
+
+    @property
+    def condition(self) -> ColumnElement:
+        if self.capability_ref is not None:
+            return and_(Request.capability_ref == self.capability_ref, Request.kind == self.kind)
+        return and_(Request.product_ref == self.product_ref, Request.kind == self.kind)
+
+    def json(self) -> dict:
+        return {"kind": self.kind, "product": self.product_ref, "capability": self.capability_ref}
+
+
+def check_ref_text(value: str, name: str) -> None:
+    """A query-string ref that is too long or carries control characters is a 400 naming it."""
+    if len(value) > MAX_REF_LENGTH:
+        raise CatalogApiError(400, f"{name} is longer than {MAX_REF_LENGTH} characters")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise CatalogApiError(400, f"{name} must not contain control characters")
+
+
+def exactly_one(**named: str | None) -> tuple[str, str]:
+    """The one parameter given among `named`; 400 naming them all when none or several are."""
+    given = [(name, value) for name, value in named.items() if value is not None and value.strip()]
+    if len(given) != 1:
+        names = ", ".join(named)
+        raise CatalogApiError(400, f"give exactly one of {names} (got {len(given)})")
+    name, value = given[0]
+    check_ref_text(value, name)
+    return name, value.strip()
+
+
+def _ref(value: str, name: str, kind: str) -> str:
+    try:
+        return normalize_ref(value, kind)
+    except OfferingRefError as error:
+        raise CatalogApiError(400, f"{name}={value[:100]!r}: {error}") from None
+
+
+def request_scope(session: Session, name: str, value: str, kind: str | None) -> RequestScope:
+    """The requests of `product` (orders by default, `kind=idea` for its ideas) or of `capability` (orders)."""
+    if kind is not None and kind not in KINDS:
+        raise CatalogApiError(400, f"kind must be one of {', '.join(KINDS)}")
+    if name == "capability":
+        if kind == "idea":
+            raise CatalogApiError(400, "a capability has orders, not ideas; use product= for ideas")
+        ref = _ref(value, name, "capability")
+        offering = capability_offering(session, ref)
+        if offering is None:
+            raise CatalogApiError(404, f"There is no capability {ref} in the catalog")
+        return RequestScope("order", offering.product_ref, ref, offering.value_stream("order"))
+    ref = _ref(value, name, "platformproduct")
+    offering = product_offering(session, ref)
+    if offering is None:
+        raise CatalogApiError(404, f"There is no platform product {ref} in the catalog")
+    kind = kind or "order"
+    return RequestScope(kind, ref, None, offering.value_stream(kind))
