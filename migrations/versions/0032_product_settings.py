@@ -4,7 +4,7 @@ What a product's owners set in the portal (portal/products/settings.py): ideas o
 support link.
 
 Revision ID: 0032
-Revises: 0026
+Revises: 0031
 Create Date: 2026-12-06 08:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision = '0032'
-down_revision = '0026'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 

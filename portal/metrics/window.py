@@ -9,6 +9,9 @@ from portal.errors import CatalogApiError
 from portal.flow.query import parse_api_time
 
 DEFAULT_DAYS = 30
+# Flow data starts with Unix time, and a window's neighbours must stay representable: nothing outside.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # A window longer than this is almost certainly a typo (year 20260 …) and would scan everything.
 MAX_WINDOW = timedelta(days=3 * 366)
 
@@ -48,9 +51,14 @@ def window_from_query(from_: str | None, until: str | None, *, now: datetime | N
     """`from`/`until` as given (ISO-8601); missing ends default to the last `default_days` up to now.
     Unparseable times, an empty or inverted window, or one longer than MAX_WINDOW are a 400 naming why."""
     end = parse_api_time(until, "until") or (now or datetime.now(UTC))
-    start = parse_api_time(from_, "from") or (end - timedelta(days=default_days))
-    if start >= end:
+    try:
+        start = parse_api_time(from_, "from") or (end - timedelta(days=default_days))
+    except OverflowError:  # `until` in the first days of year 1: there is no window before it
+        start = None
+    if start is not None and start >= end:
         raise CatalogApiError(400, "from must be before until")
-    if end - start > MAX_WINDOW:
+    if start is not None and end - start > MAX_WINDOW:
         raise CatalogApiError(400, f"the window may span at most {MAX_WINDOW.days} days")
+    if start is None or start < EARLIEST or end > LATEST:
+        raise CatalogApiError(400, "from and until must lie between 1970-01-01 and 9000-01-01")
     return Window(start, end)

@@ -37,6 +37,8 @@ def test_window_defaults_to_last_30_days_and_is_half_open():
     ("2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z", "before"),
     ("yesterday", None, "not a time"),
     ("2000-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "at most"),
+    (None, "0001-01-02T00:00:00Z", "between 1970-01-01 and 9000-01-01"),
+    ("1969-12-01T00:00:00Z", "1970-01-02T00:00:00Z", "between 1970-01-01 and 9000-01-01"),
 ])
 def test_bad_windows_are_400_with_the_reason(from_, until, reason):
     with pytest.raises(CatalogApiError) as raised:
