@@ -1,0 +1,136 @@
+"""The flow records DORA needs for a scope and a window, read in SQL: one query per record kind for all
+the scope's components, restricted to their links, the production tier and the window (with a lookback
+for changes merged, and deployments finished, before it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, false, or_, select
+from sqlmodel import Session
+
+from portal.flow.first_commit import first_commit_at
+from portal.flow.models import FlowChange, FlowDeployment, FlowIncident
+from portal.flow.query import Link, as_utc
+from portal.metrics.window import Window
+
+# How far before the window a change's merge, or an incident's attributed deployment, is looked for.
+LOOKBACK = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A successful production deployment."""
+
+    id: str
+    repository: str | None
+    sha: str | None
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class Change:
+    """A merged change (PR/MR); `first_commit_at` from the tool or derived from pushes."""
+
+    id: str
+    repository: str
+    opened_at: datetime | None
+    first_commit_at: datetime | None
+    merged_at: datetime
+    merge_sha: str | None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident; `resolved_at` only when the record says it is resolved now (a reopened incident
+    is not resolved until it is resolved again, at its final resolution)."""
+
+    id: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass
+class ComponentRecords:
+    deployments: list[Deployment] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+
+
+def links_condition(model: type, links: Iterable[Link]):  # noqa: ANN201 - a SQL expression
+    """Rows linked through any of `links`, one `value IN (...)` per annotation so each uses the link index."""
+    values: dict[str, set[str]] = defaultdict(set)
+    for annotation, value in links:
+        values[annotation].add(value)
+    if not values:
+        return false()
+    return or_(*(and_(model.link_annotation == annotation, model.link_value.in_(sorted(found)))
+                 for annotation, found in sorted(values.items())))
+
+
+def load_records(session: Session, components: dict[str, Sequence[Link]], window: Window,
+                 lookback: timedelta = LOOKBACK) -> dict[str, ComponentRecords]:
+    """Each component's deployments, changes and incidents that can matter for the window."""
+    owners: dict[Link, list[str]] = defaultdict(list)
+    for component, links in components.items():
+        for link in links:
+            owners[link].append(component)
+    records = {component: ComponentRecords() for component in components}
+    if not owners:
+        return records
+    incidents = _incidents(session, owners, window)
+    earliest = min([window.start, *(incident.created_at for _, incident in incidents)])
+    for link, incident in incidents:
+        for component in owners[link]:
+            records[component].incidents.append(incident)
+    for link, deployment in _deployments(session, owners, earliest - lookback, window.end):
+        for component in owners[link]:
+            records[component].deployments.append(deployment)
+    for link, change in _changes(session, owners, window.start - lookback, window.end):
+        for component in owners[link]:
+            records[component].changes.append(change)
+    for component in records.values():
+        component.deployments.sort(key=lambda deployment: (deployment.finished_at, deployment.id))
+    return records
+
+
+def _incidents(session: Session, owners: dict[Link, list[str]], window: Window) -> list[tuple[Link, Incident]]:
+    # Created in or after the window (they can fail a deployment in it), or resolved in it (recovery).
+    rows = session.execute(
+        select(FlowIncident.link_annotation, FlowIncident.link_value, FlowIncident.id, FlowIncident.status,
+               FlowIncident.created_at, FlowIncident.resolved_at)
+        .where(links_condition(FlowIncident, owners), FlowIncident.created_at.is_not(None),
+               or_(FlowIncident.created_at >= window.start,
+                   and_(FlowIncident.resolved_at >= window.start, FlowIncident.resolved_at < window.end)))
+    ).all()
+    return [((annotation, value), Incident(row_id, as_utc(created),
+                                           as_utc(resolved) if status == "resolved" else None))
+            for annotation, value, row_id, status, created, resolved in rows]
+
+
+def _deployments(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime
+                 ) -> list[tuple[Link, Deployment]]:
+    rows = session.execute(
+        select(FlowDeployment.link_annotation, FlowDeployment.link_value, FlowDeployment.id,
+               FlowDeployment.repository, FlowDeployment.sha, FlowDeployment.finished_at)
+        .where(links_condition(FlowDeployment, owners), FlowDeployment.tier == "production",
+               FlowDeployment.status == "success", FlowDeployment.finished_at >= since,
+               FlowDeployment.finished_at < until)
+    ).all()
+    return [((annotation, value), Deployment(row_id, repository, sha, as_utc(finished)))
+            for annotation, value, row_id, repository, sha, finished in rows]
+
+
+def _changes(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime
+             ) -> list[tuple[Link, Change]]:
+    rows = session.execute(
+        select(FlowChange.link_annotation, FlowChange.link_value, FlowChange.id, FlowChange.repository,
+               FlowChange.created_at, first_commit_at().label("first_commit_at"), FlowChange.merged_at,
+               FlowChange.merge_sha)
+        .where(links_condition(FlowChange, owners), FlowChange.merged_at >= since, FlowChange.merged_at < until)
+    ).all()
+    return [((annotation, value), Change(row_id, repository, as_utc(opened), as_utc(first), as_utc(merged), sha))
+            for annotation, value, row_id, repository, opened, first, merged, sha in rows]
