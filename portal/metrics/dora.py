@@ -111,21 +111,36 @@ def lead_time(change: Change, shipped_by: Deployment) -> LeadTime | None:
 
 
 def collect_samples(records: Mapping[str, ComponentRecords], window: Window) -> Samples:
-    """Every component's samples for the window, merged; incidents only fail their own component's deployments."""
+    """Every component's samples for the window, merged. Incidents are attributed within their own
+    component. A change or incident that several components claim is measured once: against the earliest
+    deployment that ships the change, and the latest deployment before the incident, among them all."""
     samples = Samples()
+    shipped: dict[str, tuple[Change, Deployment]] = {}
+    attributed: dict[str, tuple[Incident, Deployment | None]] = {}
     for component in records.values():
         deployments = Deployments(component.deployments)
         for deployment in deployments.in_window(window):
             samples.deployments.setdefault(deployment.id, deployment)
         for change in component.changes:
-            shipped_by = deployments.shipping(change)
-            if shipped_by is None or not window.contains(shipped_by.finished_at) or change.id in samples.lead_times:
-                continue
-            if (measured := lead_time(change, shipped_by)) is not None:
-                samples.lead_times[change.id] = measured
+            if (shipped_by := deployments.shipping(change)) is not None:
+                known = shipped.get(change.id)
+                if known is None or _order(shipped_by) < _order(known[1]):
+                    shipped[change.id] = (change, shipped_by)
         for incident in component.incidents:
-            _add_incident(samples, incident, deployments.last_before(incident.created_at), window)
+            last = deployments.last_before(incident.created_at)
+            known = attributed.get(incident.id)
+            if known is None or (last is not None and (known[1] is None or _order(last) > _order(known[1]))):
+                attributed[incident.id] = (incident, last)
+    for change_id, (change, shipped_by) in shipped.items():
+        if window.contains(shipped_by.finished_at) and (measured := lead_time(change, shipped_by)) is not None:
+            samples.lead_times[change_id] = measured
+    for incident, deployment in attributed.values():
+        _add_incident(samples, incident, deployment, window)
     return samples
+
+
+def _order(deployment: Deployment) -> tuple[datetime, str]:
+    return deployment.finished_at, deployment.id
 
 
 def _add_incident(samples: Samples, incident: Incident, attributed: Deployment | None, window: Window) -> None:
@@ -134,9 +149,9 @@ def _add_incident(samples: Samples, incident: Incident, attributed: Deployment |
     if incident.resolved_at is None or not window.contains(incident.resolved_at):
         return
     if incident.resolved_at >= incident.created_at:
-        samples.restores.setdefault(incident.id, (incident.resolved_at - incident.created_at).total_seconds())
-    if attributed is not None:
-        samples.recoveries.setdefault(incident.id, (incident.resolved_at - attributed.finished_at).total_seconds())
+        samples.restores[incident.id] = (incident.resolved_at - incident.created_at).total_seconds()
+    if attributed is not None and incident.resolved_at >= attributed.finished_at:
+        samples.recoveries[incident.id] = (incident.resolved_at - attributed.finished_at).total_seconds()
 
 
 def _metric(benchmark: str, name: str, value: float | None, unit: str, count: int, **extra) -> dict:

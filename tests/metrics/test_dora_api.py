@@ -1,0 +1,174 @@
+"""GET /api/v1/metrics/dora on a real database: the contract, what counts, scopes and hostile input."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from portal.app import create_app
+from tests.auth.people import production_settings, sign_in
+from tests.flow.factories import GITHUB, PAGERDUTY, change, deployment, incident, make_component, save
+from tests.requests.factories import store
+
+START = datetime(2024, 5, 6, tzinfo=UTC)  # a Monday
+WINDOW = {"from": "2024-05-06T00:00:00Z", "until": "2024-05-20T00:00:00Z"}
+SHOP = "acme/shop"
+HOUR = 3600
+
+
+def at(day: int, hour: int = 0) -> datetime:
+    return datetime(2024, 5, day, hour, tzinfo=UTC)
+
+
+def dora(client, entity: str, **params) -> dict:
+    response = client.get("/api/v1/metrics/dora", params={"entity": entity, **WINDOW, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def shop(session):
+    """The shop component with deployments to production and elsewhere, an incident and two changes."""
+    make_component(session, "shop", {GITHUB: SHOP, PAGERDUTY: "PSHOP"})
+    save(session, [
+        # Deployments finish 5 minutes after they start (the factory).
+        deployment(SHOP, 1, "production", at(6, 10)),                      # counts, 6 May
+        deployment(SHOP, 2, "prod-eu", at(7, 10)),                         # counts, 7 May
+        deployment(SHOP, 3, "production", at(7, 12), status="failure"),   # failed: never counts
+        deployment(SHOP, 4, "staging", at(8, 10)),                         # staging: never counts
+        deployment(SHOP, 5, "production", at(19, 23, ) + timedelta(minutes=56)),  # finishes 20 May 00:01: next window
+        deployment("acme/other", 6, "production", at(9, 10)),              # another repository's entity
+        # Created 7 May 11:00, after deployment 2 finished (10:05): fails it; resolved 13:05,
+        # so recovery 3 h and restore 2 h 5 min.
+        incident("PSHOP", 1, at(7, 11), status="resolved", resolved_at=at(7, 13) + timedelta(minutes=5)),
+        # Merged 6 May 09:00 with deployment 1's sha: first commit 5 May 10:05 → 6 May 10:05 = 24 h.
+        change(SHOP, 1, at(5, 12), state="merged", merged_at=at(6, 9), merge_sha=f"{1:040x}",
+               first_commit_at=at(5, 10) + timedelta(minutes=5)),
+        # Opened 7 May 08:05 (first commit unknown), merged 09:00: first deployment after is 2 → 2 h.
+        change(SHOP, 2, at(7, 8) + timedelta(minutes=5), state="merged", merged_at=at(7, 9), merge_sha="f" * 40),
+    ])
+    return session
+
+
+def test_the_answer_follows_the_contract(client, shop):
+    body = dora(client, "component:default/shop")
+    assert list(body) == ["entity", "from", "until", "benchmark", "deploymentFrequency", "leadTimeForChanges",
+                          "changeFailureRate", "failedDeploymentRecoveryTime", "timeToRestore"]
+    assert (body["entity"], body["from"], body["until"], body["benchmark"]) == (
+        "component:default/shop", "2024-05-06T00:00:00Z", "2024-05-20T00:00:00Z", "2023")
+    for name in list(body)[4:]:
+        assert {"value", "unit", "samples", "tier"} <= set(body[name])
+
+
+def test_only_successful_production_deployments_finished_in_the_window_count(client, shop):
+    frequency = dora(client, "shop")["deploymentFrequency"]
+    # Deployments 1 and 2 on two days in two weeks: 1 a week, 1 deploy day a week.
+    assert frequency == {"value": 1.0, "unit": "perWeek", "samples": 2, "tier": "high", "deployDaysPerWeek": 1.0}
+
+
+def test_failure_rate_recovery_and_restore(client, shop):
+    body = dora(client, "shop")
+    assert body["changeFailureRate"] == {"value": 0.5, "unit": "ratio", "samples": 2, "tier": "low",
+                                         "failedDeployments": 1}
+    assert body["failedDeploymentRecoveryTime"] == {"value": 3 * HOUR, "unit": "seconds", "samples": 1,
+                                                    "tier": "high"}
+    assert body["timeToRestore"] == {"value": 2 * HOUR + 300, "unit": "seconds", "samples": 1, "tier": "high"}
+
+
+def test_lead_time_uses_the_merge_sha_or_the_next_deployment(client, shop):
+    lead = dora(client, "shop")["leadTimeForChanges"]
+    # 24 h and 2 h → median 13 h: elite in 2023 (less than a day), high in 2021 (not less than an hour).
+    assert (lead["value"], lead["samples"], lead["tier"]) == (13 * HOUR, 2, "elite")
+    assert dora(client, "shop", benchmark="2021")["leadTimeForChanges"]["tier"] == "high"
+    # Deploy part: 6 May 09:00 → 10:05 and 7 May 09:00 → 10:05, 65 minutes each.
+    assert lead["breakdown"]["deploy"]["value"] == 65 * 60
+
+
+def test_a_window_after_everything_has_no_samples(client, shop):
+    body = client.get("/api/v1/metrics/dora", params={"entity": "shop", "from": "2025-01-01T00:00:00Z",
+                                                       "until": "2025-02-01T00:00:00Z"}).json()
+    assert body["deploymentFrequency"]["value"] is None and body["deploymentFrequency"]["tier"] is None
+    assert body["leadTimeForChanges"]["samples"] == 0
+
+
+def test_a_reopened_incident_counts_only_at_its_final_resolution(client, shop):
+    # Resolved 8 May, then reopened: the record shows it triggered again, so no recovery yet ...
+    save(shop, [incident("PSHOP", 2, at(8, 1), status="triggered", resolved_at=at(8, 2))])
+    assert dora(client, "shop")["timeToRestore"]["samples"] == 1
+    # ... until it is resolved for good on 9 May 01:00: restore 24 h; recovery from deployment 2 (7 May 10:05).
+    save(shop, [incident("PSHOP", 2, at(8, 1), status="resolved", resolved_at=at(9, 1))])
+    body = dora(client, "shop")
+    assert body["timeToRestore"]["samples"] == 2
+    assert body["timeToRestore"]["value"] == (2 * HOUR + 300 + 24 * HOUR) / 2
+    assert body["failedDeploymentRecoveryTime"]["value"] == (3 * HOUR + (38 * HOUR + 55 * 60)) / 2
+
+
+def test_a_system_group_and_product_cover_their_components(client, session):
+    store(session, [
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "platform"},
+         "spec": {"type": "department", "children": ["team-a"]}},
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "team-a"},
+         "spec": {"type": "team", "children": []}},
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "System", "metadata": {"name": "shop-system"},
+         "spec": {"owner": "group:default/team-a"}},
+        {"apiVersion": "flowport.dev/v1alpha1", "kind": "PlatformProduct", "metadata": {"name": "delivery"},
+         "spec": {"type": "platform-product", "lifecycle": "production", "owner": "group:default/platform"}},
+        {"apiVersion": "flowport.dev/v1alpha1", "kind": "Capability", "metadata": {"name": "ci"},
+         "spec": {"product": "platformproduct:default/delivery", "owner": "group:default/platform",
+                  "lifecycle": "ga", "fulfillment": {"mode": "automated"}}},
+    ])
+    for name, repo, extra in (("web", "acme/web", {"flowport.dev/uses-capabilities": "capability:default/ci"}),
+                              ("api", "acme/api", {})):
+        store(session, [{"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                         "metadata": {"name": name, "annotations": {GITHUB: repo, **extra}},
+                         "spec": {"type": "service", "lifecycle": "production", "owner": "group:default/team-a",
+                                  "system": "shop-system"}}])
+    save(session, [deployment("acme/web", 1, "production", at(6, 10)),
+                   deployment("acme/api", 2, "production", at(6, 11)),
+                   deployment("acme/api", 3, "production", at(8, 11))])
+    # The system and the parent group cover both components (3 deployments on 2 days in 2 weeks) ...
+    for entity in ("system:default/shop-system", "group:default/platform", "group:team-a"):
+        frequency = dora(client, entity)["deploymentFrequency"]
+        assert (frequency["samples"], frequency["value"], frequency["deployDaysPerWeek"]) == (3, 1.5, 1.0), entity
+    # ... the product only the component using its capability.
+    assert dora(client, "platformproduct:default/delivery")["deploymentFrequency"]["samples"] == 1
+
+
+@pytest.mark.parametrize(("params", "status", "says"), [
+    ({"entity": "component:"}, 400, "not an entity reference"),
+    ({"entity": "component:default/../../etc/passwd"}, 400, "malformed"),
+    ({"entity": "component:default/nobody"}, 404, "No entity"),
+    ({"entity": "x" * 401}, 400, "400"),
+    ({"entity": "shop", "from": "yesterday"}, 400, "from="),
+    ({"entity": "shop", "from": "2024-05-20T00:00:00Z", "until": "2024-05-06T00:00:00Z"}, 400, "before"),
+    ({"entity": "shop", "from": "2000-01-01T00:00:00Z", "until": "2024-05-06T00:00:00Z"}, 400, "at most"),
+    ({"entity": "shop", "from": "99999999999999999999"}, 400, "from="),
+    ({"entity": "shop", "benchmark": "2022"}, 400, "2021, 2023"),
+    ({"entity": "shop", "benchmark": "javascript:alert(1)"}, 400, "benchmark"),
+    ({"entity": "user:default/someone"}, 400, "DORA metrics cover"),
+    ({}, 400, "entity"),
+])
+def test_hostile_queries_get_a_readable_4xx(client, shop, params, status, says):
+    if params.get("entity") == "user:default/someone":
+        store(shop, [{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "someone"},
+                      "spec": {"memberOf": []}}])
+    response = client.get("/api/v1/metrics/dora", params=params)
+    assert response.status_code == status, response.text
+    assert says in response.text
+
+
+def test_a_nul_byte_in_the_entity_is_refused(client, shop):
+    response = client.get("/api/v1/metrics/dora?entity=component:default/sh%00op")
+    assert response.status_code == 400
+
+
+def test_reads_need_a_signed_in_caller_in_production(settings, session):
+    make_component(session, "shop", {GITHUB: SHOP})
+    store(session, [{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "reader"},
+                     "spec": {"memberOf": []}}])
+    production = production_settings(settings)
+    with TestClient(create_app(production)) as anonymous:
+        assert anonymous.get("/api/v1/metrics/dora", params={"entity": "shop"}).status_code == 401
+    with TestClient(create_app(production)) as reader:
+        sign_in(reader, production, "user:default/reader")
+        assert reader.get("/api/v1/metrics/dora", params={"entity": "shop"}).status_code == 200
