@@ -49,7 +49,7 @@ def _scope(session: Session, product: str | None, capability: str | None) -> tup
         key = _capability_ref(session, capability)
         return {"capability": key}, [key]
     key = parse_entity_ref(product if ":" in product else f"platformproduct:{product}", "product")
-    if entity_kind(session, key) != "platformproduct":
+    if not key.startswith("platformproduct:") or entity_kind(session, key) != "platformproduct":
         raise CatalogApiError(400, f"product={product[:100]!r} is not a platform product")
     return {"product": key}, sorted(capabilities_of_product(session, key))
 
