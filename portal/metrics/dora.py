@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from portal.metrics.dora_records import Change, ComponentRecords, Deployment, Incident
+from portal.metrics.dora_records import LOOKBACK, Change, ComponentRecords, Deployment, Incident
 from portal.metrics.stats import median
 from portal.metrics.tiers import tier
 from portal.metrics.window import Window
@@ -70,9 +70,13 @@ class Deployments:
         return self.all[start:end]
 
     def last_before(self, at: datetime) -> Deployment | None:
-        """The last deployment that finished strictly before `at` (the one an incident is attributed to)."""
+        """The last deployment that finished strictly before `at` (the one an incident is attributed to),
+        if it finished at most LOOKBACK before: an incident months after the last deployment is not a
+        failed change, and older deployments are not read."""
         index = bisect.bisect_left(self._finished, at)
-        return self.all[index - 1] if index else None
+        if not index or at - self.all[index - 1].finished_at > LOOKBACK:
+            return None
+        return self.all[index - 1]
 
     def shipping(self, change: Change) -> Deployment | None:
         """The first deployment of the change's repository whose sha is the merge sha; without one (the

@@ -1,6 +1,6 @@
 """DORA rules on small hand-made scenarios; every expected number is worked out by hand in a comment."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -165,3 +165,9 @@ def test_equal_finish_times_attribute_to_the_later_id_deterministically():
     deployments = Deployments([deployment("b", at(6, 10)), deployment("a", at(6, 10))])
     assert deployments.last_before(at(6, 11)).id == "b"
     assert deployments.last_before(at(6, 10)) is None
+
+
+def test_an_incident_more_than_90_days_after_the_last_deployment_is_not_attributed():
+    deployments = Deployments([deployment("old", at(1, 0))])
+    assert deployments.last_before(at(1, 0) + timedelta(days=90)).id == "old"
+    assert deployments.last_before(at(1, 0) + timedelta(days=90, seconds=1)) is None
