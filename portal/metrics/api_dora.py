@@ -11,8 +11,8 @@ from portal.auth.identity import require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.flow.query import Link
-from portal.metrics.dora import collect_samples, dora_metrics
-from portal.metrics.dora_records import load_records
+from portal.metrics.dora import changes_shipped_in, collect_samples, dora_metrics
+from portal.metrics.dora_records import first_commits, load_records, with_first_commits
 from portal.metrics.entities import resolve_scope
 from portal.metrics.tiers import BENCHMARKS, DEFAULT_BENCHMARK
 from portal.metrics.window import Window, window_from_query
@@ -34,6 +34,8 @@ def dora_of_components(session: Session, components: dict[str, Sequence[Link]], 
                        benchmark: str) -> dict:
     """The five metric objects over the components' records in the window."""
     records = load_records(session, components, window)
+    unknown = {change.id for item in records.values() for change in item.changes if change.first_commit_at is None}
+    records = with_first_commits(records, first_commits(session, changes_shipped_in(records, window) & unknown))
     return dora_metrics(collect_samples(records, window), window, benchmark)
 
 

@@ -114,6 +114,18 @@ def lead_time(change: Change, shipped_by: Deployment) -> LeadTime | None:
                     deploy=max(0.0, (shipped_by.finished_at - change.merged_at).total_seconds()))
 
 
+def changes_shipped_in(records: Mapping[str, ComponentRecords], window: Window) -> set[str]:
+    """Ids of the changes whose shipping deployment finished in the window (whose lead time counts)."""
+    found = set()
+    for component in records.values():
+        deployments = Deployments(component.deployments)
+        for change in component.changes:
+            shipped_by = deployments.shipping(change)
+            if shipped_by is not None and window.contains(shipped_by.finished_at):
+                found.add(change.id)
+    return found
+
+
 def collect_samples(records: Mapping[str, ComponentRecords], window: Window) -> Samples:
     """Every component's samples for the window, merged. Incidents are attributed within their own
     component. A change or incident that several components claim is measured once: against the earliest

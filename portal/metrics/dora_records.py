@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import String, and_, false, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.first_commit import first_commit_at
 from portal.flow.models import FlowChange, FlowDeployment, FlowIncident
-from portal.flow.query import Link, as_utc
+from portal.flow.query import Link
 from portal.metrics.window import Window
 
 # How far before the window a change's merge, or an incident's attributed deployment, is looked for.
 LOOKBACK = timedelta(days=90)
+ID_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,21 @@ class ComponentRecords:
     deployments: list[Deployment] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
+
+
+def _raw(column):  # noqa: ANN001, ANN202 - a column
+    """A time column as the driver returns it, without SQLAlchemy's per-value conversion (SQLite's is a
+    regular expression per value, which dominated the cost of a product's year)."""
+    return type_coerce(column, String).label(column.key)
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """SQLite hands back text, PostgreSQL naive datetimes; everything stored is UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def links_condition(model: type, links: Iterable[Link]):  # noqa: ANN201 - a SQL expression
@@ -101,13 +117,12 @@ def _incidents(session: Session, owners: dict[Link, list[str]], window: Window) 
     # Created in or after the window (they can fail a deployment in it), or resolved in it (recovery).
     rows = session.execute(
         select(FlowIncident.link_annotation, FlowIncident.link_value, FlowIncident.id, FlowIncident.status,
-               FlowIncident.created_at, FlowIncident.resolved_at)
+               _raw(FlowIncident.created_at), _raw(FlowIncident.resolved_at))
         .where(links_condition(FlowIncident, owners), FlowIncident.created_at.is_not(None),
                or_(FlowIncident.created_at >= window.start,
                    and_(FlowIncident.resolved_at >= window.start, FlowIncident.resolved_at < window.end)))
     ).all()
-    return [((annotation, value), Incident(row_id, as_utc(created),
-                                           as_utc(resolved) if status == "resolved" else None))
+    return [((annotation, value), Incident(row_id, _utc(created), _utc(resolved) if status == "resolved" else None))
             for annotation, value, row_id, status, created, resolved in rows]
 
 
@@ -115,22 +130,48 @@ def _deployments(session: Session, owners: dict[Link, list[str]], since: datetim
                  ) -> list[tuple[Link, Deployment]]:
     rows = session.execute(
         select(FlowDeployment.link_annotation, FlowDeployment.link_value, FlowDeployment.id,
-               FlowDeployment.repository, FlowDeployment.sha, FlowDeployment.finished_at)
+               FlowDeployment.repository, FlowDeployment.sha, _raw(FlowDeployment.finished_at))
         .where(links_condition(FlowDeployment, owners), FlowDeployment.tier == "production",
                FlowDeployment.status == "success", FlowDeployment.finished_at >= since,
                FlowDeployment.finished_at < until)
     ).all()
-    return [((annotation, value), Deployment(row_id, repository, sha, as_utc(finished)))
+    return [((annotation, value), Deployment(row_id, repository, sha, _utc(finished)))
             for annotation, value, row_id, repository, sha, finished in rows]
 
 
 def _changes(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime
              ) -> list[tuple[Link, Change]]:
+    """Merged changes with the first commit the tool sent; the one derived from pushes costs a subquery
+    per change, so it is filled in later, only for the changes that turn out to ship in the window."""
     rows = session.execute(
         select(FlowChange.link_annotation, FlowChange.link_value, FlowChange.id, FlowChange.repository,
-               FlowChange.created_at, first_commit_at().label("first_commit_at"), FlowChange.merged_at,
+               _raw(FlowChange.created_at), _raw(FlowChange.first_commit_at), _raw(FlowChange.merged_at),
                FlowChange.merge_sha)
         .where(links_condition(FlowChange, owners), FlowChange.merged_at >= since, FlowChange.merged_at < until)
     ).all()
-    return [((annotation, value), Change(row_id, repository, as_utc(opened), as_utc(first), as_utc(merged), sha))
+    return [((annotation, value), Change(row_id, repository, _utc(opened), _utc(first), _utc(merged), sha))
             for annotation, value, row_id, repository, opened, first, merged, sha in rows]
+
+
+def first_commits(session: Session, change_ids: Iterable[str]) -> dict[str, datetime]:
+    """The first commit of each change, derived from pushes (portal/flow/first_commit.py) where the tool
+    sent none; changes without one are left out."""
+    ids = sorted(set(change_ids))
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        rows = session.execute(
+            select(FlowChange.id, first_commit_at().label("first_commit_at"))
+            .where(FlowChange.id.in_(ids[start:start + ID_CHUNK]))
+        ).all()
+        found.update({row_id: _utc(first) for row_id, first in rows if first is not None})
+    return found
+
+
+def with_first_commits(records: dict[str, ComponentRecords], first: dict[str, datetime]
+                       ) -> dict[str, ComponentRecords]:
+    """The same records with the derived first commits filled in."""
+    return {component: ComponentRecords(
+        item.deployments,
+        [replace(change, first_commit_at=first[change.id]) if change.first_commit_at is None and change.id in first
+         else change for change in item.changes],
+        item.incidents) for component, item in records.items()}

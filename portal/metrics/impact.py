@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from portal.errors import CatalogApiError
 from portal.flow.query import Link, iso
-from portal.metrics.dora import METRICS, collect_samples, dora_metrics
-from portal.metrics.dora_records import load_records
+from portal.metrics.api_dora import dora_of_components
+from portal.metrics.dora import METRICS
 from portal.metrics.entities import Adoption
 from portal.metrics.window import Window
 from portal.requests.durations import DurationError, parse_duration
@@ -75,8 +75,7 @@ def component_impact(session: Session, adoption: Adoption, links: Sequence[Link]
     after_window = Window(adoption.at, adoption.at + length)
     sides = {}
     for name, window in (("before", before_window), ("after", after_window)):
-        records = load_records(session, {adoption.component: links}, window)
-        sides[name] = dora_metrics(collect_samples(records, window), window, benchmark)
+        sides[name] = dora_of_components(session, {adoption.component: links}, window, benchmark)
     changes = {metric: {"difference": _difference(sides["before"][metric]["value"], sides["after"][metric]["value"]),
                         "direction": _direction(metric, sides["before"][metric]["value"],
                                                 sides["after"][metric]["value"])}
