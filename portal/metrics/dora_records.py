@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, and_, false, or_, select, type_coerce
+from sqlalchemy import String, and_, false, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.first_commit import first_commit_at
@@ -97,12 +97,13 @@ def load_records(session: Session, components: dict[str, Sequence[Link]], window
     records = {component: ComponentRecords() for component in components}
     if not owners:
         return records
-    incidents = _incidents(session, owners, window)
+    incidents = _incidents(session, owners, window, lookback)
     earliest = min([window.start, *(incident.created_at for _, incident in incidents)])
     for link, incident in incidents:
         for component in owners[link]:
             records[component].incidents.append(incident)
-    for link, deployment in _deployments(session, owners, earliest - lookback, window.end):
+    deployments = _deployments(session, owners, earliest - lookback, window.end)
+    for link, deployment in deployments + _first_after(session, owners, window.end):
         for component in owners[link]:
             records[component].deployments.append(deployment)
     for link, change in _changes(session, owners, window.start - lookback, window.end):
@@ -113,13 +114,15 @@ def load_records(session: Session, components: dict[str, Sequence[Link]], window
     return records
 
 
-def _incidents(session: Session, owners: dict[Link, list[str]], window: Window) -> list[tuple[Link, Incident]]:
-    # Created in or after the window (they can fail a deployment in it), or resolved in it (recovery).
+def _incidents(session: Session, owners: dict[Link, list[str]], window: Window, lookback: timedelta
+               ) -> list[tuple[Link, Incident]]:
+    # Created in the window or up to LOOKBACK after it (they can fail a deployment in it), or resolved
+    # in it (recovery).
     rows = session.execute(
         select(FlowIncident.link_annotation, FlowIncident.link_value, FlowIncident.id, FlowIncident.status,
                _raw(FlowIncident.created_at), _raw(FlowIncident.resolved_at))
         .where(links_condition(FlowIncident, owners), FlowIncident.created_at.is_not(None),
-               or_(FlowIncident.created_at >= window.start,
+               or_(and_(FlowIncident.created_at >= window.start, FlowIncident.created_at < window.end + lookback),
                    and_(FlowIncident.resolved_at >= window.start, FlowIncident.resolved_at < window.end)))
     ).all()
     return [((annotation, value), Incident(row_id, _utc(created), _utc(resolved) if status == "resolved" else None))
@@ -137,6 +140,20 @@ def _deployments(session: Session, owners: dict[Link, list[str]], since: datetim
     ).all()
     return [((annotation, value), Deployment(row_id, repository, sha, _utc(finished)))
             for annotation, value, row_id, repository, sha, finished in rows]
+
+
+def _first_after(session: Session, owners: dict[Link, list[str]], at: datetime) -> list[tuple[Link, Deployment]]:
+    """Each link's first deployment finished at or after `at`, standing for every later one: an incident
+    created after it is not the window's, and a change not shipped before it was not shipped in the window."""
+    first = func.min(FlowDeployment.finished_at)
+    rows = session.execute(
+        select(FlowDeployment.link_annotation, FlowDeployment.link_value, type_coerce(first, String))
+        .where(links_condition(FlowDeployment, owners), FlowDeployment.tier == "production",
+               FlowDeployment.status == "success", FlowDeployment.finished_at >= at)
+        .group_by(FlowDeployment.link_annotation, FlowDeployment.link_value)
+    ).all()
+    return [((annotation, value), Deployment(f"after-window:{annotation}={value}", None, None, _utc(finished)))
+            for annotation, value, finished in rows if finished is not None]
 
 
 def _changes(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime

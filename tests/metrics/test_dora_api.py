@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from portal.app import create_app
 from tests.auth.people import production_settings, sign_in
-from tests.flow.factories import GITHUB, PAGERDUTY, change, deployment, incident, make_component, save
+from tests.flow.factories import GITHUB, PAGERDUTY, change, commit, deployment, incident, make_component, save
 from tests.requests.factories import store
 
 START = datetime(2024, 5, 6, tzinfo=UTC)  # a Monday
@@ -172,3 +172,32 @@ def test_reads_need_a_signed_in_caller_in_production(settings, session):
     with TestClient(create_app(production)) as reader:
         sign_in(reader, production, "user:default/reader")
         assert reader.get("/api/v1/metrics/dora", params={"entity": "shop"}).status_code == 200
+
+
+def test_lead_time_starts_at_the_first_pushed_commit_when_the_tool_sends_none(client, shop):
+    # Change 3: no first commit from the tool; commits pushed to its branch on 8 May 06:00 and 07:00.
+    # Merged 8 May 09:00 with an unknown sha: shipped by the next production deployment, 9 May 10:05
+    # (deployment 7): 28 h 5 min from the first commit. Samples now 24 h, 2 h, 28 h 5 min → 24 h.
+    save(shop, [
+        commit(SHOP, "a" * 40, "feature/three", at(8, 6), pushed=at(8, 6)),
+        commit(SHOP, "b" * 40, "feature/three", at(8, 7), pushed=at(8, 7)),
+        change(SHOP, 3, at(8, 8), state="merged", merged_at=at(8, 9), merge_sha="e" * 40, head_branch="feature/three"),
+        deployment(SHOP, 7, "production", at(9, 10)),
+    ])
+    lead = dora(client, "shop")["leadTimeForChanges"]
+    assert (lead["samples"], lead["value"]) == (3, 24 * HOUR)
+    # Coding: change 1 took 1 h 55 min (first commit 10:05, opened 12:00); change 3 2 h (06:00 → 08:00).
+    assert lead["breakdown"]["coding"] == {"value": (115 * 60 + 2 * HOUR) / 2, "unit": "seconds", "samples": 2}
+
+
+def test_an_incident_after_the_window_fails_a_window_deployment_only_if_none_came_between(client, shop):
+    # Deployment 8 on 15 May is the last in the window; deployment 5 finishes 20 May 00:01, just after.
+    save(shop, [deployment(SHOP, 8, "production", at(15, 10))])
+    assert dora(client, "shop")["changeFailureRate"]["failedDeployments"] == 1  # deployment 2 only
+    # An incident on 21 May follows deployment 5, so it is not deployment 8's: still 1 of 3.
+    save(shop, [incident("PSHOP", 3, at(21, 0))])
+    assert dora(client, "shop")["changeFailureRate"]["failedDeployments"] == 1
+    # One on 19 May, before deployment 5, is deployment 8's, though it is resolved after the window: 2 of 3.
+    save(shop, [incident("PSHOP", 4, at(19, 12), status="resolved", resolved_at=at(21, 0))])
+    failure = dora(client, "shop")["changeFailureRate"]
+    assert (failure["failedDeployments"], failure["samples"]) == (2, 3)
