@@ -57,6 +57,8 @@ class Deployments:
         self._by_repository: dict[str | None, list[Deployment]] = {}
         self._first_by_sha: dict[tuple[str | None, str], Deployment] = {}
         for deployment in self.all:
+            if deployment.stand_in:
+                continue
             key = _repository_key(deployment.repository)
             self._by_repository.setdefault(key, []).append(deployment)
             if deployment.sha:

@@ -1,6 +1,5 @@
-"""The flow records DORA needs for a scope and a window, read in SQL: one query per record kind for all
-the scope's components, restricted to their links, the production tier and the window (with a lookback
-for changes merged, and deployments finished, before it)."""
+"""The flow records DORA needs for a scope and a window, read in SQL for all the scope's components at
+once, restricted to their links, the production tier and what can change the window's answer."""
 
 from __future__ import annotations
 
@@ -30,6 +29,9 @@ class Deployment:
     repository: str | None
     sha: str | None
     finished_at: datetime
+    # Stands for a link's unread deployments before or after the window: it bounds incident attribution
+    # but ships no change.
+    stand_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,15 @@ def links_condition(model: type, links: Iterable[Link]):  # noqa: ANN201 - a SQL
 
 def load_records(session: Session, components: dict[str, Sequence[Link]], window: Window,
                  lookback: timedelta = LOOKBACK) -> dict[str, ComponentRecords]:
-    """Each component's deployments, changes and incidents that can matter for the window."""
+    """Each component's deployments, changes and incidents that can matter for the window.
+
+    Only what can change an answer is read. Deployments: those finished from the earliest incident
+    that needs one (the window's start, or the creation of an incident resolved in the window) to the
+    window's end; each link's last one before that and first one after the window stand for all
+    earlier and later ones (an incident is attributed to the last deployment before it). Changes: those
+    merged in the window, and those merged in the LOOKBACK before it that no deployment of their link
+    shipped before the window (or whose merge sha a window deployment carries); deployments of their
+    merge shas before the window are read too, since a sha's first deployment ships it."""
     owners: dict[Link, list[str]] = defaultdict(list)
     for component, links in components.items():
         for link in links:
@@ -99,19 +109,27 @@ def load_records(session: Session, components: dict[str, Sequence[Link]], window
         return records
     incidents = _incidents(session, owners, window, lookback)
     earliest = min([window.start, *(incident.created_at for _, incident in incidents)])
-    for link, incident in incidents:
-        for component in owners[link]:
-            records[component].incidents.append(incident)
-    deployments = _deployments(session, owners, earliest - lookback, window.end)
-    for link, deployment in deployments + _first_after(session, owners, window.end):
+    changes = _changes(session, owners, window, lookback)
+    deployments = (_deployments(session, owners, _successful(FlowDeployment.finished_at >= earliest,
+                                                             FlowDeployment.finished_at < window.end))
+                   + _edge(session, owners, earliest - lookback, earliest, last=True)
+                   + _edge(session, owners, window.end, None, last=False)
+                   + _earlier_merge_shas(session, owners, changes, earliest - lookback, earliest))
+    unique = {(link, deployment.id): deployment for link, deployment in deployments}
+    for (link, _), deployment in unique.items():
         for component in owners[link]:
             records[component].deployments.append(deployment)
-    for link, change in _changes(session, owners, window.start - lookback, window.end):
-        for component in owners[link]:
-            records[component].changes.append(change)
+    for kind, rows in (("incidents", incidents), ("changes", changes)):
+        for link, row in rows:
+            for component in owners[link]:
+                getattr(records[component], kind).append(row)
     for component in records.values():
         component.deployments.sort(key=lambda deployment: (deployment.finished_at, deployment.id))
     return records
+
+
+def _successful(*conditions):  # noqa: ANN002, ANN202 - SQL conditions
+    return and_(FlowDeployment.tier == "production", FlowDeployment.status == "success", *conditions)
 
 
 def _incidents(session: Session, owners: dict[Link, list[str]], window: Window, lookback: timedelta
@@ -129,42 +147,68 @@ def _incidents(session: Session, owners: dict[Link, list[str]], window: Window, 
             for annotation, value, row_id, status, created, resolved in rows]
 
 
-def _deployments(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime
-                 ) -> list[tuple[Link, Deployment]]:
+def _deployments(session: Session, owners: dict[Link, list[str]], condition) -> list[tuple[Link, Deployment]]:  # noqa: ANN001
     rows = session.execute(
         select(FlowDeployment.link_annotation, FlowDeployment.link_value, FlowDeployment.id,
                FlowDeployment.repository, FlowDeployment.sha, _raw(FlowDeployment.finished_at))
-        .where(links_condition(FlowDeployment, owners), FlowDeployment.tier == "production",
-               FlowDeployment.status == "success", FlowDeployment.finished_at >= since,
-               FlowDeployment.finished_at < until)
+        .where(links_condition(FlowDeployment, owners), condition)
     ).all()
     return [((annotation, value), Deployment(row_id, repository, sha, _utc(finished)))
             for annotation, value, row_id, repository, sha, finished in rows]
 
 
-def _first_after(session: Session, owners: dict[Link, list[str]], at: datetime) -> list[tuple[Link, Deployment]]:
-    """Each link's first deployment finished at or after `at`, standing for every later one: an incident
-    created after it is not the window's, and a change not shipped before it was not shipped in the window."""
-    first = func.min(FlowDeployment.finished_at)
+def _edge(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime | None, *, last: bool
+          ) -> list[tuple[Link, Deployment]]:
+    """Each link's last deployment in [since, until), or its first at or after `since` (`until` None)."""
+    finished = FlowDeployment.finished_at
+    edge = func.max(finished) if last else func.min(finished)
+    bounds = [finished >= since] + ([finished < until] if until is not None else [])
     rows = session.execute(
-        select(FlowDeployment.link_annotation, FlowDeployment.link_value, type_coerce(first, String))
-        .where(links_condition(FlowDeployment, owners), FlowDeployment.tier == "production",
-               FlowDeployment.status == "success", FlowDeployment.finished_at >= at)
+        select(FlowDeployment.link_annotation, FlowDeployment.link_value, type_coerce(edge, String))
+        .where(links_condition(FlowDeployment, owners), _successful(*bounds))
         .group_by(FlowDeployment.link_annotation, FlowDeployment.link_value)
     ).all()
-    return [((annotation, value), Deployment(f"after-window:{annotation}={value}", None, None, _utc(finished)))
-            for annotation, value, finished in rows if finished is not None]
+    # They only ever stand for "some deployment then": no sha and no repository, outside the window.
+    side = "before" if last else "after"
+    return [((annotation, value), Deployment(f"{side}-window:{annotation}={value}", None, None, _utc(at), True))
+            for annotation, value, at in rows if at is not None]
 
 
-def _changes(session: Session, owners: dict[Link, list[str]], since: datetime, until: datetime
+def _earlier_merge_shas(session: Session, owners: dict[Link, list[str]], changes: list[tuple[Link, Change]],
+                        since: datetime, until: datetime) -> list[tuple[Link, Deployment]]:
+    shas = sorted({change.merge_sha for _, change in changes if change.merge_sha})
+    found = []
+    for start in range(0, len(shas), ID_CHUNK):
+        found += _deployments(session, owners, _successful(FlowDeployment.sha.in_(shas[start:start + ID_CHUNK]),
+                                                           FlowDeployment.finished_at >= since,
+                                                           FlowDeployment.finished_at < until))
+    return found
+
+
+def _changes(session: Session, owners: dict[Link, list[str]], window: Window, lookback: timedelta
              ) -> list[tuple[Link, Change]]:
-    """Merged changes with the first commit the tool sent; the one derived from pushes costs a subquery
-    per change, so it is filled in later, only for the changes that turn out to ship in the window."""
+    """Merged changes that may ship in the window, with the first commit the tool sent; the one derived
+    from pushes costs a subquery per change, so it is filled in later, only for those that do."""
+    linked = links_condition(FlowDeployment, owners)
+    shipped_before = (
+        select(FlowDeployment.link_annotation.label("annotation"), FlowDeployment.link_value.label("value"),
+               func.max(FlowDeployment.finished_at).label("at"))
+        .where(linked, _successful(FlowDeployment.finished_at >= window.start - lookback,
+                                   FlowDeployment.finished_at < window.start))
+        .group_by(FlowDeployment.link_annotation, FlowDeployment.link_value).subquery()
+    )
+    window_shas = select(FlowDeployment.sha).where(linked, _successful(FlowDeployment.finished_at >= window.start,
+                                                                       FlowDeployment.finished_at < window.end))
     rows = session.execute(
         select(FlowChange.link_annotation, FlowChange.link_value, FlowChange.id, FlowChange.repository,
                _raw(FlowChange.created_at), _raw(FlowChange.first_commit_at), _raw(FlowChange.merged_at),
                FlowChange.merge_sha)
-        .where(links_condition(FlowChange, owners), FlowChange.merged_at >= since, FlowChange.merged_at < until)
+        .outerjoin(shipped_before, and_(shipped_before.c.annotation == FlowChange.link_annotation,
+                                        shipped_before.c.value == FlowChange.link_value))
+        .where(links_condition(FlowChange, owners), FlowChange.merged_at < window.end,
+               FlowChange.merged_at >= window.start - lookback,
+               or_(FlowChange.merged_at >= window.start, shipped_before.c.at.is_(None),
+                   FlowChange.merged_at >= shipped_before.c.at, FlowChange.merge_sha.in_(window_shas)))
     ).all()
     return [((annotation, value), Change(row_id, repository, _utc(opened), _utc(first), _utc(merged), sha))
             for annotation, value, row_id, repository, opened, first, merged, sha in rows]

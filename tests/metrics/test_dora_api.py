@@ -201,3 +201,21 @@ def test_an_incident_after_the_window_fails_a_window_deployment_only_if_none_cam
     save(shop, [incident("PSHOP", 4, at(19, 12), status="resolved", resolved_at=at(21, 0))])
     failure = dora(client, "shop")["changeFailureRate"]
     assert (failure["failedDeployments"], failure["samples"]) == (2, 3)
+
+
+def test_changes_merged_before_the_window_count_when_a_window_deployment_ships_them(client, shop):
+    save(shop, [
+        deployment(SHOP, 20, "production", at(3, 0), sha="d" * 40),      # before the window
+        deployment(SHOP, 21, "production", at(9, 0), sha="d" * 40),      # the same sha again, in the window
+        # Merged 4 May, after deployment 20: shipped by deployment 1 (6 May 10:05): 70 h 5 min from opening.
+        change(SHOP, 10, at(3, 12), state="merged", merged_at=at(4, 0), merge_sha="1" * 40),
+        # Merged 2 May: deployment 20 shipped it before the window. No sample.
+        change(SHOP, 11, at(1, 0), state="merged", merged_at=at(2, 0), merge_sha="2" * 40),
+        # Merged 2 May, but its merge sha is deployment 1's: shipped in the window, 130 h 5 min from opening.
+        change(SHOP, 12, at(1, 0), state="merged", merged_at=at(2, 0), merge_sha=f"{1:040x}"),
+        # Its sha was first deployed by deployment 20, before the window; the redeploy ships nothing. No sample.
+        change(SHOP, 13, at(1, 0), state="merged", merged_at=at(2, 12), merge_sha="d" * 40),
+    ])
+    lead = dora(client, "shop")["leadTimeForChanges"]
+    # 2 h, 24 h, 70 h 5 min, 130 h 5 min → (24 h + 70 h 5 min) / 2 = 47 h 2 min 30 s.
+    assert (lead["samples"], lead["value"]) == (4, 47 * HOUR + 150)
