@@ -219,3 +219,14 @@ def test_changes_merged_before_the_window_count_when_a_window_deployment_ships_t
     lead = dora(client, "shop")["leadTimeForChanges"]
     # 2 h, 24 h, 70 h 5 min, 130 h 5 min → (24 h + 70 h 5 min) / 2 = 47 h 2 min 30 s.
     assert (lead["samples"], lead["value"]) == (4, 47 * HOUR + 150)
+
+
+@pytest.mark.parametrize("cut", ["2024-05-06T10:05:00Z", "2024-05-07T00:00:00Z", "2024-05-07T10:05:00Z",
+                                 "2024-05-19T23:59:59Z"])
+def test_two_halves_of_a_window_count_the_deployments_of_the_whole(client, shop, cut):
+    def count(start: str, end: str) -> int:
+        return client.get("/api/v1/metrics/dora", params={"entity": "shop", "from": start, "until": end}
+                          ).json()["deploymentFrequency"]["samples"]
+    whole = count(WINDOW["from"], WINDOW["until"])
+    assert whole == 2
+    assert count(WINDOW["from"], cut) + count(cut, WINDOW["until"]) == whole
