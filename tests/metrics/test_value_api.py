@@ -104,3 +104,16 @@ def test_bad_queries_are_readable_4xx(client, scenario, params, status, says):
     response = client.get("/api/v1/metrics/value", params=params)
     assert response.status_code == status, response.text
     assert says in response.text
+
+
+def test_a_malformed_order_never_spoils_the_others(client, scenario):
+    from tests.metrics.value_scenario import day, order
+    # Component parameters that are not component refs: ignored for adoption, still delivered orders.
+    for bad in ("component:", "../../etc/passwd\x01", "javascript:alert(1)", "group:default/team-web"):
+        order(scenario, CI, day(5, 25), stage="delivered", delivered=day(5, 25, 0, 5), component=bad, target=1800)
+    body = value(client, product=PRODUCT)
+    adoption = body["totals"]["adoption"]
+    assert adoption["componentRefs"] == ["component:default/api", "component:default/web", "component:default/worker"]
+    # Four more CI deliveries (6 h each, 5 minutes each: within target): 44 h + 24 h credited, SLA 6 of 8.
+    assert body["totals"]["timeSaved"]["credited"] == 68 * HOUR
+    assert (body["totals"]["sla"]["orders"], body["totals"]["sla"]["withinTarget"]) == (8, 6)
