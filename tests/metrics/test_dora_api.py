@@ -230,3 +230,22 @@ def test_two_halves_of_a_window_count_the_deployments_of_the_whole(client, shop,
     whole = count(WINDOW["from"], WINDOW["until"])
     assert whole == 2
     assert count(WINDOW["from"], cut) + count(cut, WINDOW["until"]) == whole
+
+
+def test_a_domain_covers_the_components_of_its_systems_and_an_empty_scope_has_no_samples(client, session):
+    store(session, [
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Domain", "metadata": {"name": "commerce"},
+         "spec": {"owner": "group:default/team-a"}},
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Domain", "metadata": {"name": "empty"},
+         "spec": {"owner": "group:default/team-a"}},
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "System", "metadata": {"name": "checkout"},
+         "spec": {"owner": "group:default/team-a", "domain": "commerce"}},
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+         "metadata": {"name": "cart", "annotations": {GITHUB: "acme/cart"}},
+         "spec": {"type": "service", "lifecycle": "production", "owner": "group:default/team-a", "system": "checkout"}},
+    ])
+    save(session, [deployment("acme/cart", 1, "production", at(6, 10)), deployment("acme/cart", 2, "production", at(13, 10))])
+    assert dora(client, "domain:default/commerce")["deploymentFrequency"]["value"] == 1.0
+    empty = dora(client, "domain:default/empty")
+    assert empty["entity"] == "domain:default/empty"
+    assert all(empty[name]["samples"] == 0 and empty[name]["value"] is None for name in list(empty)[4:])
