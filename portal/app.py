@@ -149,6 +149,8 @@ def _include_routes(app: FastAPI) -> None:
     from portal.audit import api as audit_api
     from portal.requests import api as requests_api
     from portal.metrics import api_flow as metrics_flow_api
+    from portal.metrics import api_dora as metrics_dora_api
+    from portal.metrics import api_value as metrics_value_api
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -177,3 +179,5 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(audit_api.pages_router)
     app.include_router(requests_api.router)
     app.include_router(metrics_flow_api.router)
+    app.include_router(metrics_dora_api.router)
+    app.include_router(metrics_value_api.router)

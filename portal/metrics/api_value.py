@@ -1,0 +1,126 @@
+"""GET /api/v1/metrics/value and /api/v1/metrics/impact: what a platform product's capabilities deliver."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Query, Request as HttpRequest
+from sqlmodel import Session
+
+from portal.auth.identity import CurrentUser, require
+from portal.db import SessionDep
+from portal.errors import CatalogApiError
+from portal.metrics import value
+from portal.metrics.api_dora import benchmark_from_query
+from portal.metrics.entities import (
+    adopters,
+    capabilities_of_product,
+    component_links,
+    delivered_orders,
+    entity_kind,
+    parse_entity_ref,
+)
+from portal.metrics.impact import (
+    MAX_COMPONENTS,
+    component_impact,
+    summary,
+    summary_caveat,
+    window_length_from_query,
+)
+from portal.metrics.window import Window, window_from_query
+from portal.requests.visibility import visible_requests
+
+router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"], dependencies=[require("metrics.value.read")])
+
+
+def _capability_ref(session: Session, ref: str) -> str:
+    key = parse_entity_ref(ref if ":" in ref else f"capability:{ref}", "capability")
+    if not key.startswith("capability:"):
+        raise CatalogApiError(400, f"capability={ref[:100]!r} must be a capability reference, e.g. "
+                                   "capability:default/ci-pipeline")
+    entity_kind(session, key)
+    return key
+
+
+def _scope(session: Session, product: str | None, capability: str | None) -> tuple[dict, list[str]]:
+    if (product is None) == (capability is None):
+        raise CatalogApiError(400, "give exactly one of product= (a platformproduct ref) or capability=")
+    if capability is not None:
+        key = _capability_ref(session, capability)
+        return {"capability": key}, [key]
+    key = parse_entity_ref(product if ":" in product else f"platformproduct:{product}", "product")
+    if not key.startswith("platformproduct:") or entity_kind(session, key) != "platformproduct":
+        raise CatalogApiError(400, f"product={product[:100]!r} is not a platform product")
+    return {"product": key}, sorted(capabilities_of_product(session, key))
+
+
+def value_report(session: Session, capabilities: list[str], window: Window, interval: str,
+                 visible) -> dict:  # noqa: ANN001 - a SQL condition or None
+    """Adoption, time saved, satisfaction and SLA per capability and over all of them."""
+    infos = value.capability_info(session, capabilities)
+    delivered = delivered_orders(session, capabilities)
+    confirmed = value.confirmed_in(session, capabilities, window)
+    adoptions = adopters(session, capabilities)
+    owners = value.owners_of(session, {item.component for item in adoptions})
+    requester_groups = value.groups_of(session, {order.requester_ref for order, _ in delivered})
+    seen = value.visible_ids(session, confirmed, visible)
+    per_order = {info.ref: info.time_saved_seconds for info in infos}
+
+    def section(refs: set[str]) -> dict:
+        orders = [(order, at) for order, at in delivered if order.capability_ref in refs]
+        rated = [order for order in confirmed if order.capability_ref in refs]
+        teams = [(at, team) for order, at in orders for team in requester_groups.get(order.requester_ref.lower(), ())]
+        return {"adoption": value.adoption([item for item in adoptions if item.capability in refs], teams, owners,
+                                           window, interval),
+                "timeSaved": value.time_saved(orders, rated, per_order, window),
+                "satisfaction": value.satisfaction(rated, seen),
+                "sla": value.sla(orders, window)}
+
+    items = [{"ref": info.ref, "title": info.title, "timeSavedPerOrder": info.time_saved_seconds,
+              "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in infos]
+    return {"capabilities": items, "totals": section({info.ref for info in infos})}
+
+
+@router.get("/value")
+def value_realized(
+    http: HttpRequest,
+    session: SessionDep,
+    user: CurrentUser,
+    product: str | None = Query(None, max_length=400, description="A platform product: all its capabilities"),
+    capability: str | None = Query(None, max_length=400, description="One capability"),
+    from_: str | None = Query(None, alias="from", max_length=64, description="Window start (ISO-8601)"),
+    until: str | None = Query(None, max_length=64, description="Window end (ISO-8601, exclusive)"),
+    interval: str = Query("month", description="Adoption series step: week or month"),
+) -> dict:
+    """Adoption over time, time saved (credited and confirmed), satisfaction and SLA compliance."""
+    if interval not in value.INTERVALS:
+        raise CatalogApiError(400, f"interval={interval[:20]!r}: use week or month")
+    window = window_from_query(from_, until, default_days=90)
+    scope, capabilities = _scope(session, product, capability)
+    visible = visible_requests(session, user, http.app.state.settings.requests_visible_to,
+                               http.app.state.policy.allow_anonymous_changes)
+    return {**scope, **window.iso(), "interval": interval,
+            **value_report(session, capabilities, window, interval, visible)}
+
+
+@router.get("/impact")
+def impact(
+    session: SessionDep,
+    capability: str = Query(..., max_length=400, description="The capability whose adopters are compared"),
+    window: str | None = Query(None, max_length=40, description="Length of each side: days (90) or ISO-8601 (P90D)"),
+    benchmark: str | None = Query(None, max_length=20, description="2023 (default) or 2021 tier table"),
+) -> dict:
+    """For each component that adopted the capability, DORA in equal windows before and after adoption."""
+    length = window_length_from_query(window)
+    chosen = benchmark_from_query(benchmark)
+    key = _capability_ref(session, capability)
+    adoptions = [item for item in adopters(session, [key]) if item.at is not None]
+    adoptions.sort(key=lambda item: (item.at, item.component))
+    links = component_links(session, [item.component for item in adoptions])
+    adoptions = [item for item in adoptions if item.component in links]
+    now = datetime.now(UTC)
+    components = [component_impact(session, item, links[item.component], length, chosen, now)
+                  for item in adoptions[:MAX_COMPONENTS]]
+    return {"capability": key, "windowDays": length.total_seconds() / 86_400, "benchmark": chosen,
+            "components": components, "omittedComponents": max(0, len(adoptions) - MAX_COMPONENTS),
+            "summary": summary(components), "caveat": summary_caveat(components)}
