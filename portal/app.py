@@ -143,6 +143,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.web import api_docs
     from portal.audit import api as audit_api
     from portal.requests import api as requests_api
+    from portal.requests import order_pages
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -169,3 +170,5 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(audit_api.api_router)
     app.include_router(audit_api.pages_router)
     app.include_router(requests_api.router)
+    app.include_router(order_pages.pages)
+    app.include_router(order_pages.api)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from portal.auth.identity import CurrentUser
 from portal.db import SessionDep
 from portal.products import service
+from portal.requests.order_pages import order_panel_context
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -47,7 +49,8 @@ def product_page(name: str, request: Request, session: SessionDep) -> HTMLRespon
 
 
 @router.get("/products/{product_name}/capabilities/{name}", response_class=HTMLResponse)
-def capability_page(product_name: str, name: str, request: Request, session: SessionDep) -> HTMLResponse:
+def capability_page(product_name: str, name: str, request: Request, session: SessionDep,
+                    user: CurrentUser) -> HTMLResponse:
     """One capability in its product's context."""
     product = service.find_product(session, product_name)
     if product is None:
@@ -60,4 +63,5 @@ def capability_page(product_name: str, name: str, request: Request, session: Ses
         "product_summary": service.product_summary(product, 0),
         "capability": capability,
         "summary": service.capability_summary(product, capability),
+        **order_panel_context(request, session, user, product, capability),  # the order form's first step
     })
