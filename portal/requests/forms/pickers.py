@@ -154,5 +154,5 @@ def missing_from_catalog(session: Session, picked: dict[str, tuple[str, PickerSp
         for (name, ref), entity in zip(entries, found):
             if entity is None:
                 what = "owner (group or user)" if specs[filters].picks == "owner" else "entity this field accepts"
-                problems[name] = f"{ref} is not an {what} in the catalog"
+                problems[name] = f"The catalog has no {what} called {ref}"
     return problems
