@@ -178,3 +178,10 @@ def test_picker_refs_are_completed_with_the_default_kind():
     parsed = parse({"parameters.name": ["svc"], "parameters.owner": ["team-dx"],
                     "parameters.system": ["ops/shipping"]}, fields)
     assert parsed.values == {"name": "svc", "owner": "group:default/team-dx", "system": "system:ops/shipping"}
+
+
+def test_entity_names_follow_the_catalogs_rules():
+    fields = page_fields(WIZARD_PAGES[0])
+    assert parse({"parameters.name": ["returns-service"]}, fields).values == {"name": "returns-service"}
+    for bad in ("-leading", "trailing-", "x" * 64, "../etc", "with space"):
+        assert "must be a catalog name" in problems_of({"parameters.name": [bad]}, fields)["parameters.name"], bad

@@ -111,6 +111,10 @@ def test_owner_picker_without_options_offers_groups_and_users_and_allowed_kinds_
                                                                 {"kind": ["User"]}]
 
 
+def test_entity_name_picker_is_a_text_box_checked_against_catalog_name_rules():
+    assert by_name(WIZARD_PAGES[0])["parameters.name"].widget == "entity-name"
+
+
 def test_repo_url_picker_keeps_its_allowed_hosts_and_owners():
     repo = by_name(WIZARD_PAGES[2])["parameters.repoUrl"]
     assert repo.widget == "repo-url"

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from portal.app import create_app
 from tests.auth.people import production_settings, sign_in
-from tests.requests.factories import REQUESTER
+from portal.requests.forms.pickers import PICKER_LIMIT
+from tests.requests.factories import REQUESTER, capability, group, store
 from tests.requests.order_catalog import seed_order_catalog
 from tests.web.csrf_support import dev_sign_in
 
@@ -257,3 +258,36 @@ def test_unknown_products_and_capabilities_are_404(browser):
     assert browser.get("/products/nope/capabilities/x/order", headers=HTML).status_code == 404
     assert browser.get("/api/v1/products/delivery-platform/capabilities/nope/order-form").status_code == 404
     assert browser.post("/products/delivery-platform/capabilities/nope/order", headers=HTML).status_code == 404
+
+
+def test_large_catalogs_get_a_searchable_text_box_that_works_without_javascript(browser, session):
+    store(session, [group(f"squad-{number:03d}", []) for number in range(PICKER_LIMIT + 20)])
+    page = browser.get(SHOWCASE, headers=HTML).text
+    team = field_tag(page, "field-team")
+    assert team.startswith("<input") and 'list="field-team-options"' in team
+    assert f'hx-get="{SHOWCASE}/order/options?field=parameters.team"' in team
+    assert page.count('<option value="group:default/squad-') == PICKER_LIMIT  # the first page of the catalog
+    found = browser.get(SHOWCASE + "/order/options", params={"field": "parameters.team", "q": "squad-11"}).json()
+    assert [item["value"] for item in found["items"]] == [f"group:default/squad-{n}" for n in range(110, 120)]
+    # Without JavaScript people type a ref (or a bare name: the picker's kind is assumed) ...
+    done = post_step(browser, SHOWCASE, page, {**GOOD, "parameters.team": "squad-119"})
+    assert done.status_code == 303
+    assert browser.get("/api/v1" + done.headers["location"]).json()["parameters"]["team"] == "group:default/squad-119"
+    # ... and one that is not in the catalog is named beside the field.
+    missing = post_step(browser, SHOWCASE, page, {**GOOD, "parameters.team": "squad-999"})
+    assert missing.status_code == 422 and "The catalog has no owner (group or user) called group:default/squad-999" in missing.text
+
+
+def test_text_from_descriptors_is_escaped_everywhere_on_the_form(browser, session):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    inputs = {"type": "object", "title": hostile, "description": hostile, "properties": {
+        "a": {"type": "string", "title": hostile, "description": hostile, "ui:help": hostile, "ui:placeholder": hostile,
+              "default": hostile},
+        "b": {"type": "string", "enum": [hostile], "enumNames": [hostile]},
+        hostile: {"type": "string"}}}
+    store(session, [capability("hostile-form", "manual", inputs=inputs)])
+    url = "/products/delivery-platform/capabilities/hostile-form"
+    for response in (browser.get(url, headers=HTML), browser.get(url + "/order", headers=HTML),
+                     browser.post(url + "/order", headers=HTML, data={"action": "submit", "parameters.b": "nope"})):
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text
+        assert "&lt;script&gt;" in response.text

@@ -11,12 +11,6 @@ from portal.catalog.query_filters import FilterGroup
 PARAMETERS = "parameters"
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
-# Widgets whose posted value is one text (the others post lists, booleans or several inputs).
-TEXT_WIDGETS = frozenset({"text", "textarea", "password", "email", "url", "date", "datetime", "integer", "number",
-                          "hidden", "select", "radio", "owner-picker", "entity-picker", "json", "lines"})
-MULTI_WIDGETS = frozenset({"checkboxes", "multiselect"})
-
-
 @dataclass(frozen=True)
 class Choice:
     """One allowed value: `key` is what the form posts, `value` the JSON value it stands for."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from portal.catalog.validation import is_object_name
 from portal.requests.forms.model import FormField, PickerSpec
 from portal.requests.forms.pickers import normalize_picked
 from portal.requests.inputs import FieldProblem, text_problem
@@ -140,6 +141,9 @@ def _typed(item: FormField, text: str, parsed: Parsed) -> Any:
         return text
     if widget == "url":
         return safe_url(text.strip())
+    if widget == "entity-name" and not is_object_name(text.strip()):
+        raise _Refused("must be a catalog name: up to 63 letters, digits, '-', '_' or '.', "
+                       "starting and ending with a letter or digit")
     if widget == "datetime":
         return rfc3339(text.strip())
     return scalar(item.value_type, text.strip())

@@ -153,6 +153,9 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
         base.widget, base.value_type = f"{PICKERS[ui_field]}-picker", "string"
         base.picker = picker_spec(PICKERS[ui_field], options)
         return base
+    if ui_field == "EntityNamePicker" and base.value_type in ("string", "any"):
+        base.widget, base.value_type = "entity-name", "string"
+        return base
     if ui_field == "RepoUrlPicker" and base.value_type in ("string", "any"):
         base.widget, base.value_type, base.repo = "repo-url", "string", repo_spec(options)
         return base
@@ -181,7 +184,7 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
     else:
         return _as_json_field(base, f"has type {json.dumps(schema.get('type', 'any'))}, which this form cannot "
                                     "draw as one input")
-    if isinstance(ui_field, str) and ui_field not in ("EntityNamePicker", "EntityTagsPicker"):
+    if isinstance(ui_field, str):
         base.note = f"Backstage draws this with {ui_field[:60]}; here it is a plain input."
     return base
 

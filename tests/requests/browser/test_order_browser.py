@@ -10,7 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.app import create_app
+from portal.requests.forms.pickers import PICKER_LIMIT
 from tests.live_server import serve_in_thread
+from tests.requests.factories import group, store
 from tests.requests.order_catalog import seed_order_catalog
 from tests.web.conftest import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
 
@@ -214,3 +216,16 @@ def test_no_serious_accessibility_violations_with_errors_shown(browser, portal):
     page.get_by_role("button", name="Submit request").click()
     expect(page.locator("#error-summary")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_a_picker_over_a_large_catalog_searches_as_people_type(browser, portal, session):
+    store(session, [group(f"squad-{number:03d}", []) for number in range(PICKER_LIMIT + 20)])
+    page = new_page(browser, portal)
+    page.goto(SHOWCASE)
+    team = page.get_by_label("Owning team")
+    options = page.locator("#field-team-options option")
+    expect(options).to_have_count(PICKER_LIMIT)
+    with page.expect_response(lambda response: "/order/options" in response.url and "squad-11" in response.url):
+        team.press_sequentially("squad-11", delay=20)
+    expect(options).to_have_count(10)
+    expect(options.first).to_have_attribute("value", "group:default/squad-110")
