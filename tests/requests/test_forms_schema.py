@@ -163,3 +163,12 @@ def test_field_model_json_never_shows_a_password_default():
     fields = by_name({"type": "object", "properties": {
         "secret": {"type": "string", "ui:widget": "password", "default": "hunter2"}}})
     assert "default" not in fields["parameters.secret"].as_json()
+
+
+def test_names_that_read_the_same_as_ids_get_distinct_ids():
+    fields = by_name({"type": "object", "properties": {
+        "a-b": {"type": "string"}, "a": {"type": "object", "properties": {"b": {"type": "string"}}},
+        "a.b": {"type": "string"}}})
+    ids = [item.id for item in fields.values()]
+    assert len(ids) == len(set(ids)) == 4
+    assert fields["parameters.a-b"].id == "field-a-b"

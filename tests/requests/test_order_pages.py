@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from portal.app import create_app
-from tests.auth.people import production_settings, sign_in
 from portal.requests.forms.pickers import PICKER_LIMIT
+from tests.auth.people import production_settings, sign_in
 from tests.requests.factories import REQUESTER, capability, group, store
 from tests.requests.order_catalog import seed_order_catalog
 from tests.web.csrf_support import dev_sign_in

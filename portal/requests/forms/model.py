@@ -66,10 +66,13 @@ class FormField:
     picker: PickerSpec | None = None
     repo: RepoSpec | None = None
     item_type: str | None = None
+    html_id: str | None = None  # set when the id made from the name is already taken on the page
 
     @property
     def id(self) -> str:
         """An HTML id made from the name: labels, error messages and the summary's links point at it."""
+        if self.html_id:
+            return self.html_id
         if self.name.startswith(PARAMETERS + "."):
             return "field-" + _ID_UNSAFE.sub("-", self.name.removeprefix(PARAMETERS + "."))
         return "order-" + _ID_UNSAFE.sub("-", self.name)

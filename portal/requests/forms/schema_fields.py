@@ -34,10 +34,21 @@ class _Budget:
 
     def __init__(self) -> None:
         self.left = MAX_FIELDS
+        self.ids: set[str] = set()
 
     def take(self) -> bool:
         self.left -= 1
         return self.left >= 0
+
+    def unique_id(self, item: FormField) -> None:
+        """Names map to ids with some loss (`a.b` nested and `a-b` both read `field-a-b`): number repeats."""
+        candidate, number = item.id, 1
+        while candidate in self.ids:
+            number += 1
+            candidate = f"{item.id}-{number}"
+        if candidate != item.id:
+            item.html_id = candidate
+        self.ids.add(candidate)
 
 
 def page_fields(schema: dict) -> list[FormField]:
@@ -71,6 +82,7 @@ def _object_children(schema: dict, name: str, api_path: str, depth: int, budget:
             break
         child = field_for(str(key), properties[key], f"{name}.{escape_key(str(key))}",
                           join_path(api_path, str(key)), key in required, depth, budget)
+        budget.unique_id(child)
         if isinstance(parent_default, dict) and key in parent_default and not child.has_default:
             child.has_default, child.default = True, parent_default[key]  # an object's default fills its fields
         fields.append(child)
