@@ -6,6 +6,7 @@ import pytest
 
 from portal.requests.forms.parsing import MAX_ARRAY_ITEMS, MAX_TEXT_CHARS, parse_fields
 from portal.requests.forms.schema_fields import page_fields
+from portal.requests.forms.values import default_raw, shown_text
 from portal.requests.inputs import parameter_problems
 from tests.requests.order_catalog import SHOWCASE_INPUTS, WIZARD_PAGES
 
@@ -185,3 +186,17 @@ def test_entity_names_follow_the_catalogs_rules():
     assert parse({"parameters.name": ["returns-service"]}, fields).values == {"name": "returns-service"}
     for bad in ("-leading", "trailing-", "x" * 64, "../etc", "with space"):
         assert "must be a catalog name" in problems_of({"parameters.name": [bad]}, fields)["parameters.name"], bad
+
+
+def test_date_times_are_shown_in_utc_to_the_minute():
+    window = next(item for item in FIELDS if item.key == "window")
+    assert shown_text(window, {"parameters.window": ["2026-12-24T10:30:00+02:00"]}) == "2026-12-24T08:30"
+    assert shown_text(window, {"parameters.window": ["2026-12-24T08:30:00Z"]}) == "2026-12-24T08:30"
+    assert shown_text(window, {"parameters.window": ["tomorrow"]}) == "tomorrow"
+
+
+def test_defaults_are_written_the_way_the_form_posts_them():
+    raw = default_raw(FIELDS)
+    assert raw["parameters.replicas"] == ["2"] and raw["parameters.publishImage"] == ["true"]
+    assert raw["parameters.database.size"] == ["small"] and "parameters.token" not in raw
+    assert parse(raw).values["replicas"] == 2

@@ -172,3 +172,10 @@ def test_names_that_read_the_same_as_ids_get_distinct_ids():
     ids = [item.id for item in fields.values()]
     assert len(ids) == len(set(ids)) == 4
     assert fields["parameters.a-b"].id == "field-a-b"
+
+
+def test_rjsf_format_widgets_choose_the_input():
+    fields = by_name({"type": "object", "properties": {
+        "mail": {"type": "string", "ui:widget": "email"}, "link": {"type": "string", "ui:widget": "uri"},
+        "day": {"type": "string", "ui:widget": "alt-date"}}})
+    assert [item.widget for item in fields.values()] == ["email", "url", "date"]

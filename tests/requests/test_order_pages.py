@@ -234,6 +234,10 @@ def test_hostile_posts_get_clear_answers(browser):
     odd = browser.post(SHOWCASE + "/order", headers=HTML, follow_redirects=False,
                        data={**GOOD, "step": "99999999999999999999", "action": "../../etc", "draft": hidden(page, "draft")})
     assert odd.status_code in (303, 422) and "Traceback" not in odd.text
+    for step, action in [("²", "goto:²"), ("9" * 5000, "goto:" + "9" * 5000), ("-1", "goto:-1"), ("", "next")]:
+        strange = browser.post(WIZARD + "/order", headers=HTML,
+                               data={"draft": hidden(wizard_page, "draft"), "step": step, "action": action})
+        assert strange.status_code in (200, 422) and 'aria-current="step">Describe the service' in strange.text
     far = post_step(browser, WIZARD, wizard_page, {}, "goto:999")
     assert far.status_code == 200 and 'aria-current="step">Choose a repository' in far.text
     files = browser.post(SHOWCASE + "/order", headers=HTML, files={"parameters.notes": ("a.txt", b"x")},

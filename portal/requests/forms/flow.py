@@ -9,6 +9,7 @@ Every check reuses the requests API's own: `parameter_problems` for each page's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from portal.requests.models import Request
 from portal.requests.schemas import MeasurableHypothesis, hypothesis_value
 
 Posted = Mapping[str, Sequence[str]]
+_PAGE_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
 def hypothesis_fields() -> list[FormField]:
@@ -88,9 +90,14 @@ def start(form: OrderForm) -> FormState:
     return FormState(form, 0, Draft(form.capability_ref))
 
 
+def _page_number(text: str) -> int | None:
+    # ASCII digits only, and few of them: str.isdigit() also accepts "²", which int() refuses.
+    return int(text) if _PAGE_NUMBER.fullmatch(text) else None
+
+
 def _step(posted: Posted, pages: int) -> int:
-    text = (posted.get("step") or ["0"])[0]
-    return min(max(int(text), 0), pages) if text.isdigit() and len(text) < 4 else 0
+    number = _page_number((posted.get("step") or ["0"])[0])
+    return min(number, pages) if number is not None else 0
 
 
 def _remember(state: FormState, posted: Posted) -> None:
@@ -128,8 +135,8 @@ def advance(session: Session, form: OrderForm, posted: Posted, secret_key: str) 
     action = (posted.get("action") or ["submit"])[0]
     if action == "back":
         state.step = max(state.step - 1, 0)
-    elif action.startswith("goto:") and action[5:].isdigit():
-        state.step = min(int(action[5:]), len(form.pages) - 1 if form.pages else 0)
+    elif action.startswith("goto:") and (number := _page_number(action[5:])) is not None:
+        state.step = min(number, len(form.pages) - 1 if form.pages else 0)
     elif action == "next" and state.page is not None:
         _, state.errors = check_page(session, state, state.step)
         if not state.errors:

@@ -28,6 +28,8 @@ class PickerSpec:
     filters: tuple[tuple[tuple[str, tuple[str, ...] | None], ...], ...]
     default_kind: str | None = None
     default_namespace: str = "default"
+    # Backstage's `allowArbitraryValues`: here a picked ref must be in the catalog unless this is set.
+    arbitrary: bool = False
 
     def filter_groups(self) -> list[FilterGroup]:
         return [{key: list(values) if values is not None else None for key, values in group}
@@ -112,7 +114,8 @@ class FormField:
             answer["readonly"] = True
         if self.picker is not None:
             answer["picker"] = {"picks": self.picker.picks, "catalogFilter": self.picker.filter_groups(),
-                                "defaultKind": self.picker.default_kind}
+                                "defaultKind": self.picker.default_kind,
+                                "allowArbitraryValues": self.picker.arbitrary}
         if self.repo is not None:
             answer["repo"] = {"allowedHosts": list(self.repo.allowed_hosts),
                               "allowedOwners": list(self.repo.allowed_owners)}

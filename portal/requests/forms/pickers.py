@@ -70,7 +70,8 @@ def picker_spec(picks: str, options: dict) -> PickerSpec:
         default_kind = next(iter(kinds_named)) if len(kinds_named) == 1 else None
     namespace = options.get("defaultNamespace")
     return PickerSpec(picks, filters, default_kind,
-                      namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE)
+                      namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE,
+                      options.get("allowArbitraryValues") is True)
 
 
 def repo_spec(options: dict) -> RepoSpec:
@@ -147,6 +148,8 @@ def missing_from_catalog(session: Session, picked: dict[str, tuple[str, PickerSp
     by_filter: dict[tuple, list[tuple[str, str]]] = {}
     specs = {}
     for name, (ref, spec) in picked.items():
+        if spec.arbitrary:
+            continue
         by_filter.setdefault(spec.filters, []).append((name, ref))
         specs[spec.filters] = spec
     for filters, entries in by_filter.items():

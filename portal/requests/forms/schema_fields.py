@@ -21,6 +21,9 @@ MAX_CHOICES = 1_000
 CHECKBOX_GROUP_LIMIT = 12  # longer lists of choices become a multi-select
 STRING_FORMATS = {"email": "email", "uri": "url", "url": "url", "iri": "url", "date": "date",
                   "date-time": "datetime"}
+# rjsf's string widgets that name a format (`ui:widget: email`).
+UI_WIDGET_FORMATS = {"email": "email", "uri": "url", "url": "url", "date": "date", "datetime": "datetime",
+                     "alt-date": "date", "alt-datetime": "datetime"}
 # Keywords the form does not draw as inputs; the value is then entered as JSON.
 COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "$ref", "dependentSchemas", "dependencies",
                "patternProperties")
@@ -204,6 +207,8 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
 def _string_widget(schema: dict, widget: object) -> str:
     if widget in ("textarea", "password"):
         return str(widget)
+    if widget in UI_WIDGET_FORMATS:
+        return UI_WIDGET_FORMATS[widget]
     return STRING_FORMATS.get(str(schema.get("format")), "text")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
@@ -51,9 +52,20 @@ def shown_text(item: FormField, raw: Mapping[str, Sequence[str]]) -> str:
     """The value an input shows (the first posted string); a datetime without seconds for `datetime-local`."""
     values = raw.get(item.name) or [""]
     text = values[0]
-    if item.widget == "datetime" and text.endswith("Z") and len(text) >= 16:
-        return text[:16]  # datetime-local takes no offset; the form reads it back as UTC
+    if item.widget == "datetime" and text:
+        return _local_minutes(text)
     return text
+
+
+def _local_minutes(text: str) -> str:
+    """A date-time as `datetime-local` shows it: UTC (the form reads it back as UTC), to the minute."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text  # as typed, so the person sees what the error beside it is about
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M")
 
 
 def review_text(item: FormField, value: Any) -> str:
