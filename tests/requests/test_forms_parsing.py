@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from portal.requests.forms.parsing import MAX_ARRAY_ITEMS, MAX_TEXT_CHARS, parse_fields
 from portal.requests.forms.schema_fields import page_fields
@@ -200,3 +203,18 @@ def test_defaults_are_written_the_way_the_form_posts_them():
     assert raw["parameters.replicas"] == ["2"] and raw["parameters.publishImage"] == ["true"]
     assert raw["parameters.database.size"] == ["small"] and "parameters.token" not in raw
     assert parse(raw).values["replicas"] == 2
+
+
+ALL_NAMES = sorted({item.name for top in FIELDS for item in top.walk()} |
+                   {f"parameters.repoUrl.{part}" for part in ("host", "owner", "repo")})
+KNOWN_PATHS = {item.api_path for top in FIELDS for item in top.walk()}
+
+
+@hypothesis_settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(posted=st.dictionaries(st.sampled_from(ALL_NAMES), st.lists(st.text(max_size=40), max_size=3)))
+def test_any_posted_strings_become_values_or_field_problems_never_an_exception(posted):
+    parsed = parse(posted)
+    assert {problem.path for problem in parsed.problems} <= KNOWN_PATHS
+    # What was read is JSON the API's own checks accept or refuse field by field, without failing either.
+    for problem in parameter_problems(SHOWCASE_INPUTS, parsed.values):
+        assert problem.path.startswith("parameters")
