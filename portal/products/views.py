@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from portal.auth.identity import CurrentUser
 from portal.db import SessionDep
 from portal.products import service
 from portal.requests.order_pages import order_panel_context
@@ -49,8 +48,7 @@ def product_page(name: str, request: Request, session: SessionDep) -> HTMLRespon
 
 
 @router.get("/products/{product_name}/capabilities/{name}", response_class=HTMLResponse)
-def capability_page(product_name: str, name: str, request: Request, session: SessionDep,
-                    user: CurrentUser) -> HTMLResponse:
+def capability_page(product_name: str, name: str, request: Request, session: SessionDep) -> HTMLResponse:
     """One capability in its product's context."""
     product = service.find_product(session, product_name)
     if product is None:
@@ -63,5 +61,5 @@ def capability_page(product_name: str, name: str, request: Request, session: Ses
         "product_summary": service.product_summary(product, 0),
         "capability": capability,
         "summary": service.capability_summary(product, capability),
-        **order_panel_context(request, session, user, product, capability),  # the order form's first step
+        **order_panel_context(request, session, product, capability),  # the order form's first step
     })

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from portal.auth.identity import CurrentUser, Identity
+from portal.auth.identity import ANONYMOUS, CurrentUser, Identity, current_user
 from portal.db import SessionDep
 from portal.products import service as products
 from portal.requests.forms.draft import seal
@@ -77,14 +78,18 @@ def order_view(request: Request, session: Session, user: Identity, product: dict
             review.append((index, each.title, review_rows(each.fields, values)))
     policy = request.app.state.policy
     return OrderView(state, action_url, json_url, policy.allows(user, "requests.request.create", None),
-                     f"/auth/sign-in?next={products.capability_url(product, capability)}",
+                     f"/auth/sign-in?next={quote(products.capability_url(product, capability))}",
                      seal(state.draft, request.app.state.settings.secret_key), raw, options, review)
 
 
-def order_panel_context(request: Request, session: Session, user: Identity, product: dict,
-                        capability: dict) -> dict:
+def order_panel_context(request: Request, session: Session, product: dict, capability: dict) -> dict:
     """What the capability page needs to show the form's first step (products/capability.html)."""
-    return {"order": order_view(request, session, user, product, capability, start(order_form_for(session, capability)))}
+    try:
+        user = current_user(request)
+    except HTTPException:
+        user = ANONYMOUS  # a bad API token on a page: the page still shows, with the sign-in link
+    form = order_form_for(session, capability)
+    return {"order": order_view(request, session, user, product, capability, start(form))}
 
 
 def _find(session: Session, product_name: str, name: str) -> tuple[dict, dict]:

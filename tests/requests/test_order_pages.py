@@ -214,6 +214,8 @@ def test_signed_out_people_in_production_are_asked_to_sign_in_and_cannot_post(se
         assert "to order this capability" in page and "Submit request" not in page
         refused = post_step(client, SHOWCASE, page, {**GOOD, "csrf_token": hidden(page, "csrf_token")})
         assert refused.status_code == 401 and "Sign in" in refused.text
+        with_bad_token = client.get(SHOWCASE, headers={**HTML, "authorization": "Bearer not-a-token"})
+        assert with_bad_token.status_code == 200 and "to order this capability" in with_bad_token.text
         sign_in(client, production_settings(settings), REQUESTER)
         assert "Submit request" in client.get(SHOWCASE, headers=HTML).text
 
