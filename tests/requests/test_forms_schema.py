@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from portal.requests.forms.schema_fields import MAX_FIELDS, MAX_FORM_DEPTH, page_fields
+from portal.requests.forms.sources import usable_problem
+from portal.requests.inputs import schema_is_usable
 from tests.requests.order_catalog import SHOWCASE_INPUTS, WIZARD_PAGES
 
 
@@ -179,3 +181,11 @@ def test_rjsf_format_widgets_choose_the_input():
         "mail": {"type": "string", "ui:widget": "email"}, "link": {"type": "string", "ui:widget": "uri"},
         "day": {"type": "string", "ui:widget": "alt-date"}}})
     assert [item.widget for item in fields.values()] == ["email", "url", "date"]
+
+
+def test_usable_problem_answers_as_the_api_check_does_and_remembers_by_text():
+    bad = {"type": "no-such-type"}
+    assert usable_problem(SHOWCASE_INPUTS) is None is schema_is_usable(SHOWCASE_INPUTS)
+    assert usable_problem(bad) == schema_is_usable(bad) is not None
+    assert usable_problem({"type": "no-such-type"}) == usable_problem(bad)  # same text, same answer
+    assert usable_problem({"type": "object", "properties": {"x": {"type": "nope"}}}) is not None

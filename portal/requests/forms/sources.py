@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlmodel import Session
 
@@ -13,6 +15,25 @@ from portal.requests.offerings import OfferingRefError, load_entity, normalize_r
 
 DEFAULT_PAGE_TITLE = "Details"
 MAX_PAGES = 20
+MAX_REMEMBERED_SCHEMA_CHARS = 64 * 1024
+
+
+def usable_problem(schema: object) -> str | None:
+    """`schema_is_usable`, remembered per schema text: checking a schema against its meta-schema costs
+    more than drawing the whole page (~20 ms), and the answer depends on the schema's text alone, so a
+    changed descriptor simply asks again (no catalog generation or expiry is involved)."""
+    try:
+        text = json.dumps(schema, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return schema_is_usable(schema)
+    if len(text) > MAX_REMEMBERED_SCHEMA_CHARS:
+        return schema_is_usable(schema)
+    return _usable_text(text)
+
+
+@lru_cache(maxsize=256)
+def _usable_text(text: str) -> str | None:
+    return schema_is_usable(json.loads(text))
 
 
 @dataclass
@@ -84,7 +105,7 @@ def order_form_for(session: Session, capability: dict) -> OrderForm:
 
 def _from_inputs(form: OrderForm, inputs: object) -> None:
     form.source = "inputs"
-    if (unusable := schema_is_usable(inputs)) is not None:
+    if (unusable := usable_problem(inputs)) is not None:
         form.problem = f"This capability cannot take orders: its spec.inputs {unusable}."
         return
     if isinstance(inputs, dict):
@@ -110,7 +131,7 @@ def _from_template(session: Session, form: OrderForm, template: str) -> None:
         form.problem = f"{form.template_ref} has {len(raw_pages)} parameter pages; at most {MAX_PAGES} can be shown."
         return
     for index, schema in enumerate(raw_pages):
-        unusable = schema_is_usable(schema) if isinstance(schema, dict) else "is not a JSON Schema object"
+        unusable = usable_problem(schema) if isinstance(schema, dict) else "is not a JSON Schema object"
         if unusable is not None:
             form.pages, form.problem = [], f"Page {index + 1} of {form.template_ref}'s parameters {unusable}."
             return
