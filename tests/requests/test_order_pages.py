@@ -153,12 +153,12 @@ def test_the_wizard_goes_next_back_review_and_submit(browser):
         assert f'<th scope="row">{label}</th><td>{shown}</td>' in review.text, label
     assert "pa55" not in review.text
     edit = post_step(browser, WIZARD, review.text, {}, "goto:0")
-    assert 'value="returns"' in field_tag(edit.text, "field-name")
-    review = post_step(browser, WIZARD, post_step(browser, WIZARD, post_step(
-        browser, WIZARD, edit.text, {"parameters.name": "returns", "parameters.owner": "group:default/team-dx"}, "next"
-    ).text, {"parameters.port": "9000"}, "next").text, {"parameters.repoUrl.host": "github.com",
-                                                        "parameters.repoUrl.owner": "northwind",
-                                                        "parameters.repoUrl.repo": "returns"}, "next")
+    assert 'value="returns"' in field_tag(edit.text, "field-name") and "Back to review" in edit.text
+    still_checked = post_step(browser, WIZARD, edit.text, {"parameters.name": "R"}, "review")
+    assert still_checked.status_code == 422 and 'aria-current="step">Describe the service' in still_checked.text
+    review = post_step(browser, WIZARD, edit.text, {"parameters.name": "returns",
+                                                    "parameters.owner": "group:default/team-dx"}, "review")
+    assert 'aria-current="step">Review and submit' in review.text
     done = post_step(browser, WIZARD, review.text, {"hypothesis.text": "A service in a day"})
     assert done.status_code == 303
     order = browser.get("/api/v1" + done.headers["location"]).json()

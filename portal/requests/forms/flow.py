@@ -75,6 +75,10 @@ class FormState:
         return self.form.pages[self.step] if self.step < len(self.form.pages) else None
 
     @property
+    def every_page_seen(self) -> bool:
+        return self.draft.seen >= set(range(len(self.form.pages)))
+
+    @property
     def asks_hypothesis(self) -> bool:
         """The value hypothesis is asked where the order is submitted: the one page, or the review."""
         return self.on_review or (not self.form.is_wizard)
@@ -137,10 +141,11 @@ def advance(session: Session, form: OrderForm, posted: Posted, secret_key: str) 
         state.step = max(state.step - 1, 0)
     elif action.startswith("goto:") and (number := _page_number(action[5:])) is not None:
         state.step = min(number, len(form.pages) - 1 if form.pages else 0)
-    elif action == "next" and state.page is not None:
+    elif action in ("next", "review") and state.page is not None:
         _, state.errors = check_page(session, state, state.step)
         if not state.errors:
-            state.step += 1
+            # "Back to review" after an Edit skips the pages already filled in.
+            state.step = len(form.pages) if action == "review" and state.every_page_seen else state.step + 1
     else:
         return _check_all(session, state)
     return state
