@@ -145,7 +145,15 @@ def order_step(product_name: str, name: str, request: Request, session: SessionD
         return _render(request, order_view(request, session, user, product, capability, state), product, 422)
     state = advance(session, form, posted, request.app.state.settings.secret_key)
     if state.ready is not None:
-        check_may_create(request, user, "request")
+        try:
+            check_may_create(request, user, "request")
+        except HTTPException as refusal:
+            # The form again, with what was typed, rather than a bare error page.
+            state.ready = None
+            then = " What you typed is kept: sign in, then submit again." if refusal.status_code == 401 else ""
+            state.errors.general.append(f"{refusal.detail}.{then}")
+            return _render(request, order_view(request, session, user, product, capability, state), product,
+                           refusal.status_code)
         created = create(session, state, actor_of(user))
         if not isinstance(created, FormState):
             return RedirectResponse(f"/requests/{created.public_id}", status_code=303)

@@ -213,7 +213,8 @@ def test_signed_out_people_in_production_are_asked_to_sign_in_and_cannot_post(se
         page = client.get(SHOWCASE, headers=HTML).text
         assert "to order this capability" in page and "Submit request" not in page
         refused = post_step(client, SHOWCASE, page, {**GOOD, "csrf_token": hidden(page, "csrf_token")})
-        assert refused.status_code == 401 and "Sign in" in refused.text
+        assert refused.status_code == 401 and "What you typed is kept: sign in, then submit again." in refused.text
+        assert 'value="northwind/shipments"' in field_tag(refused.text, "field-repository")
         with_bad_token = client.get(SHOWCASE, headers={**HTML, "authorization": "Bearer not-a-token"})
         assert with_bad_token.status_code == 200 and "to order this capability" in with_bad_token.text
         sign_in(client, production_settings(settings), REQUESTER)
