@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from portal.requests.forms.parsing import parse_fields
 from portal.requests.forms.schema_fields import MAX_FIELDS, MAX_FORM_DEPTH, page_fields
+from portal.requests.forms.field_errors import FormErrors
+from portal.requests.forms.values import default_raw, shown_text
+from portal.web.rendering import build_templates
 from portal.requests.forms.sources import usable_problem
 from portal.requests.inputs import schema_is_usable
 from tests.requests.order_catalog import SHOWCASE_INPUTS, WIZARD_PAGES
@@ -189,3 +199,37 @@ def test_usable_problem_answers_as_the_api_check_does_and_remembers_by_text():
     assert usable_problem(bad) == schema_is_usable(bad) is not None
     assert usable_problem({"type": "no-such-type"}) == usable_problem(bad)  # same text, same answer
     assert usable_problem({"type": "object", "properties": {"x": {"type": "nope"}}}) is not None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["type", "enum", "properties", "items", "default", "title", "ui:widget", "ui:field",
+                         "ui:options", "oneOf", "required", "format", "enumNames", "x"]), children, max_size=5),
+    max_leaves=30)
+
+
+@hypothesis_settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(properties=st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=5))
+def test_any_property_schemas_become_fields_never_an_exception(properties):
+    fields = page_fields({"type": "object", "properties": properties})
+    assert len(fields) == len(properties)
+    raw = default_raw(fields)
+    parse_fields(fields, raw)
+    json.dumps([item.as_json() for item in fields], default=str)
+    for item in fields:
+        drawn = str(MACROS.render_field(item, raw, FormErrors(), {}, _Order()))
+        assert item.widget in ("hidden", "note") or f'id="{item.id}' in drawn
+        assert item.label.strip()  # every input has a label people can read
+
+
+class _Order:
+    """What the field macros read from the page's OrderView."""
+
+    action_url = "/products/p/capabilities/c/order"
+
+    def shown(self, item, raw):  # noqa: ANN001, ANN201
+        return shown_text(item, raw)
+
+
+MACROS = build_templates().env.get_template("requests/_form_fields.html").module

@@ -154,7 +154,7 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
     options = schema.get("ui:options") if isinstance(schema.get("ui:options"), dict) else {}
     base = FormField(
         name=name, api_path=api_path, widget="text", value_type=_value_type(schema) or "any",
-        label=_text(schema.get("title")) or key, description=_text(schema.get("description")),
+        label=_text(schema.get("title")) or key.strip() or "Unnamed field", description=_text(schema.get("description")),
         help=_text(schema.get("ui:help")), placeholder=_text(schema.get("ui:placeholder")), required=required,
         has_default="default" in schema, default=schema.get("default"),
         constraints={k: schema[k] for k in CONSTRAINT_KEYS if k in schema},
@@ -162,8 +162,8 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
     )
     if (problem := _unsupported(schema)) is not None:
         return _as_json_field(base, problem)
-    widget = schema.get("ui:widget")
-    ui_field = schema.get("ui:field")
+    widget = _text(schema.get("ui:widget"))  # anything but a string (a list, an object) names no widget
+    ui_field = _text(schema.get("ui:field"))
     if ui_field in PICKERS and base.value_type in ("string", "any"):
         base.widget, base.value_type = f"{PICKERS[ui_field]}-picker", "string"
         base.picker = picker_spec(PICKERS[ui_field], options)
