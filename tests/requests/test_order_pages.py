@@ -298,3 +298,19 @@ def test_text_from_descriptors_is_escaped_everywhere_on_the_form(browser, sessio
                      browser.post(url + "/order", headers=HTML, data={"action": "submit", "parameters.b": "nope"})):
         assert "<script>alert" not in response.text and "<img src=x" not in response.text
         assert "&lt;script&gt;" in response.text
+
+
+def test_a_password_inside_an_object_is_kept_across_an_error(browser, session):
+    inputs = {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"},
+        "registry": {"type": "object", "properties": {
+            "host": {"type": "string", "ui:widget": "password"}, "repo": {"type": "string"}}}}}
+    store(session, [capability("nested-secret", "manual", inputs=inputs)])
+    url = "/products/delivery-platform/capabilities/nested-secret"
+    page = browser.get(url, headers=HTML).text
+    first = post_step(browser, url, page, {"parameters.registry.host": "s3cret", "parameters.registry.repo": "r"})
+    assert first.status_code == 422 and "s3cret" not in first.text
+    done = post_step(browser, url, first.text, {"parameters.name": "n", "parameters.registry.repo": "r"})
+    assert done.status_code == 303
+    assert browser.get("/api/v1" + done.headers["location"]).json()["parameters"] == {
+        "name": "n", "registry": {"host": "s3cret", "repo": "r"}}

@@ -20,7 +20,7 @@ from portal.requests import service
 from portal.requests.forms.draft import Draft, DraftError, unseal
 from portal.requests.forms.field_errors import FormErrors, after_reading_problems, place_errors
 from portal.requests.forms.model import FormField, FormPage
-from portal.requests.forms.parsing import Parsed, parse_fields, raw_of
+from portal.requests.forms.parsing import Parsed, parse_fields, posted_names, raw_of
 from portal.requests.forms.pickers import missing_from_catalog
 from portal.requests.forms.sources import OrderForm
 from portal.requests.forms.values import default_raw
@@ -112,10 +112,10 @@ def _remember(state: FormState, posted: Posted) -> None:
     fresh = raw_of(fields, posted)
     for top in fields:
         for item in top.walk():
-            names = [item.name] + [f"{item.name}.{part}" for part in ("host", "owner", "repo")]
-            for name in names:
-                kept = state.draft.raw.get(name)
-                state.draft.raw.pop(name, None)
+            if item.widget == "fieldset":
+                continue
+            for name in posted_names(item):
+                kept = state.draft.raw.pop(name, None)
                 if item.secret and kept and not "".join(fresh.get(name, [])):
                     state.draft.raw[name] = kept
                 elif name in fresh:

@@ -239,12 +239,14 @@ def _repo_url(item: FormField, raw: Raw) -> tuple[bool, Any]:
     return True, f"{parts['host']}?{urlencode({'owner': parts['owner'], 'repo': parts['repo']})}"
 
 
+def posted_names(item: FormField) -> list[str]:
+    """The form names one field posts under (a RepoUrlPicker posts three)."""
+    if item.widget == "repo-url":
+        return [f"{item.name}.{part}" for part in ("host", "owner", "repo")]
+    return [item.name]
+
+
 def raw_of(fields: Sequence[FormField], form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """The posted strings of `fields` only (other names are ignored), as a plain dict for the draft."""
-    names = set()
-    for top in fields:
-        for item in top.walk():
-            names.add(item.name)
-            if item.widget == "repo-url":
-                names.update(f"{item.name}.{part}" for part in ("host", "owner", "repo"))
+    names = {name for top in fields for item in top.walk() for name in posted_names(item)}
     return {name: list(form[name]) for name in names if name in form}
