@@ -233,3 +233,10 @@ class _Order:
 
 
 MACROS = build_templates().env.get_template("requests/_form_fields.html").module
+
+
+def test_ui_title_description_and_disabled_override_the_schema():
+    item = by_name({"type": "object", "properties": {"x": {
+        "type": "string", "title": "T", "description": "D", "ui:title": "UT", "ui:description": "UD",
+        "ui:disabled": True, "default": "fixed"}}})["parameters.x"]
+    assert (item.label, item.description, item.readonly) == ("UT", "UD", True)

@@ -154,11 +154,13 @@ def field_for(key: str, schema: Any, name: str, api_path: str, required: bool, d
     options = schema.get("ui:options") if isinstance(schema.get("ui:options"), dict) else {}
     base = FormField(
         name=name, api_path=api_path, widget="text", value_type=_value_type(schema) or "any",
-        label=_text(schema.get("title")) or key.strip() or "Unnamed field", description=_text(schema.get("description")),
+        label=_text(schema.get("ui:title")) or _text(schema.get("title")) or key.strip() or "Unnamed field",
+        description=_text(schema.get("ui:description")) or _text(schema.get("description")),
         help=_text(schema.get("ui:help")), placeholder=_text(schema.get("ui:placeholder")), required=required,
         has_default="default" in schema, default=schema.get("default"),
         constraints={k: schema[k] for k in CONSTRAINT_KEYS if k in schema},
-        autofocus=schema.get("ui:autofocus") is True, readonly=schema.get("ui:readonly") is True,
+        autofocus=schema.get("ui:autofocus") is True,
+        readonly=schema.get("ui:readonly") is True or schema.get("ui:disabled") is True,
     )
     if (problem := _unsupported(schema)) is not None:
         return _as_json_field(base, problem)
