@@ -229,3 +229,21 @@ def test_a_picker_over_a_large_catalog_searches_as_people_type(browser, portal, 
         team.press_sequentially("squad-11", delay=20)
     expect(options).to_have_count(10)
     expect(options.first).to_have_attribute("value", "group:default/squad-110")
+
+
+def test_a_double_click_raises_one_order(browser, portal):
+    page = new_page(browser, portal)
+    page.goto(CI)
+    page.get_by_label("repository").fill("northwind/double")
+    page.get_by_label("language").select_option("go")
+    page.get_by_role("button", name="Submit request").dblclick()
+    expect(page).to_have_url(REQUEST_URL)
+    listed = page.request.get("/api/v1/requests?capability=ci-pipeline").json()
+    assert listed["totalItems"] == 1
+    # Back to the form (kept in the browser's cache): it can be sent again.
+    page.go_back()
+    expect(page.get_by_label("repository")).to_be_visible()
+    page.get_by_label("repository").fill("northwind/again")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page).to_have_url(REQUEST_URL)
+    assert page.request.get("/api/v1/requests?capability=ci-pipeline").json()["totalItems"] == 2
