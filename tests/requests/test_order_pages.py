@@ -314,3 +314,15 @@ def test_a_password_inside_an_object_is_kept_across_an_error(browser, session):
     assert done.status_code == 303
     assert browser.get("/api/v1" + done.headers["location"]).json()["parameters"] == {
         "name": "n", "registry": {"host": "s3cret", "repo": "r"}}
+
+
+def test_a_client_can_order_from_the_json_twin_alone(browser):
+    twin = browser.get(f"/api/v1{SHOWCASE}/order-form").json()
+    fields = {field["path"].removeprefix("parameters."): field for field in twin["pages"][0]["fields"]}
+    parameters = {"repository": "northwind/twin", "language": fields["language"]["choices"][2]["value"],
+                  "contact": "ops@northwind.example", "database": {"size": "small"}}
+    response = browser.post(twin["submit"]["url"], json={"kind": twin["submit"]["kind"],
+                                                         "capability": twin["submit"]["capability"],
+                                                         "parameters": parameters})
+    assert response.status_code == 201, response.text
+    assert response.json()["parameters"]["language"] == "go"
