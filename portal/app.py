@@ -151,6 +151,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.metrics import api_flow as metrics_flow_api
     from portal.metrics import api_dora as metrics_dora_api
     from portal.metrics import api_value as metrics_value_api
+    from portal.requests import order_pages
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -181,3 +182,5 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(metrics_flow_api.router)
     app.include_router(metrics_dora_api.router)
     app.include_router(metrics_value_api.router)
+    app.include_router(order_pages.pages)
+    app.include_router(order_pages.api)

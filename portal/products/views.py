@@ -14,6 +14,8 @@ from portal.auth.identity import CurrentUser
 from portal.db import SessionDep
 from portal.products import service, settings
 
+from portal.requests.order_pages import order_panel_context
+
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
@@ -63,4 +65,5 @@ def capability_page(product_name: str, name: str, request: Request, session: Ses
         "product_summary": service.product_summary(product, 0),
         "capability": capability,
         "summary": service.capability_summary(product, capability),
+        **order_panel_context(request, session, product, capability),  # the order form's first step
     })
