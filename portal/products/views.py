@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse
 from portal.auth.identity import CurrentUser
 from portal.db import SessionDep
 from portal.products import service, settings
-
 from portal.requests.order_pages import order_panel_context
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
