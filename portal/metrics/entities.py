@@ -162,7 +162,10 @@ def delivered_orders(session: Session, capabilities: Iterable[str]) -> list[tupl
 
 
 def ordered_component(order: Request) -> str | None:
-    """The component an order was placed for: its `component` parameter, as a component ref."""
+    """The component an order was placed for or created: the request's link (`component`, set when
+    ordering, through `PUT …/links` or from the template's output), else its `component` parameter."""
+    if order.component_ref:
+        return order.component_ref
     value = (order.parameters or {}).get("component") if isinstance(order.parameters, dict) else None
     if not isinstance(value, str) or not value.strip() or len(value) > 400:
         return None
