@@ -3,13 +3,17 @@ order parameters against the capability's JSON Schema, every problem named by it
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from jsonschema import exceptions as schema_exceptions
-from jsonschema import validators
+from jsonschema import FormatChecker, validators
 from pydantic import AfterValidator
 
 MAX_JSON_BYTES = 64 * 1024
@@ -123,10 +127,44 @@ def schema_is_usable(schema: object) -> str | None:
     return None
 
 
+# jsonschema checks `uri` and `date-time` only when optional packages are installed; without them any
+# text passes, so `javascript:alert(1)` would be a valid `format: uri`. Checked here instead.
+_LINK_SCHEMES = ("http", "https")
+
+
+def _is_link(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # formats apply to strings only; the type keyword judges the rest
+    parsed = urlsplit(value)
+    return parsed.scheme.lower() in _LINK_SCHEMES and bool(parsed.netloc) and not any(c.isspace() for c in value)
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    # RFC 3339: a date, `T` (or a space), a time and an offset (`Z` or ±hh:mm).
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _format_checker(base: FormatChecker) -> FormatChecker:
+    checker = FormatChecker(formats=list(base.checkers))
+    checker.checkers = dict(base.checkers)
+    checker.checks("uri")(_is_link)
+    checker.checks("date-time")(_is_date_time)
+    return checker
+
+
 def parameter_problems(schema: dict | bool, parameters: Any, base: str = "parameters") -> list[FieldProblem]:
     """Every way `parameters` breaks `schema` (formats included), ordered by path."""
     validator_class = validators.validator_for(schema, default=validators.Draft202012Validator)
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    validator = validator_class(schema, format_checker=_format_checker(validator_class.FORMAT_CHECKER))
     problems = []
     for error in validator.iter_errors(parameters):
         problems.append(FieldProblem(_error_path(error, base), _short(error.message)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from portal.requests.inputs import (
     MAX_JSON_DEPTH,
     json_problems,
@@ -44,3 +46,22 @@ def test_unusable_schemas_are_named():
     assert schema_is_usable(True) is None
     assert schema_is_usable({"type": "no-such-type"})
     assert schema_is_usable("object") == "is not a JSON Schema object"
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("https://wiki.example/runbook", True), ("http://intranet.example:8080/x?y=1", True),
+    ("javascript:alert(1)", False), ("data:text/html,<script>", False), ("http:///no-host", False),
+    ("https://exa mple.com", False), ("not a url", False),
+])
+def test_uri_format_takes_only_http_links(value, ok):
+    schema = {"type": "object", "properties": {"link": {"type": "string", "format": "uri"}}}
+    assert (parameter_problems(schema, {"link": value}) == []) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("2026-12-06T08:00:00Z", True), ("2026-12-06T08:00:00.5+01:00", True), ("2026-12-06 08:00:00Z", True),
+    ("2026-12-06T08:00:00", False), ("2026-02-30T08:00:00Z", False), ("tomorrow", False),
+])
+def test_date_time_format_needs_an_offset_and_a_real_date(value, ok):
+    schema = {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}
+    assert (parameter_problems(schema, {"at": value}) == []) is ok
