@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, Request as HttpRequest
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from portal.auth.identity import Identity
 from portal.requests.inputs import RequestProblem
+from portal.requests.routing import problem_response
 from portal.requests.visibility import visible_requests
 
 TITLES = {400: "That request could not be read", 403: "Not allowed", 404: "Not found", 409: "Not possible now",
@@ -66,3 +67,13 @@ def local_path(value: str | None, fallback: str) -> str:
 def see_other(path: str) -> RedirectResponse:
     """After a form post, back to a page (303, so a reload does not post again)."""
     return RedirectResponse(path, status_code=303)
+
+
+def refusal(http: HttpRequest, session: Session, error: RequestProblem | HTTPException) -> Response:
+    """A refusal in the caller's shape: the API's JSON for the JSON twin, else a page."""
+    if wants_json(http):
+        if isinstance(error, RequestProblem):
+            session.rollback()
+            return problem_response(http, error)
+        raise error
+    return refusal_page(http, session, error)

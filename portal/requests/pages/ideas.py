@@ -21,7 +21,15 @@ from portal.requests.inputs import RequestProblem
 from portal.requests.listing import events_by_request, request_json
 from portal.requests.models import Request
 from portal.requests.offerings import OfferingRefError, normalize_ref
-from portal.requests.pages.common import anonymous_may_change, refusal_page, render, see_other, visible, wants_json
+from portal.requests.pages.common import (
+    anonymous_may_change,
+    refusal,
+    refusal_page,
+    render,
+    see_other,
+    visible,
+    wants_json,
+)
 from portal.requests.pages.request_page import has_voted
 from portal.requests.permissions import actor_of, check_may_create
 from portal.requests.schemas import MAX_DESCRIPTION, MAX_NOTE, MAX_REF, MAX_TITLE
@@ -120,9 +128,7 @@ def ideas_page(http: HttpRequest, session: SessionDep, user: CurrentUser,
         authorize(http, user, "requests.request.read")
         return _page(http, session, user, _product_param(product), cursor)
     except (RequestProblem, HTTPException) as error:
-        if wants_json(http):
-            raise
-        return refusal_page(http, session, error)
+        return refusal(http, session, error)
 
 
 @router.post("/ideas")

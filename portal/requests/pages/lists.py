@@ -15,7 +15,7 @@ from portal.db import SessionDep
 from portal.requests.inputs import RequestProblem
 from portal.requests.listing import RequestFilters, RequestPage, RequestQuery, decode_cursor, list_requests
 from portal.requests.models import KINDS, Request
-from portal.requests.pages.common import refusal_page, render, wants_json
+from portal.requests.pages.common import refusal, render, wants_json
 from portal.requests.permissions import actor_of
 from portal.requests.stages import STAGE_ID, all_stage_ids
 
@@ -69,9 +69,7 @@ def _list_page(http: HttpRequest, session, user: Identity, which: str, kind: str
             condition = team_condition(user) if user.is_authenticated else false()
         page = list_requests(session, query, condition)
     except (RequestProblem, HTTPException) as error:
-        if wants_json(http):
-            raise
-        return refusal_page(http, session, error)
+        return refusal(http, session, error)
     if wants_json(http):
         return JSONResponse(page_json(page))
     base = f"/requests/{which}"

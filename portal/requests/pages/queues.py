@@ -24,7 +24,7 @@ from portal.requests.inputs import RequestProblem
 from portal.requests.listing import RequestFilters, RequestQuery, decode_cursor, list_requests
 from portal.requests.models import Request
 from portal.requests.offerings import Offering
-from portal.requests.pages.common import refusal_page, render, wants_json
+from portal.requests.pages.common import refusal, render, wants_json
 from portal.requests.pages.lists import page_json
 from portal.requests.stages import DEFAULT_STREAMS
 from portal.requests.visibility import approving_offerings, owned_offerings
@@ -117,9 +117,7 @@ def queues_page(http: HttpRequest, session: SessionDep, user: CurrentUser,
             query = decode_cursor(cursor, size) if cursor and queue else RequestQuery(RequestFilters(), size)
             pages[item.name] = list_requests(session, query, conditions[item.name])
     except (RequestProblem, HTTPException) as error:
-        if wants_json(http):
-            raise
-        return refusal_page(http, session, error)
+        return refusal(http, session, error)
     if wants_json(http):
         return JSONResponse({"queues": {name: page_json(page) for name, page in pages.items()}})
     links = {name: _pager_links(name, page, bool(queue)) for name, page in pages.items()}

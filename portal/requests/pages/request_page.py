@@ -26,6 +26,7 @@ from portal.requests.pages.common import (
     anonymous_may_change,
     is_htmx,
     local_path,
+    refusal,
     refusal_page,
     render,
     see_other,
@@ -115,9 +116,7 @@ def request_page(public_id: str, http: HttpRequest, session: SessionDep, user: C
         authorize(http, user, "requests.request.read", public_id)
         row = _visible_row(http, session, user, public_id)
     except (RequestProblem, HTTPException) as error:
-        if wants_json(http):
-            raise
-        return refusal_page(http, session, error)
+        return refusal(http, session, error)
     if wants_json(http):
         return JSONResponse(one_request_json(session, row))
     return render(http, "requests/request_page.html", page_context(http, session, user, row))
