@@ -37,7 +37,7 @@ from portal.requests.schemas import MAX_DESCRIPTION, MAX_NOTE, MAX_REF, MAX_TITL
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PAGE_SIZE = 25
-TOP_IDEAS = 100  # across all products on the overview; a product's own page is paged
+TOP_IDEAS = 50  # across all products on the overview; a product's own page is paged
 
 
 def _encode(votes: int, row_id: int) -> str:

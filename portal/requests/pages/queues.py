@@ -115,7 +115,7 @@ def queues_page(http: HttpRequest, session: SessionDep, user: CurrentUser,
         pages = {}
         for item in shown:
             query = decode_cursor(cursor, size) if cursor and queue else RequestQuery(RequestFilters(), size)
-            pages[item.name] = list_requests(session, query, conditions[item.name])
+            pages[item.name] = list_requests(session, query, conditions[item.name], with_events=wants_json(http))
     except (RequestProblem, HTTPException) as error:
         return refusal(http, session, error)
     if wants_json(http):
