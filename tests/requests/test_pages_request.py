@@ -241,8 +241,9 @@ def test_an_idea_page_takes_votes_and_comments(person):
     voter = person(OUTSIDER)
     post_form(voter, f"/requests/{idea}/vote", {"next": "https://evil.example/"})
     assert voter.get(f"/api/v1/requests/{idea}").json()["votes"] == 1
-    response = post_form(voter, f"/requests/{idea}/vote", {"next": "//evil.example"})
-    assert response.headers["location"] == f"/requests/{idea}"
+    for hostile in ("//evil.example", "javascript:alert(1)", "/\\evil.example", "https://evil.example/x"):
+        response = post_form(voter, f"/requests/{idea}/vote", {"next": hostile})
+        assert response.headers["location"] == f"/requests/{idea}"
     assert voter.get(f"/api/v1/requests/{idea}").json()["votes"] == 1
     post_form(voter, f"/requests/{idea}/comments", {"body": "<b>yes</b> please"})
     html = page(voter, f"/requests/{idea}")
