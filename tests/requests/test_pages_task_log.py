@@ -70,3 +70,16 @@ def test_task_ids_with_slashes_stay_inside_the_task_api(involved_app, person, se
     assert 'data-stream-url="/api/scaffolder/v2/tasks/..%2F..%2F..%2Fadmin%2Faudit/eventstream"' in html
     assert "answered 404" in page(client, f"/requests/{request_id}/log")
     assert fake.stream_requests == []
+
+
+def test_malformed_events_do_not_hide_the_good_ones(involved_app, person, session):
+    events = task_events(TASK, [("fetch", "first good line"), ("publish", "second good line")])
+    events[1:1] = [{"id": 2, "type": "log", "body": "not an object"}, {"id": 3, "type": "log", "body": None},
+                   {"id": 4, "type": "log", "body": {"message": {"nested": True}, "stepId": ["x"]}}]
+    mount(involved_app, FakeTaskApi({TASK: events}))
+    client = person(REQUESTER)
+    request_id = raise_order(client, "new-python-service")
+    with_task(session, request_id)
+    text = text_of(page(client, f"/requests/{request_id}/log"))
+    assert "[fetch] first good line" in text and "[publish] second good line" in text
+    assert "Finished: completed" in text

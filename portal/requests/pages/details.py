@@ -11,7 +11,6 @@ from sqlmodel import Session
 from portal.flow.query import as_utc
 from portal.requests.models import Request, RequestEvent
 from portal.requests.offerings import Offering, load_entity, normalize_ref, OfferingRefError
-from portal.requests.stages import WORK
 
 MASK = "••••••"
 # Field names that hold secrets even when the schema does not say so (defence in depth).
