@@ -252,3 +252,34 @@ def test_the_request_page_has_no_serious_accessibility_violations(as_person, ses
     tab = as_person(OWNER)
     tab.goto(f"/requests/{row.public_id}")
     assert serious_violations(tab) == []
+
+
+def test_without_event_source_the_log_is_read_from_the_json_list(as_person, session, fake_tasks):
+    fake_tasks.tasks[TASK] = task_events(TASK, [("fetch", "Fetched"), ("publish", "Published")])
+    row = order(session, "new-python-service")
+    _with_task(session, row)
+    tab = as_person(REQUESTER)
+    tab.add_init_script("delete window.EventSource;")
+    tab.goto(f"/requests/{row.public_id}")
+    log = tab.locator("#task-log")
+    expect(log.locator(".task-log-lines li")).to_have_text(
+        ["[fetch] Fetched", "[publish] Published", "Finished: completed Run completed"])
+    expect(log).to_have_attribute("data-state", "completed")
+    assert fake_tasks.stream_requests == []  # the stream was never opened
+
+
+def test_the_log_page_works_without_javascript(browser, portal, session, fake_tasks):
+    fake_tasks.tasks[TASK] = task_events(TASK, [("fetch", "Fetched without JS")])
+    row = order(session, "new-python-service")
+    _with_task(session, row)
+    context = browser.new_context(base_url=portal, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto("/auth/sign-in")
+        tab.get_by_role("button", name="Sign in as Rui Requester").click()
+        tab.goto(f"/requests/{row.public_id}")
+        tab.get_by_role("link", name="Open the task log").click()
+        expect(tab).to_have_url(re.compile(rf"/requests/{row.public_id}/log$"))
+        expect(tab.locator(".static-log li").first).to_have_text(re.compile(r"\[fetch\] Fetched without JS"))
+    finally:
+        context.close()
