@@ -276,3 +276,10 @@ def test_the_log_section_appears_only_with_a_task(person, session):
     html = page(client, f"/requests/{request_id}")
     assert 'data-stream-url="/api/scaffolder/v2/tasks/7f3c9a2e-task/eventstream"' in html
     assert '<script src="/static/request_log.js" defer></script>' in html
+
+
+def test_an_unknown_decision_is_a_422_for_approvers_and_a_403_for_others(person):
+    request_id = raise_order(person(REQUESTER))
+    response = post_form(person(APPROVER), f"/requests/{request_id}/decision", {"decision": "maybe"}, status=422)
+    assert "decision must be approve or reject" in response.text
+    post_form(person(OUTSIDER), f"/requests/{request_id}/decision", {"decision": "maybe"}, status=403)

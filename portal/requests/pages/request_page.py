@@ -137,10 +137,10 @@ def decide_form(public_id: str, http: HttpRequest, session: SessionDep, user: Cu
                 decision: str = Form(..., max_length=10), reason: str = Form("", max_length=MAX_NOTE)) -> Response:
     """Approve or reject (with a reason) an order awaiting approval."""
     def act(row: Request) -> None:
-        if decision not in ("approve", "reject"):
-            raise RequestProblem(422, "decision must be approve or reject", [FieldProblem("decision", "approve or reject")])
         offering = offering_of(session, row.capability_ref, row.product_ref)
         check_may_decide(http, user, row, offering)
+        if decision not in ("approve", "reject"):
+            raise RequestProblem(422, "decision must be approve or reject", [FieldProblem("decision", "approve or reject")])
         service.decide(session, row, approve=decision == "approve", reason=reason or None, actor=actor_of(user),
                        offering=offering)
     return _form_action(http, session, user, public_id, act)
