@@ -76,3 +76,20 @@ def test_whose_turn_it_is(kind, stage, mode, who):
         assert waiting.groups == ("group:default/team-sre",)
     if who == "owners":
         assert waiting.groups == ("group:default/team-dx",)
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+_PLAIN_KEYS = st.sampled_from(["name", "size", "region", "tags", "replicas", "owner"])
+_LEAVES = st.one_of(st.integers(-2**63, 2**63), st.booleans(), st.none(),
+                    st.text(alphabet="abcdefgh <>&\"'", max_size=8))
+_SECRET_LEAF = st.builds(lambda n: {"password": f"SECRET-{n}"}, st.integers(0, 999))
+_VALUES = st.recursive(st.one_of(_LEAVES, _SECRET_LEAF), lambda children: st.one_of(
+    st.lists(children, max_size=4), st.dictionaries(_PLAIN_KEYS, children, max_size=4)), max_leaves=20)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_PLAIN_KEYS, _VALUES, max_size=5))
+def test_a_password_never_shows_however_deep_it_is(parameters):
+    rows = masked_parameters(parameters, [])
+    assert not any("SECRET-" in shown for _, shown, _ in rows)
