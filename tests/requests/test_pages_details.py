@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from portal.requests.models import Request, RequestEvent
 from portal.requests.offerings import Offering
@@ -77,8 +78,6 @@ def test_whose_turn_it_is(kind, stage, mode, who):
     if who == "owners":
         assert waiting.groups == ("group:default/team-dx",)
 
-
-from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
 
 _PLAIN_KEYS = st.sampled_from(["name", "size", "region", "tags", "replicas", "owner"])
 _LEAVES = st.one_of(st.integers(-2**63, 2**63), st.booleans(), st.none(),
