@@ -184,3 +184,15 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(metrics_value_api.router)
     app.include_router(order_pages.pages)
     app.include_router(order_pages.api)
+    from portal.requests.pages import ideas as request_ideas, lists as request_lists
+    from portal.requests.pages import queues as request_queues, request_page
+    from portal.notifications import api as notifications_api, views as notifications_views
+
+    app.include_router(request_lists.router)  # before request_page: /requests/mine is not a REQ-<n>
+    app.include_router(request_page.router)
+    app.include_router(request_queues.router)
+    app.include_router(request_ideas.router)
+    app.include_router(notifications_api.router)
+    app.include_router(notifications_views.router)
+    # The header's bell asks for the unread count of whoever is signed in (portal/notifications/api.py).
+    app.state.templates.env.globals["notification_count"] = notifications_api.unread_for

@@ -11,3 +11,4 @@ from portal.requests import models as request_models  # noqa: F401
 from portal.auth import session_rules  # noqa: F401
 from portal.products import settings as product_settings  # noqa: F401
 from portal.requests import history_import_models  # noqa: F401
+from portal.notifications import models as notification_models  # noqa: F401

@@ -30,6 +30,16 @@ def _member_of(user: Identity, group: str) -> bool:
     return group in user.ownership_refs
 
 
+def may_decide(user: Identity, offering: Offering) -> bool:
+    """Whether `user` is in the approvers group (pages use it to show or hide the buttons)."""
+    return offering.approvers is not None and _member_of(user, offering.approvers)
+
+
+def may_move(user: Identity, offering: Offering) -> bool:
+    """Whether `user` is in one of the owner groups that move requests on."""
+    return any(_member_of(user, owner) for owner in offering.owners)
+
+
 def check_may_create(http: HttpRequest, user: Identity, what: str) -> None:
     """Raising a request, voting or commenting: anyone signed in (`what` is `request`, `vote`, `comment`)."""
     authorize(http, user, f"requests.{what}.create", None)
@@ -56,7 +66,7 @@ def check_may_transition(http: HttpRequest, user: Identity, request: Request, of
     if target == CANCELLED and request.requester_ref == user.user_ref:
         return  # people may withdraw their own requests
     owners = offering.owners
-    if any(_member_of(user, owner) for owner in owners):
+    if may_move(user, offering):
         return
     named = " or ".join(owners) if owners else "the owners of its capability or product (none are named)"
     raise HTTPException(403, f"Only members of {named} may move {request.public_id}; "

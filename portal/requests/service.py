@@ -22,6 +22,7 @@ from portal.requests.offerings import (
     product_offering,
 )
 from portal.requests.stages import StageError
+from portal.notifications.hooks import request_moved  # the one notification hook (see its module)
 
 AWAITING_APPROVAL, REJECTED, VALUE_CONFIRMED = "awaiting-approval", "rejected", "value-confirmed"
 VALUE_CONFIRMABLE_STAGES = ("delivered", "in-use")
@@ -112,9 +113,11 @@ def _new_request(session: Session, kind: str, title: str, description: str | Non
 def _start(session: Session, row: Request, stage: str, actor: str, note: str) -> None:
     row.stage = stage
     session.flush()  # hands out the id the event points at
-    session.add(RequestEvent(request_id=row.id, at=row.created_at, actor=actor, from_stage=None, to_stage=stage,
-                             source="user", note=note))
+    event = RequestEvent(request_id=row.id, at=row.created_at, actor=actor, from_stage=None, to_stage=stage,
+                         source="user", note=note)
+    session.add(event)
     session.flush()
+    request_moved(session, row, event)
 
 
 def _last_main_line_stage(session: Session, row: Request, main_line: tuple[str, ...]) -> str | None:
@@ -156,6 +159,7 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
         row.lead_time_ended_at = None  # reopened before delivery: the clock runs again
     session.add(row)
     session.flush()
+    request_moved(session, row, event, offering)
     return event
 
 

@@ -21,17 +21,25 @@ def _groups(identity: Identity) -> list[str]:
     return [ref for ref in identity.ownership_refs if ref.startswith("group:")]
 
 
-def _offerings_of(session: Session, groups: list[str]) -> list[str]:
-    """Capabilities and products whose owner (ownedBy) or approvers (spec.fulfillment.approvers) is one of the groups."""
-    owned = select(CatalogRelation.source_ref).where(CatalogRelation.type == "ownedBy",
-                                                     CatalogRelation.target_ref.in_(groups))
+def owned_offerings(session: Session, groups: list[str]) -> list[str]:
+    """Capabilities and products (and anything else) whose owner (ownedBy) is one of the groups."""
+    return sorted(set(session.execute(select(CatalogRelation.source_ref).where(
+        CatalogRelation.type == "ownedBy", CatalogRelation.target_ref.in_(groups))).scalars()))
+
+
+def approving_offerings(session: Session, groups: list[str]) -> list[str]:
+    """Capabilities whose spec.fulfillment.approvers is one of the groups."""
     # Approvers may be written in full (`group:default/sre`) or short (`sre`, `group:sre`): match all three.
     spellings = {spelling for ref in groups
                  for spelling in (ref, ref.split("/", 1)[-1], "group:" + ref.split("/", 1)[-1])}
-    approving = select(CatalogEntity.entity_ref).where(CatalogEntity.uid.in_(
+    return sorted(set(session.execute(select(CatalogEntity.entity_ref).where(CatalogEntity.uid.in_(
         select(CatalogSearch.entity_uid).where(CatalogSearch.key == "spec.fulfillment.approvers",
-                                               CatalogSearch.value.in_(spellings))))
-    return sorted({*session.execute(owned).scalars(), *session.execute(approving).scalars()})
+                                               CatalogSearch.value.in_(spellings))))).scalars()))
+
+
+def _offerings_of(session: Session, groups: list[str]) -> list[str]:
+    """Capabilities and products whose owner (ownedBy) or approvers (spec.fulfillment.approvers) is one of the groups."""
+    return sorted({*owned_offerings(session, groups), *approving_offerings(session, groups)})
 
 
 def visible_requests(session: Session, identity: Identity, visible_to: str, anonymous_may_read: bool
