@@ -168,6 +168,9 @@ def worker() -> None:
             background = [InboxWorker(engine, registry).start()]
             if settings.sync_interval > 0:
                 background.append(SyncScheduler(engine, registry, settings).start())
+            from portal.scaffolder.tasks.runner import TaskRunner
+
+            background.append(TaskRunner(engine, settings, plugins=registry).start())
             try:
                 _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
                                settings, stopping)

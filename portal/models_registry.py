@@ -9,3 +9,4 @@ from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import token_models  # noqa: F401
 from portal.requests import models as request_models  # noqa: F401
 from portal.auth import session_rules  # noqa: F401
+from portal.scaffolder.tasks import models as scaffolder_task_models  # noqa: F401

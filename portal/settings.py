@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # Deliveries a connection may send at once above that rate before it is answered 429.
     webhook_rate_burst: float = 6000.0
     sync_interval: float = 900.0  # seconds between scheduled pull syncs of a connection
+    # A processing scaffolder task whose worker sent no heartbeat for this long is failed (and may be retried).
+    task_heartbeat_timeout: float = Field(default=60.0, gt=0)
     # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);
     # 0 computes every answer afresh, as the first request after a catalog write does.
     catalog_count_cache_entries: int = 1024

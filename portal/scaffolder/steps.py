@@ -11,6 +11,7 @@ from typing import Any
 from portal.scaffolder.actions.contract import (
     ActionContext,
     ActionRegistry,
+    ActionServices,
     ActionSpec,
     TaskCancelled,
     spec_of,
@@ -66,6 +67,7 @@ class StepRun:
     sleep: Callable[[float], None] = time.sleep
     renderer: ExpressionRenderer = field(default_factory=ExpressionRenderer)
     step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    services: ActionServices | None = None  # the task runner passes them; dry runs do not
 
     def context(self) -> dict[str, Any]:
         return expression_context(self.parameters, self.step_outputs, self.user, self.secrets)
@@ -117,7 +119,7 @@ def _execute(run: StepRun, step: TemplateStep, where: str) -> None:
     context = ActionContext(
         input=rendered_input, workspace=run.workspace, log=lambda message: run.say(message, step.run_id),
         step_label=where, template_path=run.template_path, user=dict(run.user), secrets=run.secrets,
-        is_cancelled=run.is_cancelled, is_dry_run=run.dry_run, sleep=run.sleep,
+        is_cancelled=run.is_cancelled, is_dry_run=run.dry_run, sleep=run.sleep, services=run.services,
     )
     action.run(context)
     _remember_outputs(run, step, context.outputs)
