@@ -175,6 +175,6 @@ def task_json(task: ScaffolderTask) -> dict[str, Any]:
         "startedAt": iso(task.started_at),
         "finishedAt": iso(task.finished_at),
         "attempts": task.attempts,
-        "requestId": task.request_id,
+        "requestId": f"REQ-{task.request_id}" if task.request_id is not None else None,
         "output": task.output,
     }
