@@ -81,27 +81,38 @@ def _run_seconds(task: ScaffolderTask) -> int | None:
     return max(0, round((task.finished_at - task.started_at).total_seconds()))
 
 
+def _target(row: Request, offering: Offering, change: str) -> str | None:
+    """Where the order goes for this change of its task, or None when it stays where it is."""
+    line = offering.value_stream(row.kind).main_line
+    # Intake, approval (or a stage the product put before fulfilling): where a task's order waits or works.
+    up_to_fulfilling = row.stage in line and FULFILLING in line and line.index(row.stage) <= line.index(FULFILLING)
+    if change == "started":
+        return FULFILLING if up_to_fulfilling and row.stage != FULFILLING else None
+    if change == "retried":
+        return FULFILLING if row.stage in (FAILED, CANCELLED) else None
+    if change in ENDING_STAGES:
+        return ENDING_STAGES[change] if up_to_fulfilling else None
+    return None
+
+
 def on_task_change(session: Session, task: ScaffolderTask, change: str) -> None:
-    """Move the order a task fulfils; a move the order's stages refuse is noted in the task's log instead."""
+    """Move the order a task fulfils. An order someone moved meanwhile (cancelled it, delivered it by
+    hand) stays where it is, and the task's log says so."""
     from portal.requests.service import transition
 
     row = session.get(Request, task.request_id)
-    if row is None or row.kind != "order":
+    if row is None or row.kind != "order" or (change == "started" and row.stage == FULFILLING):
         return
-    if change in ("started", "retried"):
-        if row.stage == FULFILLING:
-            return
-        target, note, work = FULFILLING, f"Task {task.id} {change}", None
-    elif change in ENDING_STAGES:
-        target, work = ENDING_STAGES[change], _run_seconds(task)
-        note = f"Task {task.id} {change}"
-    else:
+    offering = offering_of(session, row.capability_ref, row.product_ref)
+    target = _target(row, offering, change)
+    if target is None:
+        append_event(session, task.id, "log", {"message": f"{row.public_id} stays in {row.stage!r}: it was moved "
+                                                          f"while its task ran, so the task {change} does not move it"})
         return
-    if row.stage == target:
-        return
+    work = _run_seconds(task) if change in ENDING_STAGES else None
     try:
-        transition(session, row, to=target, actor=f"task:{task.id}", source="automation", note=note,
-                   work_time_seconds=work, offering=offering_of(session, row.capability_ref, row.product_ref))
+        transition(session, row, to=target, actor=f"task:{task.id}", source="automation",
+                   note=f"Task {task.id} {change}", work_time_seconds=work, offering=offering)
     except RequestProblem as problem:
         append_event(session, task.id, "log", {"message": f"{row.public_id} stays in {row.stage!r}: {problem}"})
         log.warning("order not moved by its task", request=row.id, task=task.id, reason=str(problem))

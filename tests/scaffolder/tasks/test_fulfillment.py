@@ -175,3 +175,18 @@ def test_the_template_is_what_the_catalog_had_when_the_order_was_placed(client_a
     runner_for(engine, settings).run_once()
 
     assert task_row(engine, created["taskId"]).template["spec"]["steps"][0]["input"]["message"].startswith("Hello")
+
+
+def test_an_order_moved_by_hand_while_its_task_runs_stays_where_it_was_put(client_as, engine, settings):
+    requester = client_as(REQUESTER)
+    created = order(requester, "greeting-repo", {"name": "returns"})
+    withdrawn = requester.post(f"{URL}/{created['id']}/transitions", json={"to": "cancelled"})
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    runner_for(engine, settings).run_once()
+
+    assert task_row(engine, created["taskId"]).status == "completed"
+    assert requester.get(f"{URL}/{created['id']}").json()["stage"] == "cancelled"
+    notes = [m for m in messages(engine, created["taskId"]) if m.startswith(created["id"])]
+    assert notes == [f"{created['id']} stays in 'cancelled': it was moved while its task ran, so the task "
+                     f"{change} does not move it" for change in ("started", "completed")]
