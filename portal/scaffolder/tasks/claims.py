@@ -95,7 +95,7 @@ def held_task(session: Session, claim: Claim) -> ScaffolderTask | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def recover_stale(session: Session, timeout_seconds: float, now: datetime | None = None) -> list[str]:
+def recover_stale(session: Session, timeout_seconds: float, now: datetime | None = None) -> list[Claim]:
     """Fail processing tasks whose heartbeat is older than the timeout, with a `recovered` event; the caller commits."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=timeout_seconds)
@@ -108,6 +108,6 @@ def recover_stale(session: Session, timeout_seconds: float, now: datetime | None
                    f"{iso(task.heartbeat_at)}, more than {timeout_seconds:g} seconds); it was marked failed and "
                    f"can be retried")
         append_event(session, task.id, "recovered", {"message": message, "status": FAILED})
+        recovered.append(Claim(task.id, task.attempts, task.claimed_by or ""))
         finish_task(session, task, FAILED, message, error=message)
-        recovered.append(task.id)
     return recovered

@@ -109,8 +109,10 @@ class TaskRunner(BackgroundLoop):
         with Session(self.engine, expire_on_commit=False) as session:
             recovered = recover_stale(session, self.timeout)
             session.commit()
-        for task_id in recovered:
-            log.warning("task recovered after its worker stopped", task=task_id)
+        for lost in recovered:
+            log.warning("task recovered after its worker stopped", task=lost.task_id, worker=lost.worker_id)
+            # A worker killed on this machine left its workspace behind.
+            shutil.rmtree(self._workspace(lost), ignore_errors=True)
         claimed = self.claim()
         if claimed is not None:
             self.run(claimed)
@@ -139,7 +141,7 @@ class TaskRunner(BackgroundLoop):
         if claimed.needs_secrets and not secrets:
             outcome = Outcome(FAILED, SECRETS_NOT_KEPT.replace("{id}", task_id), error=SECRETS_NOT_KEPT)
         else:
-            workspace = Path(self.settings.data_dir, WORKSPACES_FOLDER, f"{task_id}-{claimed.claim.attempt}")
+            workspace = self._workspace(claimed.claim)
             try:
                 workspace.mkdir(parents=True, exist_ok=False)
                 with Heartbeat(self.engine, claimed.claim, max(0.5, self.timeout / 4)):
@@ -150,6 +152,9 @@ class TaskRunner(BackgroundLoop):
         if outcome.status == COMPLETED:
             self.secrets.forget(task_id)
         return outcome
+
+    def _workspace(self, claim: Claim) -> Path:
+        return Path(self.settings.data_dir, WORKSPACES_FOLDER, f"{claim.task_id}-{claim.attempt}")
 
     def _run_steps(self, claimed: ClaimedRun, workspace: Path, secrets: dict[str, Any]) -> Outcome:
         try:

@@ -105,7 +105,7 @@ def test_the_dead_workers_late_result_is_discarded_after_recovery(engine, settin
     slow_claim = Claim(task_id, 1, "slow-worker")
     _stop_heartbeat(engine, task_id, settings.task_heartbeat_timeout + 1)
     with Session(engine, expire_on_commit=False) as session:
-        assert recover_stale(session, settings.task_heartbeat_timeout) == [task_id]
+        assert [c.task_id for c in recover_stale(session, settings.task_heartbeat_timeout)] == [task_id]
         session.commit()
 
     assert beat(engine, slow_claim) == (False, False)  # its heartbeat no longer lands

@@ -209,3 +209,21 @@ def test_a_failed_task_retried_runs_again_keeping_its_events(engine, settings, t
     assert [e.id for e in events][:len(before)] == before
     assert any(m.startswith(f"Retried by {CREATOR}") for m in messages(engine, task_id))
     assert [e.type for e in events].count("completion") == 2
+
+
+def test_the_heartbeat_is_renewed_while_a_step_runs_so_other_workers_leave_the_task_alone(engine, settings):
+    quick = settings.model_copy(update={"task_heartbeat_timeout": 2})  # a beat every half second
+    entity = make_template(steps=[{"id": "pause", "action": "debug:wait", "input": {"minutes": 5}}], name="beating")
+    task_id = new_task(engine, entity, {})
+    runner = runner_for(engine, quick).start()
+    try:
+        started = wait_for(lambda: task_row(engine, task_id).started_at, "the task to start")
+        wait_for(lambda: task_row(engine, task_id).heartbeat_at > started, "a renewed heartbeat")
+        assert runner_for(engine, quick).run_once() == 0  # nothing stale to recover, nothing open
+        assert task_row(engine, task_id).status == "processing"
+        with Session(engine, expire_on_commit=False) as session:
+            service.cancel_task(session, service.get_task(session, task_id), CREATOR)
+            session.commit()
+        wait_for(lambda: task_row(engine, task_id).status == CANCELLED, "the task to be cancelled")
+    finally:
+        runner.stop()
