@@ -19,6 +19,7 @@ from portal.db import SessionDep
 from portal.requests.inputs import FieldProblem, RequestProblem, json_problems, text_problem
 from portal.requests.permissions import actor_of
 from portal.requests.routing import problem_response, validation_problem
+from portal.scaffolder.filters import BACKSTAGE_FILTERS
 from portal.scaffolder.dry_run import DryRunFailed, InvalidValues, dry_run
 from portal.scaffolder.tasks import access, service
 from portal.scaffolder.tasks.events import event_json, events_after
@@ -97,6 +98,15 @@ def list_actions(http: HttpRequest, user: CurrentUser) -> list[dict]:
     """Every action templates may use: `[{id, description, schema: {input, output}}]`."""
     authorize(http, user, "requests.action.read")
     return _registry(http).list()
+
+
+@router.get("/templating-extensions")
+def list_templating_extensions(http: HttpRequest, user: CurrentUser) -> dict:
+    """The filters templates may use beyond Jinja's own: `{filters: {name: {description}}, globals: {...}}`."""
+    authorize(http, user, "requests.action.read")
+    filters = {name: {"description": (function.__doc__ or name).strip().splitlines()[0]}
+               for name, function in sorted(BACKSTAGE_FILTERS.items())}
+    return {"filters": filters, "globals": {"functions": {}, "values": {}}}
 
 
 @router.get("/templates/{namespace}/{kind}/{name}/parameter-schema")

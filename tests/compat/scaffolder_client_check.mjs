@@ -39,6 +39,9 @@ const caught = async work => {
 out.listActions = (await client.listActions()).map(a => a.id);
 out.debugWaitInput = Object.keys((await client.listActions()).find(a => a.id === 'debug:wait').schema.input.properties);
 
+const extensions = await client.listTemplatingExtensions();
+out.templatingExtensions = { filters: Object.keys(extensions.filters).sort(), globals: extensions.globals };
+
 const schema = await client.getTemplateParameterSchema('template:default/greeter');
 out.parameterSchema = { title: schema.title, steps: schema.steps.map(s => s.title), required: schema.steps[0].schema.required };
 out.parameterSchemaMissing = await caught(() => client.getTemplateParameterSchema('template:default/missing'));

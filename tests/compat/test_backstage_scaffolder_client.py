@@ -45,6 +45,8 @@ def test_backstage_scaffolder_client_works_against_flowport(settings, engine, se
 
     assert {"debug:log", "debug:wait", "fetch:template", "catalog:write"} <= set(out["listActions"])
     assert out["debugWaitInput"] == ["minutes", "seconds", "milliseconds"]
+    assert out["templatingExtensions"] == {"filters": ["dump", "parseEntityRef", "parseRepoUrl", "pick", "projectSlug"],
+                                           "globals": {"functions": {}, "values": {}}}
     assert out["parameterSchema"] == {"title": "greeter", "steps": ["Name it"], "required": ["name"]}
     assert out["parameterSchemaMissing"]["name"] == "ResponseError"
     assert out["parameterSchemaMissing"]["causeName"] == "NotFoundError"

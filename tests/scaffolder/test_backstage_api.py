@@ -22,6 +22,13 @@ def test_actions_are_listed_with_their_schemas(client_as):
     assert set(by_id["debug:log"]["schema"]) == {"input", "output"}
 
 
+def test_templating_extensions_list_the_filters_beyond_jinjas(client_as):
+    body = client_as(REQUESTER).get(f"{BASE}/templating-extensions").json()
+    assert set(body["filters"]) == {"parseRepoUrl", "parseEntityRef", "pick", "projectSlug", "dump"}
+    assert body["filters"]["parseRepoUrl"]["description"].startswith("`github.com?owner=o&repo=r`")
+    assert body["globals"] == {"functions": {}, "values": {}}
+
+
 def test_the_parameter_schema_is_the_templates_pages(client_as):
     response = client_as(REQUESTER).get(f"{BASE}/templates/default/template/greeter/parameter-schema")
     assert response.status_code == 200
