@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request as HttpRequest, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool

@@ -143,7 +143,7 @@ class TaskRunner(BackgroundLoop):
         else:
             workspace = self._workspace(claimed.claim)
             try:
-                workspace.mkdir(parents=True, exist_ok=False)
+                workspace.mkdir(parents=True, exist_ok=True)
                 with Heartbeat(self.engine, claimed.claim, max(0.5, self.timeout / 4)):
                     outcome = self._run_steps(claimed, workspace, secrets)
             finally:

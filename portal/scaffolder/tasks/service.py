@@ -16,7 +16,7 @@ from portal.catalog.refs import RefError, parse_ref
 from portal.scaffolder.actions.contract import ActionRegistry
 from portal.scaffolder.tasks.events import append_event, iso, utcnow
 from portal.scaffolder.tasks.listeners import notify
-from portal.scaffolder.tasks.models import CANCELLED, FAILED, FINISHED, OPEN, PROCESSING, ScaffolderTask
+from portal.scaffolder.tasks.models import CANCELLED, FAILED, FINISHED, OPEN, ScaffolderTask
 from portal.scaffolder.templates import TemplateError, load_template, validate_values
 
 ORDERABLE_COLUMNS = {"created_at": ScaffolderTask.created_at, "status": ScaffolderTask.status,
@@ -111,7 +111,7 @@ def list_tasks(session: Session, filters: TaskFilters, visible: ColumnElement | 
     return list(rows), total
 
 
-def cancel_task(session: Session, task: ScaffolderTask, actor: str) -> str:
+def cancel_task(session: Session, task: ScaffolderTask, actor: str) -> None:
     """Cancel at once when the task has not started; ask its worker to stop when it is running."""
     if task.status in FINISHED:
         raise TaskProblem(409, f"Task {task.id} has already finished ({task.status}); there is nothing to cancel")
@@ -122,7 +122,6 @@ def cancel_task(session: Session, task: ScaffolderTask, actor: str) -> str:
         task.cancel_requested = True
         session.add(task)
         session.flush()
-    return task.status if task.status != PROCESSING else CANCELLED
 
 
 def retry_task(session: Session, task: ScaffolderTask, actor: str) -> None:
