@@ -7,6 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
+# The table `request_id` points at must be known wherever tasks are written (a worker process too).
+from portal.requests import models as _request_models  # noqa: F401
+
 OPEN, PROCESSING, COMPLETED, FAILED, CANCELLED = "open", "processing", "completed", "failed", "cancelled"
 STATUSES = (OPEN, PROCESSING, COMPLETED, FAILED, CANCELLED)
 FINISHED = (COMPLETED, FAILED, CANCELLED)
