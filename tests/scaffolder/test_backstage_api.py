@@ -259,3 +259,29 @@ def test_a_bad_dry_run_is_a_400_saying_why(client_as, body, message):
     response = client_as(REQUESTER).post(f"{BASE}/dry-run", json=body)
     assert response.status_code == 400, response.text
     assert message in response.json()["error"]["message"]
+
+
+def test_values_larger_than_64_kib_are_refused_naming_the_limit(client_as):
+    response = client_as(REQUESTER).post(f"{BASE}/tasks", json={"templateRef": "template:default/greeter",
+                                                                "values": {"name": "ok", "notes": "x" * 70_000}})
+    assert response.status_code == 400
+    assert "65,536 are accepted" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("body", [[], {"secrets": "token"}, {"secrets": {str(i): "s" for i in range(101)}}])
+def test_a_hostile_retry_body_is_refused(client_as, engine, settings, body):
+    requester = client_as(REQUESTER)
+    task_id = start_task(requester)
+    requester.post(f"{BASE}/tasks/{task_id}/cancel")
+    response = requester.post(f"{BASE}/tasks/{task_id}/retry", json=body)
+    assert response.status_code == 422, response.text
+    assert requester.get(f"{BASE}/tasks/{task_id}").json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("task_id", ["../../etc/passwd", "x" * 5000, "00000000-0000-0000-0000-000000000000"])
+def test_unknown_or_odd_task_ids_are_404s(client_as, task_id):
+    requester = client_as(REQUESTER)
+    for method, suffix in (("GET", ""), ("GET", "/events"), ("GET", "/eventstream"), ("POST", "/cancel"),
+                           ("POST", "/retry")):
+        response = requester.request(method, f"{BASE}/tasks/{task_id}{suffix}")
+        assert response.status_code == 404, (method, suffix, response.text)
