@@ -75,6 +75,18 @@ def _start_task(session: Session, row: Request, entity: dict) -> None:
     session.flush()
 
 
+def order_moved(session: Session, row: Request, source: str) -> None:
+    """Called after every move of a request: an order cancelled by a person cancels its unfinished task."""
+    if row.kind != "order" or row.task_id is None or row.stage != CANCELLED or source == "automation":
+        return
+    from portal.scaffolder.tasks.models import FINISHED
+    from portal.scaffolder.tasks.service import cancel_task
+
+    task = session.get(ScaffolderTask, row.task_id, with_for_update=True)
+    if task is not None and task.status not in FINISHED:
+        cancel_task(session, task, row.requester_ref, reason=f"{row.public_id} was cancelled, so its task is too")
+
+
 def _run_seconds(task: ScaffolderTask) -> int | None:
     if task.started_at is None or task.finished_at is None:
         return None
@@ -103,6 +115,8 @@ def on_task_change(session: Session, task: ScaffolderTask, change: str) -> None:
     row = session.get(Request, task.request_id)
     if row is None or row.kind != "order" or (change == "started" and row.stage == FULFILLING):
         return
+    if ENDING_STAGES.get(change) == row.stage:
+        return  # the order got there first (a person cancelled it, which cancelled this task)
     offering = offering_of(session, row.capability_ref, row.product_ref)
     target = _target(row, offering, change)
     if target is None:

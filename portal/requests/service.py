@@ -149,6 +149,7 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
         row.lead_time_ended_at = None  # reopened before delivery: the clock runs again
     session.add(row)
     session.flush()
+    fulfillment.order_moved(session, row, source)  # a withdrawn order stops its task
     return event
 
 

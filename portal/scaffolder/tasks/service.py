@@ -111,11 +111,11 @@ def list_tasks(session: Session, filters: TaskFilters, visible: ColumnElement | 
     return list(rows), total
 
 
-def cancel_task(session: Session, task: ScaffolderTask, actor: str) -> None:
+def cancel_task(session: Session, task: ScaffolderTask, actor: str, reason: str | None = None) -> None:
     """Cancel at once when the task has not started; ask its worker to stop when it is running."""
     if task.status in FINISHED:
         raise TaskProblem(409, f"Task {task.id} has already finished ({task.status}); there is nothing to cancel")
-    append_event(session, task.id, "cancelled", {"message": f"Cancellation requested by {actor}"})
+    append_event(session, task.id, "cancelled", {"message": reason or f"Cancellation requested by {actor}"})
     if task.status == OPEN:
         finish_task(session, task, CANCELLED, "The task was cancelled before it started")
     else:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from portal.app import create_app
 from portal.scaffolder.tasks.models import ScaffolderTask
-from tests.requests.factories import APPROVER, FLOWPORT, REQUESTER, request_catalog, store
+from tests.requests.factories import APPROVER, FLOWPORT, OWNER, REQUESTER, request_catalog, store
 from tests.scaffolder.tasks.support import greeting_template, messages, store_templates, runner_for, task_row, template_on_disk
 from tests.web.csrf_support import dev_sign_in
 
@@ -178,15 +178,39 @@ def test_the_template_is_what_the_catalog_had_when_the_order_was_placed(client_a
 
 
 def test_an_order_moved_by_hand_while_its_task_runs_stays_where_it_was_put(client_as, engine, settings):
-    requester = client_as(REQUESTER)
-    created = order(requester, "greeting-repo", {"name": "returns"})
-    withdrawn = requester.post(f"{URL}/{created['id']}/transitions", json={"to": "cancelled"})
-    assert withdrawn.status_code == 200, withdrawn.text
+    created = order(client_as(REQUESTER), "greeting-repo", {"name": "returns"})
+    by_hand = client_as(OWNER).post(f"{URL}/{created['id']}/transitions", json={"to": "delivered"})
+    assert by_hand.status_code == 200, by_hand.text
 
     runner_for(engine, settings).run_once()
 
     assert task_row(engine, created["taskId"]).status == "completed"
-    assert requester.get(f"{URL}/{created['id']}").json()["stage"] == "cancelled"
+    requester = client_as(REQUESTER)
+    assert requester.get(f"{URL}/{created['id']}").json()["stage"] == "delivered"
+    assert timeline(requester, created["id"])[-1] == ("submitted", "delivered", "user")
     notes = [m for m in messages(engine, created["taskId"]) if m.startswith(created["id"])]
-    assert notes == [f"{created['id']} stays in 'cancelled': it was moved while its task ran, so the task "
-                     f"{change} does not move it" for change in ("started", "completed")]
+    assert notes == [f"{created['id']} stays in 'delivered': it was moved while its task ran, so the task "
+                     f"started does not move it"]
+
+
+def test_a_requester_who_withdraws_an_order_cancels_its_task(client_as, engine, settings):
+    requester = client_as(REQUESTER)
+    waiting = order(requester, "greeting-repo", {"name": "early"})
+    withdrawn = requester.post(f"{URL}/{waiting['id']}/transitions", json={"to": "cancelled"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert task_row(engine, waiting["taskId"]).status == "cancelled"  # it had not started: cancelled at once
+    assert timeline(requester, waiting["id"])[-1] == ("submitted", "cancelled", "user")  # once, by the person
+    assert f"{waiting['id']} was cancelled, so its task is too" in messages(engine, waiting["taskId"])
+
+    running = order(requester, "greeting-repo", {"name": "late"})
+    runner = runner_for(engine, settings)
+    claimed = runner.claim()  # a worker has taken it (the order is fulfilling) and is about to run it
+    assert requester.post(f"{URL}/{running['id']}/transitions", json={"to": "cancelled"}).status_code == 200
+    task = task_row(engine, running["taskId"])
+    assert task.status == "processing" and task.cancel_requested
+
+    runner.run(claimed)  # the worker sees the request before its first step
+
+    assert task_row(engine, running["taskId"]).status == "cancelled"
+    assert timeline(requester, running["id"])[1:] == [("submitted", "fulfilling", "automation"),
+                                                      ("fulfilling", "cancelled", "user")]
