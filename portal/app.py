@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await _load_stored_connections(app)
         await lifecycle.on_startup(app)
         _start_inbox_worker(app)
+        _start_task_runner(app)
         # What start-up built lives as long as the app: keep it out of the collector's full passes,
         # which otherwise walk all of it again and again under load (webhook intake). Thawed at shutdown.
         gc.freeze()
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()
             _stop_inbox_worker(app)
+            _stop_task_runner(app)
             await lifecycle.on_shutdown(app)
             await app.state.inbox_writer.close()
             app.state.http.close()
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.plugins = build_registry()
     app.state.inbox_writer = InboxWriter(app.state.engine)
     app.state.policy = DefaultPolicy(allow_anonymous_changes=settings.env != "production")
+    app.state.task_secrets = _task_secrets()
 
     install_request_guards(app, settings)  # before the session middleware, so inside it: CSRF reads the session
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
@@ -126,6 +129,29 @@ def _stop_inbox_worker(app: FastAPI) -> None:
             setattr(app.state, name, None)
 
 
+def _task_secrets():  # noqa: ANN202 - imported lazily like the other domains
+    from portal.scaffolder.tasks.secrets import TaskSecrets
+
+    return TaskSecrets()
+
+
+def _start_task_runner(app: FastAPI) -> None:
+    """Run scaffolder tasks in this process (with the secrets its API was given), unless a separate worker does."""
+    from portal.scaffolder.tasks.runner import TaskRunner
+
+    app.state.task_runner = None
+    if app.state.settings.run_worker:
+        app.state.task_runner = TaskRunner(app.state.engine, app.state.settings, secrets=app.state.task_secrets,
+                                           plugins=app.state.plugins).start()
+
+
+def _stop_task_runner(app: FastAPI) -> None:
+    runner = getattr(app.state, "task_runner", None)
+    if runner is not None:
+        runner.stop()
+        app.state.task_runner = None
+
+
 def _include_routes(app: FastAPI) -> None:
     from portal import health
     from portal.plugins import api as plugins_api
@@ -152,6 +178,7 @@ def _include_routes(app: FastAPI) -> None:
     from portal.metrics import api_dora as metrics_dora_api
     from portal.metrics import api_value as metrics_value_api
     from portal.requests import order_pages
+    from portal.scaffolder import backstage_api as scaffolder_api
 
     # FastAPI tries routers in this order, route by route, for every request: the busiest paths
     # (health checks, Backstage clients on the catalog API, tool webhooks) come first.
@@ -196,3 +223,4 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(notifications_views.router)
     # The header's bell asks for the unread count of whoever is signed in (portal/notifications/api.py).
     app.state.templates.env.globals["notification_count"] = notifications_api.unread_for
+    app.include_router(scaffolder_api.router)

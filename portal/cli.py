@@ -177,6 +177,9 @@ def worker() -> None:
                 from portal.requests.follow_flow import FlowFollower
 
                 background.append(FlowFollower(engine, settings.request_follow_interval).start())
+            from portal.scaffolder.tasks.runner import TaskRunner
+
+            background.append(TaskRunner(engine, settings, plugins=registry).start())
             try:
                 _run_refresher(ingest.CatalogRefresher(engine, settings, http, settings.catalog_refresh_interval),
                                settings, stopping)

@@ -12,3 +12,4 @@ from portal.auth import session_rules  # noqa: F401
 from portal.products import settings as product_settings  # noqa: F401
 from portal.requests import history_import_models  # noqa: F401
 from portal.notifications import models as notification_models  # noqa: F401
+from portal.scaffolder.tasks import models as scaffolder_task_models  # noqa: F401

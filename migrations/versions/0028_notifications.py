@@ -4,7 +4,7 @@ Rows are written where a request is raised or moves (portal/notifications/hooks.
 their recipient only; the indexes serve the unread count of the bell and the newest-first page.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-06 08:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 
 
 revision = '0028'
-down_revision = '0026'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 

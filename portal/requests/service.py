@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from portal.products.settings import ideas_open
 from portal.catalog.models import CatalogEntity
+from portal.requests import fulfillment
 from portal.requests.durations import DurationError, duration_seconds_or_none, parse_duration
 from portal.requests.inputs import FieldProblem, RequestProblem, json_problems, parameter_problems, schema_is_usable
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
@@ -76,6 +77,7 @@ def create_order(session: Session, *, capability: str, requester: str, parameter
     row.target_lead_time = offering.target_lead_time
     row.target_lead_time_seconds = duration_seconds_or_none(offering.target_lead_time)
     _start(session, row, _initial_stage(offering), requester, "Ordered")
+    fulfillment.order_placed(session, row, offering)  # automated capabilities start their task now
     return row
 
 
@@ -160,6 +162,7 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
     session.add(row)
     session.flush()
     request_moved(session, row, event, offering)
+    fulfillment.order_moved(session, row, source)  # a withdrawn order stops its task
     return event
 
 
@@ -174,8 +177,10 @@ def decide(session: Session, row: Request, *, approve: bool, actor: str, reason:
             raise _refuse(422, "A rejection needs a reason the requester can act on", "reason")
         return transition(session, row, to=REJECTED, actor=actor, note=reason.strip(), offering=offering)
     following = offering.value_stream(row.kind).next_after(AWAITING_APPROVAL) or "fulfilling"
-    return transition(session, row, to=following, actor=actor, note=(reason or "").strip() or "Approved",
-                      offering=offering)
+    event = transition(session, row, to=following, actor=actor, note=(reason or "").strip() or "Approved",
+                       offering=offering)
+    fulfillment.order_approved(session, row, offering)  # a template-fulfilled capability starts its task
+    return event
 
 
 def confirm_value(session: Session, row: Request, *, rating: object, time_saved: object, actor: str,

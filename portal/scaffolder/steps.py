@@ -67,7 +67,7 @@ class StepRun:
     sleep: Callable[[float], None] = time.sleep
     renderer: ExpressionRenderer = field(default_factory=ExpressionRenderer)
     step_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    services: ActionServices | None = None
+    services: ActionServices | None = None  # the task runner passes them; dry runs do not
 
     def context(self) -> dict[str, Any]:
         return expression_context(self.parameters, self.step_outputs, self.user, self.secrets)

@@ -1,0 +1,1 @@
+"""Template runs (tasks): their tables, service functions, event log and the worker that runs them."""
