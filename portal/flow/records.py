@@ -11,6 +11,7 @@ from portal.flow.models import (
     FlowCommit,
     FlowDeployment,
     FlowIncident,
+    FlowIncidentEvent,
     FlowPipelineRun,
     FlowRelease,
     FlowWorkItem,
@@ -26,6 +27,13 @@ RECORD_TABLES = {
     "incident": FlowIncident,
     "work_item": FlowWorkItem,
     "transition": FlowWorkItemTransition,
+    "incident_event": FlowIncidentEvent,
+}
+
+# History kinds: rows are only ever added, once per these columns (their unique index).
+APPEND_ONLY_KEYS = {
+    "transition": ("work_item_id", "at", "to_status"),
+    "incident_event": ("incident_id", "at", "event"),
 }
 
 
