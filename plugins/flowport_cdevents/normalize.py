@@ -159,19 +159,30 @@ def service_record(context: dict, subject: dict, predicate: str, connection: str
 
 
 def incident_record(context: dict, subject: dict, predicate: str, connection: str) -> list[FlowRecord]:
-    """An incident detected or reported (open), then resolved."""
+    """An incident detected or reported (open), then resolved; a `detected`/`reported` newer than the
+    resolution reopens it (portal/flow/lifecycle.py clears its resolved_at). Each event is also kept in
+    the incident's history."""
     content = subject.get("content") or {}
     at = parse_time(context.get("timestamp"))
     opened = predicate in ("detected", "reported")
-    values = _base(context, content, _subject_id(context, subject), content.get("ticketURI"), connection)
+    if not opened and predicate != "resolved":
+        return []
+    status = "triggered" if opened else "resolved"
+    record_id = _subject_id(context, subject)
+    values = _base(context, content, record_id, content.get("ticketURI"), connection)
     values.update({
         # The resolved event describes the recovery, not the incident: keep the opening description.
         "title": content.get("description") if opened else None,
         "severity": content.get("severity"),
-        "status": "resolved" if predicate == "resolved" else "triggered",
+        "status": status,
+        # The earliest detection wins (lifecycle.py): a reopening detection does not move the start.
         "created_at": at if opened else None, "resolved_at": at if predicate == "resolved" else None,
     })
-    return [FlowRecord("incident", values)]
+    records = [FlowRecord("incident", values)]
+    if at is not None:
+        records.append(FlowRecord("incident_event", {"incident_id": record_id, "event": predicate, "status": status,
+                                                     "at": at, "actor": None}))
+    return records
 
 
 def ticket_records(context: dict, subject: dict, predicate: str, connection: str) -> list[FlowRecord]:
