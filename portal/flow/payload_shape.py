@@ -19,7 +19,7 @@ def require_object(parent: object, key: str, where: str) -> dict:
     """parent[key] as a JSON object; `where` names the parent in the message (e.g. `merge request hook`)."""
     value = parent.get(key) if isinstance(parent, dict) else None
     if not isinstance(value, dict):
-        found = "missing" if not isinstance(parent, dict) or key not in parent else f"a {_kind(value)}, not an object"
+        found = "missing" if not isinstance(parent, dict) or key not in parent else f"{_kind(value)}, not an object"
         raise MalformedPayload(f"{where}: `{key}` is {found}")
     return value
 
@@ -28,14 +28,14 @@ def require_id(parent: dict, key: str, where: str) -> str | int:
     """parent[key] as an identifier: a non-empty string or an integer (not a boolean)."""
     value = parent.get(key)
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        found = "missing" if value is None else f"a {_kind(value)}, not an id"
+        found = "missing" if value is None else f"{_kind(value)}, not an id"
         raise MalformedPayload(f"{where}: `{key}` is {found}")
     return value
 
 
 def _kind(value: object) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number", float: "number",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def readable_errors(tool: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
