@@ -121,8 +121,12 @@ def pipelinerun_record(context: dict, subject: dict, predicate: str, connection:
     content = subject.get("content") or {}
     at = parse_time(context.get("timestamp"))
     if predicate == "finished":
-        status = _OUTCOMES.get(str(content.get("outcome") or "").lower(), "failure" if content.get("errors")
-                               else "success")
+        outcome = content.get("outcome")
+        if outcome:
+            # An outcome outside the spec's list is an honest `unknown`, not a success.
+            status = _OUTCOMES.get(str(outcome).lower(), "unknown")
+        else:
+            status = "failure" if content.get("errors") else "success"
     else:
         status = "running" if predicate == "started" else "queued"
     values = _base(context, content, _subject_id(context, subject), content.get("uri") or content.get("url"),

@@ -151,7 +151,8 @@ class GitHubRepositorySync:
                 repo = _repo_of(issue, self.slug)
                 records += issue_records(repo, issue, "opened", self.connection)
                 if issue.get("state") == "closed":
-                    records += issue_records(repo, issue, "closed", self.connection)[1:]
+                    # REST names who closed it (closed_by); the issue's author did not necessarily.
+                    records += issue_records(repo, issue, "closed", self.connection, issue.get("closed_by"))[1:]
             return records
 
         resource = self.resource("issues")

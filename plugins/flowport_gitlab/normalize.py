@@ -33,7 +33,8 @@ _DEPLOYMENT_STATUSES = {
     "success": "success", "failed": "failure", "canceled": "cancelled", "running": "running",
     "created": "pending", "blocked": "pending", "skipped": "cancelled",
 }
-_FINISHED = frozenset({"success", "failure", "cancelled"})
+# `unknown`: a status this version does not know (e.g. "fail"); kept with its finish time, never `queued`.
+_FINISHED = frozenset({"success", "failure", "cancelled", "unknown"})
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -99,13 +100,21 @@ def _head_branch(mr: dict) -> str | None:
     return mr.get("source_branch")
 
 
+def _run_status(status: object) -> str:
+    """GitLab's pipeline/job status in Flowport's words; one GitLab adds later is `unknown` (no status at
+    all is still `queued`: a hook without one is about a run that has not started)."""
+    if not status:
+        return "queued"
+    return _RUN_STATUSES.get(status, "unknown") if isinstance(status, str) else "unknown"
+
+
 def _run_times(status: str, started: object, finished: object) -> tuple:
     return parse_time(started), parse_time(finished) if status in _FINISHED else None
 
 
 def pipeline_record(path: str, pipeline: dict, connection: str = "default") -> FlowRecord:
     """A pipeline as a pipeline run."""
-    status = _RUN_STATUSES.get(pipeline.get("status") or "", "queued")
+    status = _run_status(pipeline.get("status"))
     started, finished = _run_times(status, pipeline.get("started_at") or pipeline.get("created_at"),
                                    pipeline.get("finished_at"))
     updated = pipeline.get("updated_at") or pipeline.get("finished_at") or pipeline.get("created_at")
@@ -120,7 +129,7 @@ def pipeline_record(path: str, pipeline: dict, connection: str = "default") -> F
 
 def job_record(path: str, job: dict, connection: str = "default") -> FlowRecord:
     """A Job Hook (object_kind build) as a pipeline run of its own, named after the job."""
-    status = _RUN_STATUSES.get(job.get("build_status") or "", "queued")
+    status = _run_status(job.get("build_status"))
     started, finished = _run_times(status, job.get("build_started_at") or job.get("build_created_at"),
                                    job.get("build_finished_at"))
     updated = job.get("build_finished_at") or job.get("build_started_at") or job.get("build_created_at")
@@ -219,7 +228,8 @@ def _deployment_sha(payload: dict) -> str | None:
 def deployment_record(path: str, payload: dict, connection: str = "default") -> FlowRecord:
     """A Deployment Hook: one row per deployment id, its status following the hooks."""
     environment = payload.get("environment") or "unknown"
-    status = _DEPLOYMENT_STATUSES.get(payload.get("status") or "")
+    raw_status = payload.get("status")
+    status = _DEPLOYMENT_STATUSES.get(raw_status, "unknown") if isinstance(raw_status, str) and raw_status else None
     changed = parse_time(payload.get("status_changed_at"))
     values = _base(path, f"gitlab:{path}:deployment:{payload['deployment_id']}",
                    payload.get("deployable_url"), changed, connection)
