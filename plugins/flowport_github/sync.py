@@ -4,6 +4,7 @@ runs, issues and releases of every repository the catalog links through `github.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from flowport_github.normalize import (
     LINK_ANNOTATION,
@@ -15,7 +16,7 @@ from flowport_github.normalize import (
     release_record,
     workflow_run_record,
 )
-from portal.flow.records import FlowRecord
+from portal.flow.records import FlowRecord, parse_time
 from portal.sync.change_commits import CommitsQueue, read_change_commits
 from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
 from portal.sync.pagination import walk_newest_first
@@ -23,8 +24,11 @@ from portal.sync.state import SyncPage, SyncState
 
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
-# A deployment whose latest status is one of these will not change any more.
+# A deployment whose latest status is one of these has finished; a later status may still change its
+# outcome (a success marked failed after a smoke test), so finished ones are re-read for a while.
 FINISHED_DEPLOYMENT_STATES = frozenset({"success", "failure", "error", "inactive"})
+# How many finished deployments per repository are watched for a changed outcome at most (newest kept).
+MAX_WATCHED_FINISHED = 100
 # What of a deployment is kept in the cursor so an unfinished one can be re-read without listing.
 _KEPT_DEPLOYMENT_FIELDS = ("id", "sha", "ref", "environment", "created_at", "updated_at", "url", "statuses_url")
 
@@ -63,7 +67,8 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
         if slug.lower() in seen:
             continue
         seen.add(slug.lower())
-        repository = GitHubRepositorySync(client, state, api, slug, config.name)
+        repository = GitHubRepositorySync(client, state, api, slug, config.name,
+                                          timedelta(days=config.deployment_lookback_days))
         try:
             for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues,
                              repository.releases):
@@ -81,9 +86,11 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
 class GitHubRepositorySync:
     """The resources of one repository, each with its own cursor."""
 
-    def __init__(self, client: SyncClient, state: SyncState, api: str, slug: str, connection: str) -> None:
+    def __init__(self, client: SyncClient, state: SyncState, api: str, slug: str, connection: str,
+                 lookback: timedelta = timedelta(days=7)) -> None:
         self.client, self.state, self.slug, self.connection = client, state, slug, connection
         self.base = f"{api}/repos/{slug}"
+        self.lookback = lookback
 
     def resource(self, name: str) -> str:
         return f"{self.slug}:{name}"
@@ -173,48 +180,68 @@ class GitHubRepositorySync:
             still_open=lambda run: run.get("status") != "completed")
 
     async def deployments(self) -> AsyncIterator[SyncPage]:
-        """New deployments with their latest status, then unfinished ones again until they finish."""
+        """New deployments with their latest status; unfinished ones again until they finish, and finished
+        ones again for `deployment_lookback_days` after they finished, since a later status can change the
+        outcome (success marked failed). Re-reads are conditional: an unchanged list of statuses is a 304."""
         resource = self.resource("deployments")
         cursor = self.state.cursor(resource)
         unfinished: dict[str, dict] = {str(d["id"]): d for d in cursor.get("unfinished", [])}
-        if unfinished:
+        horizon = datetime.now(UTC) - self.lookback
+        finished: dict[str, dict] = {str(d["id"]): d for d in cursor.get("finished", [])
+                                     if (parse_time(d.get("finished_at")) or horizon) > horizon}
+
+        def watch(deployment: dict, status: dict | None) -> None:
+            key = str(deployment["id"])
+            kept = {name: deployment.get(name) for name in _KEPT_DEPLOYMENT_FIELDS}
+            if status and status.get("state") in FINISHED_DEPLOYMENT_STATES:
+                unfinished.pop(key, None)
+                ended = parse_time(status.get("created_at"))
+                if ended is not None and ended > horizon:
+                    finished[key] = {**kept, "finished_at": ended.isoformat()}
+                else:
+                    finished.pop(key, None)
+            else:
+                finished.pop(key, None)
+                unfinished[key] = kept
+
+        def watched() -> dict:
+            newest = sorted(finished.values(), key=lambda d: d["finished_at"], reverse=True)[:MAX_WATCHED_FINISHED]
+            return {"unfinished": list(unfinished.values()), "finished": newest}
+
+        if unfinished or finished:
             records = []
-            for deployment in list(unfinished.values()):
+            for deployment in [*unfinished.values(), *finished.values()]:
                 status, changed = await self._latest_status(deployment)
                 if changed:
                     records.append(self._record(deployment, status))
-                if status and status.get("state") in FINISHED_DEPLOYMENT_STATES:
-                    del unfinished[str(deployment["id"])]
-            yield SyncPage(resource, records, {**cursor, "unfinished": list(unfinished.values())})
+                    watch(deployment, status)
+            yield SyncPage(resource, records, {**cursor, **watched()})
 
         async def build(items: list[dict]) -> list[FlowRecord]:
             records = []
             for deployment in items:
                 status, _ = await self._latest_status(deployment, conditional=False)
                 records.append(self._record(deployment, status))
-                key = str(deployment["id"])
-                if status and status.get("state") in FINISHED_DEPLOYMENT_STATES:
-                    unfinished.pop(key, None)
-                else:
-                    unfinished[key] = {name: deployment.get(name) for name in _KEPT_DEPLOYMENT_FIELDS}
+                watch(deployment, status)
             return records
 
         async for page in walk_newest_first(
             self.client, resource, f"{self.base}/deployments?per_page={PER_PAGE}", cursor,
-            stamp_of=lambda deployment: deployment.get("created_at"), build=build,
-            extra=lambda: {"unfinished": list(unfinished.values())},
+            stamp_of=lambda deployment: deployment.get("created_at"), build=build, extra=watched,
         ):
             yield page
 
     async def _latest_status(self, deployment: dict, conditional: bool = True) -> tuple[dict | None, bool]:
-        """The newest status of a deployment, and whether anything was read (False on a 304)."""
+        """The status that decides a deployment's outcome, and whether anything was read (False on a 304):
+        the newest one, passing over `inactive` (a newer deployment superseded it: not an outcome)."""
         url = deployment.get("statuses_url") or f"{self.base}/deployments/{deployment['id']}/statuses"
         response = await self.client.get(url, {"per_page": PER_PAGE}, conditional=conditional)
         if response.not_modified:
             return None, False
-        statuses = response.json() or []
+        statuses = [s for s in response.json() or [] if isinstance(s, dict)]
         # Sorted here rather than trusting the API's order: the newest status decides the outcome.
-        latest = max(statuses, key=lambda s: (s.get("created_at") or "", s.get("id") or 0), default=None)
+        newest = sorted(statuses, key=lambda s: (s.get("created_at") or "", s.get("id") or 0), reverse=True)
+        latest = next((s for s in newest if s.get("state") != "inactive"), newest[0] if newest else None)
         return latest, True
 
     def _record(self, deployment: dict, status: dict | None) -> FlowRecord:

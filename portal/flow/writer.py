@@ -22,6 +22,11 @@ from portal.flow.lifecycle import (
 from portal.flow.records import APPEND_ONLY_KEYS, RECORD_TABLES, FlowRecord
 
 
+def record_key(record: FlowRecord) -> tuple:
+    """What makes a record one row: its kind and id (history rows: their unique columns)."""
+    return record.kind, _key(record)
+
+
 def _key(record: FlowRecord) -> object:
     unique = APPEND_ONLY_KEYS.get(record.kind)
     return tuple(record.values.get(name) for name in unique) if unique else record.values["id"]

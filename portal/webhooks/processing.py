@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.flow.record_checks import check_records
 from portal.flow.writer import write_records
 from portal.logging_setup import get_logger
 from portal.plugins.contract import InboxEvent, WebhookRequest
@@ -64,7 +65,8 @@ def _normalize(registry: PluginRegistry, delivery: WebhookDelivery) -> list:
     payload = plugin.parse_webhook(request)
     event = InboxEvent(source=delivery.source, connection=delivery.connection,
                        event_type=delivery.event_type, headers=headers, payload=payload)
-    return plugin.normalize(event)
+    # Values a table cannot hold fail this delivery alone, with the column named (not the batch's statement).
+    return check_records(plugin.normalize(event))
 
 
 def process_batch(engine: Engine, registry: PluginRegistry, limit: int = 200) -> ProcessReport:
