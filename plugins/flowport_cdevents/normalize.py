@@ -19,6 +19,7 @@ import json
 import re
 from urllib.parse import unquote, urlparse
 
+from portal.flow.payload_shape import readable_errors
 from portal.flow.records import FlowRecord, environment_tier, parse_time
 
 SOURCE_ANNOTATION = "flowport.dev/cdevents-source"
@@ -230,6 +231,7 @@ _HANDLERS = {"change": change_record, "pipelinerun": pipelinerun_record, "incide
 _SERVICE_PREDICATES = ("deployed", "upgraded", "rolledback")
 
 
+@readable_errors("CDEvents")
 def normalize_event(payload: object, connection: str = "default", event_type: str = "") -> list[FlowRecord]:
     """Records for one delivery; [] for CDEvents Flowport does not model (artifacts, builds, tests …)."""
     event = cdevent_of(payload)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from portal.flow.payload_shape import readable_errors
 from portal.flow.records import FlowRecord, parse_time
 
 LINK_ANNOTATION = "pagerduty.com/service-id"
@@ -104,6 +105,7 @@ def rest_history(incident: dict) -> list[FlowRecord]:
     return [entry for entry in entries if entry is not None]
 
 
+@readable_errors("PagerDuty")
 def normalize_event(payload: dict, connection: str = "default") -> list[FlowRecord]:
     """Records for one v3 webhook delivery; [] for events that are not about an incident."""
     event = payload.get("event") if isinstance(payload, dict) else None

@@ -50,7 +50,7 @@ def readable_errors(tool: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 raise
             except KeyError as error:
                 raise MalformedPayload(f"{tool} payload lacks the key {error.args[0]!r}") from error
-            except (TypeError, AttributeError, IndexError, ValueError) as error:
+            except (TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError) as error:
                 raise MalformedPayload(f"{tool} payload has a value of an unexpected type or shape ({error})") \
                     from error
         return guarded
