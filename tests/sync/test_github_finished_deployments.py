@@ -126,3 +126,12 @@ def test_the_summary_counts_each_changed_record_once(engine, linked_repo, github
     report = sync(engine, github_plugin, github, clock)
     assert report.records == 1
     assert the_deployment(engine, 46).status == "success"
+
+
+def test_the_look_back_of_the_default_connection_comes_from_the_environment():
+    from portal.plugins.registry import PluginRegistry
+
+    registry = PluginRegistry()
+    registry.load_entry_points()
+    registry.configure_from_environment({"FLOWPORT_GITHUB_DEPLOYMENT_LOOKBACK_DAYS": "3"})
+    assert registry.connection("github").config.deployment_lookback_days == 3
