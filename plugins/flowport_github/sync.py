@@ -3,7 +3,7 @@ runs, issues and releases of every repository the catalog links through `github.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from flowport_github.normalize import (
@@ -16,6 +16,8 @@ from flowport_github.normalize import (
     release_record,
     workflow_run_record,
 )
+from portal.flow.payload_shape import MalformedPayload, readable_reason
+from portal.flow.record_checks import check_record
 from portal.flow.records import FlowRecord, parse_time
 from portal.sync.change_commits import CommitsQueue, read_change_commits
 from portal.sync.client import TARGET_UNAVAILABLE_STATUSES, SyncClient, SyncHttpError, TargetsUnavailable
@@ -73,6 +75,8 @@ async def sync_github(config, client: SyncClient, state: SyncState, full: bool  
             for resource in (repository.pulls, repository.deployments, repository.workflow_runs, repository.issues,
                              repository.releases):
                 async for page in resource():
+                    # Items of this page that could not be read are named on it; the others are stored.
+                    page.skipped += repository.take_skipped()
                     yield page
         except SyncHttpError as error:
             # A renamed or private repository must not keep the others from syncing.
@@ -91,6 +95,31 @@ class GitHubRepositorySync:
         self.client, self.state, self.slug, self.connection = client, state, slug, connection
         self.base = f"{api}/repos/{slug}"
         self.lookback = lookback
+        self._skipped: list[str] = []
+
+    def take_skipped(self) -> list[str]:
+        """Why items read since the last call were skipped (and forget them)."""
+        taken, self._skipped = self._skipped, []
+        return taken
+
+    def _each(self, kind: str, items: list, make: Callable[[dict], list[FlowRecord]]) -> list[FlowRecord]:
+        """Records of each item; one that cannot be read (a missing id, a value of the wrong type) is skipped
+        and named, and never keeps the others of its page from being stored."""
+        records: list[FlowRecord] = []
+        for item in items:
+            try:
+                if not isinstance(item, dict):
+                    raise MalformedPayload(f"is a {type(item).__name__}, not an object")
+                made = make(item)
+                for record in made:
+                    check_record(record)
+            except (MalformedPayload, KeyError, TypeError, AttributeError, ValueError) as error:
+                name = item.get("number") or item.get("id") if isinstance(item, dict) else None
+                self._skipped.append(f"{kind} {name if isinstance(name, str | int) else '?'} of {self.slug}: "
+                                     f"{readable_reason(error)}")
+                continue
+            records += made
+        return records
 
     def resource(self, name: str) -> str:
         return f"{self.slug}:{name}"
@@ -103,7 +132,8 @@ class GitHubRepositorySync:
         queue = CommitsQueue(cursor)
 
         async def build(items: list[dict]) -> list[FlowRecord]:
-            records = [pull_request_record(_repo_of(pr, self.slug), pr, self.connection) for pr in items]
+            records = self._each("pull request", items,
+                                 lambda pr: [pull_request_record(_repo_of(pr, self.slug), pr, self.connection)])
             for record in records:
                 queue.add({"number": record.values["number"], "repo": record.values["repository"],
                            "branch": record.values["head_branch"]})
@@ -140,8 +170,9 @@ class GitHubRepositorySync:
         time: one is read again when it is published (publishedAt moves), edits of older ones and deletions
         come from the `release` webhook (or `flowport sync --full`)."""
         async def build(items: list[dict]) -> list[FlowRecord]:
-            return [release_record(_repo_of(release, self.slug), release, None, self.connection)
-                    for release in items if release.get("id") is not None and release.get("tag_name")]
+            return self._each("release", items, lambda release: [
+                release_record(_repo_of(release, self.slug), release, None, self.connection)
+            ] if release.get("id") is not None and release.get("tag_name") else [])
 
         resource = self.resource("releases")
         return walk_newest_first(
@@ -150,17 +181,18 @@ class GitHubRepositorySync:
 
     def issues(self) -> AsyncIterator[SyncPage]:
         """Issues (GitHub lists pull requests here too; those are skipped) with opened/closed transitions."""
-        async def build(items: list[dict]) -> list[FlowRecord]:
-            records: list[FlowRecord] = []
-            for issue in items:
-                if "pull_request" in issue:
-                    continue
-                repo = _repo_of(issue, self.slug)
-                records += issue_records(repo, issue, "opened", self.connection)
-                if issue.get("state") == "closed":
-                    # REST names who closed it (closed_by); the issue's author did not necessarily.
-                    records += issue_records(repo, issue, "closed", self.connection, issue.get("closed_by"))[1:]
+        def records_of(issue: dict) -> list[FlowRecord]:
+            if "pull_request" in issue:
+                return []
+            repo = _repo_of(issue, self.slug)
+            records = issue_records(repo, issue, "opened", self.connection)
+            if issue.get("state") == "closed":
+                # REST names who closed it (closed_by); the issue's author did not necessarily.
+                records += issue_records(repo, issue, "closed", self.connection, issue.get("closed_by"))[1:]
             return records
+
+        async def build(items: list[dict]) -> list[FlowRecord]:
+            return self._each("issue", items, records_of)
 
         resource = self.resource("issues")
         return walk_newest_first(
@@ -170,7 +202,8 @@ class GitHubRepositorySync:
     def workflow_runs(self) -> AsyncIterator[SyncPage]:
         """Workflow runs, newest first; the cursor stays at the oldest unfinished run so it is re-read."""
         async def build(items: list[dict]) -> list[FlowRecord]:
-            return [workflow_run_record(_repo_of(run, self.slug), run, self.connection) for run in items]
+            return self._each("workflow run", items,
+                              lambda run: [workflow_run_record(_repo_of(run, self.slug), run, self.connection)])
 
         resource = self.resource("workflow-runs")
         return walk_newest_first(
@@ -220,9 +253,14 @@ class GitHubRepositorySync:
         async def build(items: list[dict]) -> list[FlowRecord]:
             records = []
             for deployment in items:
+                if not isinstance(deployment, dict) or deployment.get("id") is None:
+                    records += self._each("deployment", [deployment], lambda d: [self._record(d, None)])
+                    continue
                 status, _ = await self._latest_status(deployment, conditional=False)
-                records.append(self._record(deployment, status))
-                watch(deployment, status)
+                made = self._each("deployment", [deployment], lambda d, status=status: [self._record(d, status)])
+                if made:
+                    records += made
+                    watch(deployment, status)
             return records
 
         async for page in walk_newest_first(

@@ -38,6 +38,15 @@ def _kind(value: object) -> str:
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def readable_reason(error: BaseException) -> str:
+    """What went wrong reading a payload, for people: a missing key named as such."""
+    if isinstance(error, MalformedPayload):
+        return str(error)
+    if isinstance(error, KeyError):
+        return f"lacks the key {error.args[0]!r}"
+    return f"has a value of an unexpected type or shape ({error})"
+
+
 def readable_errors(tool: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn what a normalizer did not foresee (a missing key, a list where an object belongs) into a
     MalformedPayload naming the key, instead of a bare KeyError or TypeError."""
@@ -48,10 +57,7 @@ def readable_errors(tool: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return normalize(*args, **kwargs)
             except MalformedPayload:
                 raise
-            except KeyError as error:
-                raise MalformedPayload(f"{tool} payload lacks the key {error.args[0]!r}") from error
-            except (TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError) as error:
-                raise MalformedPayload(f"{tool} payload has a value of an unexpected type or shape ({error})") \
-                    from error
+            except (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError) as error:
+                raise MalformedPayload(f"{tool} payload {readable_reason(error)}") from error
         return guarded
     return decorate

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Integer, String, Text
 
 from portal.flow.payload_shape import MalformedPayload
 from portal.flow.records import APPEND_ONLY_KEYS, RECORD_TABLES, FlowRecord
@@ -18,7 +18,8 @@ _INT_RANGE = (-(2**31), 2**31 - 1)
 
 def _problem(column, value: object) -> str | None:  # noqa: ANN001 - a SQLAlchemy column
     """Why `value` cannot go into `column`, or None when it can."""
-    kind = column.type
+    # SQLModel's AutoString and UTCDateTime decorate String and DateTime: judge by what they store.
+    kind = getattr(column.type, "impl_instance", column.type)
     if isinstance(kind, Boolean):
         return None if isinstance(value, bool) else "must be true or false"
     if isinstance(kind, Integer):
@@ -32,7 +33,7 @@ def _problem(column, value: object) -> str | None:  # noqa: ANN001 - a SQLAlchem
             return "contains a NUL character"
         length = getattr(kind, "length", None)
         return f"is longer than {length} characters" if length and len(value) > length else None
-    if column.name.endswith("_at") or column.name == "at":
+    if isinstance(kind, DateTime):
         return None if isinstance(value, datetime) else "must be a time"
     return None
 
