@@ -95,13 +95,14 @@ def history_record(incident_id: str, event: str, status: str, at: object, actor:
 
 
 def rest_history(incident: dict) -> list[FlowRecord]:
-    """What a REST incident says of its history: when it was triggered, and its current status since when."""
+    """What a REST incident says of its history: when it was triggered, and its current status since
+    `last_status_change_at` (a `triggered` one after a stored resolution shows as reopened)."""
     record_id = f"pagerduty:{incident['id']}"
     entries = [history_record(record_id, "triggered", "triggered", incident.get("created_at"), None)]
     status = incident.get("status")
-    if status in ("acknowledged", "resolved"):
-        at = (incident.get("resolved_at") if status == "resolved" else None) or incident.get("last_status_change_at")
-        entries.append(history_record(record_id, status, status, at, None))
+    changed = incident.get("last_status_change_at") or (incident.get("resolved_at") if status == "resolved" else None)
+    if status in _STATUSES and changed and parse_time(changed) != parse_time(incident.get("created_at")):
+        entries.append(history_record(record_id, status, status, changed, None))
     return [entry for entry in entries if entry is not None]
 
 
