@@ -202,6 +202,8 @@ def ticket_records(context: dict, subject: dict, predicate: str, connection: str
         "status": status, "status_category": {"open": "todo", "closed": "done"}.get(status or ""),
         "created_at": at if predicate == "created" else None,
         "resolved_at": at if predicate == "closed" else None, "deleted": False,
+        # Who opened the ticket; the closed event's `updatedBy` closed it and is not its author.
+        "author": content.get("creator") if isinstance(content.get("creator"), str) else None,
     })
     records = [FlowRecord("work_item", values, defaults={"status": "open", "status_category": "todo"})]
     if status and at:

@@ -1,4 +1,4 @@
-"""Jira record fields found wrong on real payloads (jira-to-matrix issue/updated/status-changed.json):
+"""Jira (and CDEvents) record fields found wrong on real payloads (jira-to-matrix issue/updated/status-changed.json):
 a zone-less changelog timestamp read as UTC, a stale resolutiondate on an open status."""
 
 import json
@@ -93,3 +93,10 @@ def test_an_unknown_cdevents_outcome_is_unknown_not_success():
     event["subject"]["content"]["outcome"] = "fail"
     [run] = normalize_event(event)
     assert run.values["status"] == "unknown" and run.values["finished_at"] is not None
+
+
+def test_a_cdevents_ticket_author_is_its_creator_not_its_closer():
+    # cdevents/spec-v0.5.1/ticket_closed.json: created by Alice, closed (updatedBy) by Bob.
+    event = json.loads((FIXTURES / "cdevents/spec-v0.5.1/ticket_closed.json").read_bytes())
+    item, transition = normalize_event(event)
+    assert (item.values["author"], transition.values["author"]) == ("Alice", "Bob")
