@@ -53,7 +53,8 @@ class PagerDutyPlugin(FlowPlugin):
         if not delivery_id:
             raise WebhookRejected(400, "PagerDuty delivery has neither X-Webhook-Id nor event.id")
         event_type = event["event_type"]
-        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event_type.startswith(USED_EVENT_PREFIX))
+        used = event_type.startswith(USED_EVENT_PREFIX)
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=used)
 
     def normalize(self, event: InboxEvent) -> list:
         return normalize_event(event.payload, event.connection)

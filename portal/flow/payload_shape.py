@@ -38,6 +38,10 @@ def _kind(value: object) -> str:
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+# What reading a payload of an unexpected shape raises in plain Python code.
+_UNFORESEEN = (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError)
+
+
 def readable_reason(error: BaseException) -> str:
     """What went wrong reading a payload, for people: a missing key named as such."""
     if isinstance(error, MalformedPayload):
@@ -57,7 +61,7 @@ def readable_errors(tool: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return normalize(*args, **kwargs)
             except MalformedPayload:
                 raise
-            except (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, RecursionError) as error:
+            except _UNFORESEEN as error:
                 raise MalformedPayload(f"{tool} payload {readable_reason(error)}") from error
         return guarded
     return decorate

@@ -40,7 +40,8 @@ def test_a_zone_less_changelog_timestamp_takes_the_zone_of_the_issue(app, engine
     ("2017-12-25T16:33:20.100+0300", None, "2017-12-25T16:33:21.396+0100",
      datetime(2017, 12, 25, 15, 33, 21, 396000, tzinfo=UTC)),
     ("2017-12-25T16:33:20.100Z", None, None, datetime(2017, 12, 25, 16, 33, 21, 396000, tzinfo=UTC)),
-    ("2017-12-25T16:33:20", "2017-12-01T10:00:00.000-0500", None, datetime(2017, 12, 25, 21, 33, 21, 396000, tzinfo=UTC)),
+    ("2017-12-25T16:33:20", "2017-12-01T10:00:00.000-0500", None,
+     datetime(2017, 12, 25, 21, 33, 21, 396000, tzinfo=UTC)),
 ], ids=["changelog-created-first", "updated-in-utc", "created-when-updated-has-no-zone"])
 def test_where_the_zone_comes_from(updated, created, changelog_created, expected):
     payload = status_changed("2017-12-25 16:33:21,396", updated=updated, **({"created": created} if created else {}))
@@ -80,7 +81,8 @@ def test_a_paused_issue_with_a_stale_resolutiondate_is_not_resolved(app, engine)
 
 
 def test_the_jira_reporter_is_the_author():
-    [item] = [r for r in normalize_jira("jira:issue_created", jira_fixture("issue/created.json")) if r.kind == "work_item"]
+    records = normalize_jira("jira:issue_created", jira_fixture("issue/created.json"))
+    [item] = [r for r in records if r.kind == "work_item"]
     fields = jira_fixture("issue/created.json")["issue"]["fields"]
     assert item.values["author"] == (fields["reporter"].get("name") or fields["reporter"].get("displayName"))
 
