@@ -71,6 +71,13 @@ def test_out_of_order_hooks_end_at_the_final_close(app, engine, order):
     assert (item.status_category, item.resolved_at) == ("done", at("2017-12-10T20:15:00+00:00"))
 
 
+def test_a_confidential_incident_issue_is_an_incident_too(app, engine):
+    report = deliver(app, ("Confidential Issue Hook", CLOSE))
+    assert (report.processed, report.failed) == (1, 0)
+    [incident] = all_rows(engine, FlowIncident)
+    assert (incident.status, incident.resolved_at) == ("resolved", at("2017-12-10T16:41:28+00:00"))
+
+
 def test_a_late_close_does_not_resolve_a_reopened_incident(app, engine):
     deliver(app, *issue_hooks(OPEN, REOPEN))
     deliver(app, *issue_hooks(CLOSE))
