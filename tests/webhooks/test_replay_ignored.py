@@ -74,3 +74,11 @@ def test_replay_keeps_its_permission_and_audit(app, engine):
     actions = [(row.action, row.outcome) for row in all_rows(engine, AuditEvent)]
     assert ("admin.webhooks.replay", "succeeded") in actions and ("admin.webhooks.replay", "denied") in actions
     assert len(all_rows(engine, FlowIncident)) == 1
+
+
+def test_the_delivery_page_offers_replay_for_an_ignored_delivery(app, engine):
+    post_story(app)
+    reopen_id = file_as_the_old_version_did(engine)
+    with TestClient(app) as client:
+        page = client.get(f"/admin/webhooks/{reopen_id}").text
+    assert f'action="/api/v1/webhooks/deliveries/{reopen_id}/replay"' in page and "Replay this delivery" in page
