@@ -75,7 +75,7 @@ def replay(
         count = replay_deliveries(session, delivery_id=delivery_id, since=since_time, source=source)
         session.commit()
     if delivery_id is not None and count == 0:
-        raise CliError(f"no delivery {delivery_id} to replay (it does not exist or was an ignored event)")
+        raise CliError(f"no delivery {delivery_id} to replay (no inbox row has that id)")
     typer.echo(f"Queued {count} {'delivery' if count == 1 else 'deliveries'} for processing again; "
                "the worker picks them up, or run `flowport inbox process`")
 

@@ -5,7 +5,7 @@ number) with a digest of the line it came from, so importing the same file again
 The metrics find the requests that moved in a time window through `ix_request_events_at`.
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-06 08:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 
 
 revision = '0031'
-down_revision = '0028'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

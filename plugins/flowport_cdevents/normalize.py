@@ -19,6 +19,7 @@ import json
 import re
 from urllib.parse import unquote, urlparse
 
+from portal.flow.payload_shape import readable_errors
 from portal.flow.records import FlowRecord, environment_tier, parse_time
 
 SOURCE_ANNOTATION = "flowport.dev/cdevents-source"
@@ -121,8 +122,12 @@ def pipelinerun_record(context: dict, subject: dict, predicate: str, connection:
     content = subject.get("content") or {}
     at = parse_time(context.get("timestamp"))
     if predicate == "finished":
-        status = _OUTCOMES.get(str(content.get("outcome") or "").lower(), "failure" if content.get("errors")
-                               else "success")
+        outcome = content.get("outcome")
+        if outcome:
+            # An outcome outside the spec's list is an honest `unknown`, not a success.
+            status = _OUTCOMES.get(str(outcome).lower(), "unknown")
+        else:
+            status = "failure" if content.get("errors") else "success"
     else:
         status = "running" if predicate == "started" else "queued"
     values = _base(context, content, _subject_id(context, subject), content.get("uri") or content.get("url"),
@@ -159,19 +164,30 @@ def service_record(context: dict, subject: dict, predicate: str, connection: str
 
 
 def incident_record(context: dict, subject: dict, predicate: str, connection: str) -> list[FlowRecord]:
-    """An incident detected or reported (open), then resolved."""
+    """An incident detected or reported (open), then resolved; a `detected`/`reported` newer than the
+    resolution reopens it (portal/flow/lifecycle.py clears its resolved_at). Each event is also kept in
+    the incident's history."""
     content = subject.get("content") or {}
     at = parse_time(context.get("timestamp"))
     opened = predicate in ("detected", "reported")
-    values = _base(context, content, _subject_id(context, subject), content.get("ticketURI"), connection)
+    if not opened and predicate != "resolved":
+        return []
+    status = "triggered" if opened else "resolved"
+    record_id = _subject_id(context, subject)
+    values = _base(context, content, record_id, content.get("ticketURI"), connection)
     values.update({
         # The resolved event describes the recovery, not the incident: keep the opening description.
         "title": content.get("description") if opened else None,
         "severity": content.get("severity"),
-        "status": "resolved" if predicate == "resolved" else "triggered",
+        "status": status,
+        # The earliest detection wins (lifecycle.py): a reopening detection does not move the start.
         "created_at": at if opened else None, "resolved_at": at if predicate == "resolved" else None,
     })
-    return [FlowRecord("incident", values)]
+    records = [FlowRecord("incident", values)]
+    if at is not None:
+        records.append(FlowRecord("incident_event", {"incident_id": record_id, "event": predicate, "status": status,
+                                                     "at": at, "actor": None}))
+    return records
 
 
 def ticket_records(context: dict, subject: dict, predicate: str, connection: str) -> list[FlowRecord]:
@@ -186,6 +202,8 @@ def ticket_records(context: dict, subject: dict, predicate: str, connection: str
         "status": status, "status_category": {"open": "todo", "closed": "done"}.get(status or ""),
         "created_at": at if predicate == "created" else None,
         "resolved_at": at if predicate == "closed" else None, "deleted": False,
+        # Who opened the ticket; the closed event's `updatedBy` closed it and is not its author.
+        "author": content.get("creator") if isinstance(content.get("creator"), str) else None,
     })
     records = [FlowRecord("work_item", values, defaults={"status": "open", "status_category": "todo"})]
     if status and at:
@@ -215,6 +233,7 @@ _HANDLERS = {"change": change_record, "pipelinerun": pipelinerun_record, "incide
 _SERVICE_PREDICATES = ("deployed", "upgraded", "rolledback")
 
 
+@readable_errors("CDEvents")
 def normalize_event(payload: object, connection: str = "default", event_type: str = "") -> list[FlowRecord]:
     """Records for one delivery; [] for CDEvents Flowport does not model (artifacts, builds, tests …)."""
     event = cdevent_of(payload)

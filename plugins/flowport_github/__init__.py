@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from flowport_github.normalize import LINK_ANNOTATION, normalize_event
 from flowport_github.sync import sync_github
@@ -38,6 +38,9 @@ class GitHubConfig(ConnectionConfig):
     token: SecretStr | None = None
     # With two connections (github.com and an Enterprise host), each syncs only its own repositories.
     repositories: Repositories
+    # Finished deployments are re-read this many days after they finished: a later status (a success
+    # marked failed) changes their outcome. 0 reads each deployment's statuses until it finishes only.
+    deployment_lookback_days: int = Field(default=7, ge=0, le=90)
 
 
 class GitHubPlugin(FlowPlugin):

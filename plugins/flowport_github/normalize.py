@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from portal.flow.payload_shape import readable_errors
 from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
 
 LINK_ANNOTATION = "github.com/project-slug"
@@ -20,9 +21,10 @@ _DEPLOYMENT_STATES = {
 }
 _RUN_CONCLUSIONS = {
     "success": "success", "failure": "failure", "timed_out": "failure", "startup_failure": "failure",
-    "cancelled": "cancelled", "skipped": "cancelled", "neutral": "success", "action_required": "failure",
-    "stale": "cancelled",
+    "cancelled": "cancelled", "skipped": "cancelled", "neutral": "success", "stale": "cancelled",
 }
+# Conclusions that do not end the run: it waits for someone (an approval), then runs under the same id.
+_WAITING_CONCLUSIONS = frozenset({"action_required"})
 
 
 # A full commit id (SHA-1, or SHA-256 for repositories using it), as opposed to a branch name.
@@ -39,12 +41,14 @@ def _base(repo: dict, record_id: str, url: str | None, updated: object) -> dict:
 def pull_request_record(repo: dict, pr: dict, connection: str = "default") -> FlowRecord:
     """A PR as a change: merged, closed or open."""
     state = "merged" if pr.get("merged") or pr.get("merged_at") else pr.get("state", "open")
+    state = state if state in ("open", "closed", "merged") else "open"
     values = _base(repo, f"github:{repo['full_name']}#{pr['number']}", pr.get("html_url"), pr.get("updated_at"))
     values.update({
         "connection": connection, "repository": repo["full_name"], "number": pr["number"],
         "title": pr.get("title"), "author": (pr.get("user") or {}).get("login"), "state": state,
         "created_at": parse_time(pr.get("created_at")), "merged_at": parse_time(pr.get("merged_at")),
-        "closed_at": parse_time(pr.get("closed_at")),
+        # A reopened PR keeps no close time (lifecycle.py clears the stored one too).
+        "closed_at": parse_time(pr.get("closed_at")) if state != "open" else None,
         # GitHub fills merge_commit_sha with a test-merge commit on open PRs: only trust it once merged.
         "merge_sha": pr.get("merge_commit_sha") if state == "merged" else None,
         "base_branch": (pr.get("base") or {}).get("ref"),
@@ -140,12 +144,13 @@ def deployment_record(repo: dict, deployment: dict, status: dict | None = None,
     updated = (status or deployment).get("updated_at") or (status or deployment).get("created_at")
     values = _base(repo, f"github:{repo['full_name']}:deployment:{deployment['id']}",
                    (status or {}).get("target_url") or deployment.get("url"), updated)
-    outcome = _DEPLOYMENT_STATES.get(status.get("state"), "pending") if status else None
+    # A state GitHub adds later is stored as `unknown` (with its time), never as a pending deployment.
+    outcome = _DEPLOYMENT_STATES.get(status.get("state"), "unknown") if status else None
     values.update({
         "connection": connection, "repository": repo["full_name"], "environment": environment,
         "tier": environment_tier(environment), "sha": deployment.get("sha"), "ref": deployment.get("ref"),
         "status": outcome, "started_at": parse_time(deployment.get("created_at")),
-        "finished_at": parse_time(status.get("created_at")) if outcome in ("success", "failure") else None,
+        "finished_at": parse_time(status.get("created_at")) if outcome in ("success", "failure", "unknown") else None,
     })
     # A bare deployment event says nothing about the outcome: "pending" only for a new row.
     return FlowRecord("deployment", values, defaults={"status": "pending"})
@@ -153,19 +158,43 @@ def deployment_record(repo: dict, deployment: dict, status: dict | None = None,
 
 def _run_status(status: str | None, conclusion: str | None) -> str:
     if status == "completed":
-        return _RUN_CONCLUSIONS.get(conclusion or "", "failure")
+        if conclusion in _WAITING_CONCLUSIONS:
+            return "queued"
+        # A conclusion GitHub adds later is an honest `unknown`, not a failure.
+        return _RUN_CONCLUSIONS.get(conclusion or "", "unknown")
+    if status in ("action_required", "waiting", "requested", "pending", "queued"):
+        return "queued"
     return "running" if status == "in_progress" else "queued"
 
 
-def workflow_run_record(repo: dict, run: dict, connection: str = "default") -> FlowRecord:
+def _workflow_name(run: dict, workflow: dict | None) -> str:
+    """The workflow's name: `workflow_run.name` (REST and webhooks), else the event's `workflow.name`, else
+    its file. Never `display_title`: that is the commit title or PR title that triggered the run."""
+    for name in (run.get("name"), (workflow or {}).get("name")):
+        if isinstance(name, str) and name.strip():
+            return name
+    path = run.get("path") or (workflow or {}).get("path")
+    return path.rsplit("/", 1)[-1] if isinstance(path, str) and path else "workflow"
+
+
+def _run_times(run: dict, finished_run: bool) -> tuple:
+    """Start and finish of a run; a start after the finish (a re-run's run_started_at) falls back to created_at."""
+    finished = parse_time(run.get("updated_at")) if finished_run else None
+    started = parse_time(run.get("run_started_at")) or parse_time(run.get("created_at"))
+    if finished is not None and started is not None and started > finished:
+        created = parse_time(run.get("created_at"))
+        started = created if created is not None and created <= finished else None
+    return started, finished
+
+
+def workflow_run_record(repo: dict, run: dict, connection: str = "default", workflow: dict | None = None) -> FlowRecord:
     status = _run_status(run.get("status"), run.get("conclusion"))
+    started, finished = _run_times(run, finished_run=run.get("status") == "completed" and status != "queued")
     values = _base(repo, f"github:{repo['full_name']}:run:{run['id']}", run.get("html_url"), run.get("updated_at"))
     values.update({
-        "connection": connection, "repository": repo["full_name"],
-        "name": run.get("name") or run.get("display_title") or (run.get("path") or "workflow"),
+        "connection": connection, "repository": repo["full_name"], "name": _workflow_name(run, workflow),
         "ref": run.get("head_branch"), "sha": run.get("head_sha"), "status": status,
-        "started_at": parse_time(run.get("run_started_at") or run.get("created_at")),
-        "finished_at": parse_time(run.get("updated_at")) if run.get("status") == "completed" else None,
+        "started_at": started, "finished_at": finished,
     })
     return FlowRecord("pipeline_run", values)
 
@@ -184,16 +213,25 @@ def check_suite_record(repo: dict, suite: dict, connection: str = "default") -> 
     return FlowRecord("pipeline_run", values)
 
 
-def issue_records(repo: dict, issue: dict, action: str | None, connection: str = "default") -> list[FlowRecord]:
-    """An issue as a work item, plus the transition this event represents."""
+def _login(user: object) -> str | None:
+    return user.get("login") if isinstance(user, dict) else None
+
+
+def issue_records(repo: dict, issue: dict, action: str | None, connection: str = "default",
+                  actor: dict | None = None) -> list[FlowRecord]:
+    """An issue as a work item, plus the transition this event represents. The item's author is
+    `issue.user`; a transition's author is whoever made it (`actor`: the webhook's sender, REST's
+    closed_by), so a close by someone else is never put on the author."""
     item_id = f"github:{repo['full_name']}#issue-{issue['number']}"
     state = issue.get("state", "open")
     values = _base(repo, item_id, issue.get("html_url"), issue.get("updated_at"))
     values.update({
         "connection": connection, "key": f"{repo['full_name']}#{issue['number']}", "title": issue.get("title"),
         "item_type": "issue", "status": state, "status_category": "done" if state == "closed" else "todo",
-        "created_at": parse_time(issue.get("created_at")), "resolved_at": parse_time(issue.get("closed_at")),
-        "deleted": action == "deleted",
+        "created_at": parse_time(issue.get("created_at")),
+        # A reopened issue may still show its old closed_at: only a closed issue is resolved.
+        "resolved_at": parse_time(issue.get("closed_at")) if state == "closed" else None,
+        "deleted": action == "deleted", "author": _login(issue.get("user")),
     })
     records = [FlowRecord("work_item", values)]
     moments = {"opened": ("open", None, issue.get("created_at")),
@@ -204,11 +242,13 @@ def issue_records(repo: dict, issue: dict, action: str | None, connection: str =
         if parse_time(at):
             records.append(FlowRecord("transition", {
                 "work_item_id": item_id, "from_status": from_status, "to_status": to_status,
-                "at": parse_time(at), "author": (issue.get("user") or {}).get("login"),
+                "at": parse_time(at),
+                "author": _login(issue.get("user")) if action == "opened" else _login(actor),
             }))
     return records
 
 
+@readable_errors("GitHub")
 def normalize_event(event_name: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
     """Records for one webhook event (`event_name` is X-GitHub-Event without the action)."""
     repo = payload.get("repository")
@@ -223,8 +263,8 @@ _HANDLERS: dict[str, Callable[[dict, dict, str], list[FlowRecord]]] = {
     "push": push_records,
     "deployment": lambda r, p, c: [deployment_record(r, p["deployment"], None, c)],
     "deployment_status": lambda r, p, c: [deployment_record(r, p["deployment"], p["deployment_status"], c)],
-    "workflow_run": lambda r, p, c: [workflow_run_record(r, p["workflow_run"], c)],
+    "workflow_run": lambda r, p, c: [workflow_run_record(r, p["workflow_run"], c, p.get("workflow"))],
     "check_suite": lambda r, p, c: [check_suite_record(r, p["check_suite"], c)],
-    "issues": lambda r, p, c: issue_records(r, p["issue"], p.get("action"), c),
+    "issues": lambda r, p, c: issue_records(r, p["issue"], p.get("action"), c, p.get("sender")),
     "release": lambda r, p, c: [release_record(r, p["release"], p.get("action"), c)],
 }

@@ -23,6 +23,8 @@ from portal.webhooks.signatures import verify_token
 USED_EVENTS = frozenset({
     "Merge Request Hook", "Push Hook", "Pipeline Hook", "Job Hook", "Deployment Hook",
     "Issue Hook", "Release Hook",
+    # Confidential issues (incidents often are) come under their own event name with the same payload.
+    "Confidential Issue Hook",
 })
 
 # Which linked values this connection syncs (portal/sync/scope.py).

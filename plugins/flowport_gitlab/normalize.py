@@ -9,11 +9,13 @@ the ids a Job Hook gives them."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlparse
 
+from portal.flow.payload_shape import readable_errors, require_id, require_object
 from portal.flow.records import FlowRecord, environment_tier, first_line, parse_time, pushed_branch
 
 LINK_ANNOTATION = "gitlab.com/project-slug"
@@ -31,7 +33,8 @@ _DEPLOYMENT_STATUSES = {
     "success": "success", "failed": "failure", "canceled": "cancelled", "running": "running",
     "created": "pending", "blocked": "pending", "skipped": "cancelled",
 }
-_FINISHED = frozenset({"success", "failure", "cancelled"})
+# `unknown`: a status this version does not know (e.g. "fail"); kept with its finish time, never `queued`.
+_FINISHED = frozenset({"success", "failure", "cancelled", "unknown"})
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -55,13 +58,15 @@ def _base(path: str, record_id: str, url: str | None, updated: object, connectio
     }
 
 
-def _mr_author(mr: dict, actor: dict, action: str | None) -> str | None:
-    # The hook's `user` is whoever acted; it is the author only when they opened the MR.
-    if isinstance(mr.get("author"), dict):
-        return mr["author"].get("username")
-    if action == "open" or (actor.get("id") is not None and actor.get("id") == mr.get("author_id")):
-        return actor.get("username")
-    return None
+def _author(item: dict, actor: dict, action: str | None) -> str | None:
+    """Who opened a merge request or issue: REST objects name them; a hook only gives `author_id` and
+    the `user` who acted, who is the author only when their ids match (or, without ids, on `open`)."""
+    if isinstance(item.get("author"), dict):
+        return item["author"].get("username")
+    actor_id, author_id = actor.get("id"), item.get("author_id")
+    if actor_id is not None and author_id is not None:
+        return actor.get("username") if actor_id == author_id else None
+    return actor.get("username") if action == "open" else None
 
 
 def merge_request_record(path: str, mr: dict, actor: dict | None = None, connection: str = "default") -> FlowRecord:
@@ -73,7 +78,7 @@ def merge_request_record(path: str, mr: dict, actor: dict | None = None, connect
     merged = state == "merged"
     values.update({
         "repository": path, "number": mr["iid"], "title": mr.get("title"),
-        "author": _mr_author(mr, actor or {}, action), "state": state,
+        "author": _author(mr, actor or {}, action), "state": state,
         "created_at": parse_time(mr.get("created_at")),
         # Hooks omit merged_at/closed_at; the event's own time is when it happened.
         "merged_at": parse_time(mr.get("merged_at") or (updated if action == "merge" else None)),
@@ -95,13 +100,21 @@ def _head_branch(mr: dict) -> str | None:
     return mr.get("source_branch")
 
 
+def _run_status(status: object) -> str:
+    """GitLab's pipeline/job status in Flowport's words; one GitLab adds later is `unknown` (no status at
+    all is still `queued`: a hook without one is about a run that has not started)."""
+    if not status:
+        return "queued"
+    return _RUN_STATUSES.get(status, "unknown") if isinstance(status, str) else "unknown"
+
+
 def _run_times(status: str, started: object, finished: object) -> tuple:
     return parse_time(started), parse_time(finished) if status in _FINISHED else None
 
 
 def pipeline_record(path: str, pipeline: dict, connection: str = "default") -> FlowRecord:
     """A pipeline as a pipeline run."""
-    status = _RUN_STATUSES.get(pipeline.get("status") or "", "queued")
+    status = _run_status(pipeline.get("status"))
     started, finished = _run_times(status, pipeline.get("started_at") or pipeline.get("created_at"),
                                    pipeline.get("finished_at"))
     updated = pipeline.get("updated_at") or pipeline.get("finished_at") or pipeline.get("created_at")
@@ -116,7 +129,7 @@ def pipeline_record(path: str, pipeline: dict, connection: str = "default") -> F
 
 def job_record(path: str, job: dict, connection: str = "default") -> FlowRecord:
     """A Job Hook (object_kind build) as a pipeline run of its own, named after the job."""
-    status = _RUN_STATUSES.get(job.get("build_status") or "", "queued")
+    status = _run_status(job.get("build_status"))
     started, finished = _run_times(status, job.get("build_started_at") or job.get("build_created_at"),
                                    job.get("build_finished_at"))
     updated = job.get("build_finished_at") or job.get("build_started_at") or job.get("build_created_at")
@@ -215,7 +228,8 @@ def _deployment_sha(payload: dict) -> str | None:
 def deployment_record(path: str, payload: dict, connection: str = "default") -> FlowRecord:
     """A Deployment Hook: one row per deployment id, its status following the hooks."""
     environment = payload.get("environment") or "unknown"
-    status = _DEPLOYMENT_STATUSES.get(payload.get("status") or "")
+    raw_status = payload.get("status")
+    status = _DEPLOYMENT_STATUSES.get(raw_status, "unknown") if isinstance(raw_status, str) and raw_status else None
     changed = parse_time(payload.get("status_changed_at"))
     values = _base(path, f"gitlab:{path}:deployment:{payload['deployment_id']}",
                    payload.get("deployable_url"), changed, connection)
@@ -243,17 +257,22 @@ def _state_change(payload: dict) -> tuple[str | None, str | None]:
 
 
 def issue_records(path: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
-    """An issue as a work item, plus the transition an open, close or reopen represents."""
-    issue = payload["object_attributes"]
-    item_id = f"gitlab:{path}#{issue['iid']}"
+    """An issue as a work item, plus the transition an open, close or reopen represents; an incident
+    (issue type `incident`, or an `incident` label) is also an incident record with its history."""
+    issue = require_object(payload, "object_attributes", "GitLab issue hook")
+    iid = require_id(issue, "iid", "GitLab issue hook object_attributes")
+    item_id = f"gitlab:{path}#{iid}"
     state = _ISSUE_STATES.get(issue.get("state") or "", "open")
+    actor = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     values = _base(path, item_id, issue.get("url") or issue.get("web_url"), issue.get("updated_at"), connection)
     values.update({
-        "key": f"{path}#{issue['iid']}", "title": issue.get("title"),
+        "key": f"{path}#{iid}", "title": issue.get("title"),
         "item_type": (issue.get("type") or issue.get("issue_type") or "issue").lower(),
         "status": state, "status_category": "done" if state == "closed" else "todo",
-        "created_at": parse_time(issue.get("created_at")), "resolved_at": parse_time(issue.get("closed_at")),
-        "deleted": False,
+        "created_at": parse_time(issue.get("created_at")),
+        # GitLab may keep the old closed_at on a reopened issue: only a closed issue has a resolution.
+        "resolved_at": parse_time(issue.get("closed_at")) if state == "closed" else None,
+        "deleted": False, "author": _author(issue, actor, issue.get("action")),
     })
     records = [FlowRecord("work_item", values)]
     moments = {"open": (None, "open", issue.get("created_at")),
@@ -263,13 +282,67 @@ def issue_records(path: str, payload: dict, connection: str = "default") -> list
     default_from, default_to, at = moments.get(issue.get("action"), (None, None, issue.get("updated_at")))
     to_status = current or default_to
     if to_status and parse_time(at) and previous != to_status:
+        # A transition's author is whoever made it (the hook's user), not the issue's author.
         records.append(FlowRecord("transition", {
             "work_item_id": item_id, "from_status": previous or default_from, "to_status": to_status,
-            "at": parse_time(at), "author": (payload.get("user") or {}).get("username"),
+            "at": parse_time(at), "author": actor.get("username"),
         }))
+    if is_incident(issue, payload):
+        records += incident_records(path, payload, issue, item_id, connection)
     return records
 
 
+def is_incident(issue: dict, payload: dict) -> bool:
+    """An incident issue: GitLab's issue type `incident` (hooks: `type`, REST: `issue_type`), or a label
+    named `incident` for projects that mark incidents by label."""
+    if str(issue.get("type") or issue.get("issue_type") or "").lower() == "incident":
+        return True
+    labels = [*(payload.get("labels") or []), *(issue.get("labels") or [])]
+    return any(str(label.get("title") if isinstance(label, dict) else label).lower() == "incident"
+               for label in labels)
+
+
+_ESCALATION_STATUSES = {"triggered": "triggered", "acknowledged": "acknowledged"}
+
+
+def incident_records(path: str, payload: dict, issue: dict, record_id: str, connection: str) -> list[FlowRecord]:
+    """The incident an incident issue is: closed = resolved (its closed_at the resolution), a reopen
+    clears the resolution; GitLab's escalation status says whether it is acknowledged."""
+    closed = issue.get("state") == "closed"
+    status = "resolved" if closed else _ESCALATION_STATUSES.get(issue.get("escalation_status") or "", "triggered")
+    resolved = parse_time(issue.get("closed_at") or (issue.get("updated_at") if closed else None))
+    assignees = payload.get("assignees")
+    values = _base(path, record_id, issue.get("url") or issue.get("web_url"), issue.get("updated_at"), connection)
+    values.update({
+        "title": issue.get("title"), "severity": issue.get("severity"), "status": status,
+        "created_at": parse_time(issue.get("created_at")),
+        "resolved_at": resolved if closed else None,
+        "assignees": json.dumps([a.get("username") or a.get("name") for a in assignees if isinstance(a, dict)])
+        if isinstance(assignees, list) else None,
+    })
+    records = [FlowRecord("incident", values, defaults={"status": "triggered"})]
+    action = issue.get("action")
+    moment = {"open": ("triggered", issue.get("created_at")), "close": ("resolved", resolved),
+              "reopen": ("triggered", issue.get("updated_at"))}.get(action)
+    if moment is None and isinstance((payload.get("changes") or {}).get("escalation_status"), dict):
+        action, moment = "escalation", (status, issue.get("updated_at"))
+    if moment is not None and parse_time(moment[1]):
+        actor = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+        records.append(FlowRecord("incident_event", {
+            "incident_id": record_id, "event": action, "status": moment[0], "at": parse_time(moment[1]),
+            "actor": actor.get("username")}))
+    return records
+
+
+def merge_request_hook_records(path: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
+    """A Merge Request Hook; one without an object_attributes object or an iid fails with that key named."""
+    attributes = require_object(payload, "object_attributes", "GitLab merge request hook")
+    require_id(attributes, "iid", "GitLab merge request hook object_attributes")
+    actor = payload.get("user") if isinstance(payload.get("user"), dict) else None
+    return [merge_request_record(path, attributes, actor, connection)]
+
+
+@readable_errors("GitLab")
 def normalize_event(payload: dict, connection: str = "default") -> list[FlowRecord]:
     """Records for one hook delivery, chosen by its object_kind."""
     if not isinstance(payload, dict):
@@ -282,7 +355,7 @@ def normalize_event(payload: dict, connection: str = "default") -> list[FlowReco
 
 
 _HANDLERS: dict[str, Callable[[str, dict, str], list[FlowRecord]]] = {
-    "merge_request": lambda p, d, c: [merge_request_record(p, d["object_attributes"], d.get("user"), c)],
+    "merge_request": merge_request_hook_records,
     "pipeline": pipeline_hook_records,
     "push": push_records,
     "build": lambda p, d, c: [job_record(p, d, c)],

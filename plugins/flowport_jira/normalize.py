@@ -7,9 +7,11 @@ transition (fromString -> toString) at the time of the event."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlparse
 
+from portal.flow.payload_shape import readable_errors
 from portal.flow.records import FlowRecord, parse_time
 
 LINK_ANNOTATION = "jira/project-key"
@@ -32,18 +34,64 @@ def work_item_id(issue: dict, connection: str = "default") -> str:
 
 
 def event_time(payload: dict, issue: dict) -> datetime | None:
-    """When the event happened: `timestamp` is epoch milliseconds in Jira's webhooks."""
+    """When the event happened: `timestamp` is epoch milliseconds in Jira's webhooks. Some senders write a
+    zone-less local time there instead ("2017-12-25 16:33:21,396"): it takes the zone of the changelog
+    entry's own `created`, else of the issue's `updated` or `created` (never silently UTC); without any
+    zone to take, the issue's `updated` is the event's time."""
     stamp = payload.get("timestamp")
     if isinstance(stamp, str) and stamp.isdigit():
         stamp = int(stamp)
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
-        return datetime.fromtimestamp(stamp / 1000, UTC)
-    # Some senders put a zone-less local time here; the issue's `updated` is the same moment with its zone.
-    return parse_time(stamp) or parse_time((issue.get("fields") or {}).get("updated"))
+        try:
+            return datetime.fromtimestamp(stamp / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    changelog = payload.get("changelog") if isinstance(payload.get("changelog"), dict) else {}
+    if isinstance(stamp, str) and _has_zone(stamp):
+        return parse_time(stamp)
+    local = _local_time(stamp)
+    zone = next((zone for zone in map(_zone_of, (changelog.get("created"), fields.get("updated"),
+                                                 fields.get("created"))) if zone is not None), None)
+    if local is not None and zone is not None:
+        return local.replace(tzinfo=zone)
+    return parse_time(fields.get("updated"))
 
 
-def _person(user: dict | None) -> str | None:
-    user = user or {}
+_ZONE_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# Zone-less forms seen in Jira payloads: ISO with a comma or dot before the milliseconds, unpadded
+# months and days ("2019-1-30 15:51:34,870"), and a US-locale form ("6/13/2019, 12:51:58 PM,687").
+_LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S,%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+                  "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y, %I:%M:%S %p,%f", "%m/%d/%Y, %I:%M:%S %p")
+
+
+def _has_zone(text: str) -> bool:
+    return bool(_ZONE_SUFFIX.search(text.strip()))
+
+
+def _local_time(stamp: object) -> datetime | None:
+    """A zone-less time as a naive datetime (None when it is not one of the known forms)."""
+    if not isinstance(stamp, str) or _has_zone(stamp):
+        return None
+    for pattern in _LOCAL_FORMATS:
+        try:
+            return datetime.strptime(stamp.strip(), pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _zone_of(value: object) -> tzinfo | None:
+    """The UTC offset written in a Jira time such as 2019-01-30T15:51:33.199+0300; None without one."""
+    if not isinstance(value, str) or not _has_zone(value):
+        return None
+    parsed = parse_time(value)
+    return parsed.tzinfo if parsed is not None else None
+
+
+def _person(user: object) -> str | None:
+    if not isinstance(user, dict):
+        return None
     # Jira Cloud no longer sends `name`; the display name is what people recognise.
     return user.get("name") or user.get("displayName") or user.get("accountId")
 
@@ -64,6 +112,7 @@ def work_item_record(issue: dict, connection: str = "default", deleted: bool = F
     project_key = _project_key(issue, fields)
     _, base_url = _site(issue)
     key = issue.get("key")
+    category = _STATUS_CATEGORIES.get((status.get("statusCategory") or {}).get("key") or "")
     return FlowRecord("work_item", {
         "id": work_item_id(issue, connection), "source": "jira", "connection": connection,
         "link_annotation": LINK_ANNOTATION if project_key else None,
@@ -72,9 +121,12 @@ def work_item_record(issue: dict, connection: str = "default", deleted: bool = F
         "source_updated_at": updated or parse_time(fields.get("updated")),
         "key": key or str(issue.get("id")), "title": fields.get("summary"),
         "item_type": (fields.get("issuetype") or {}).get("name"), "status": status.get("name"),
-        "status_category": _STATUS_CATEGORIES.get((status.get("statusCategory") or {}).get("key") or ""),
-        "created_at": parse_time(fields.get("created")), "resolved_at": parse_time(fields.get("resolutiondate")),
+        "status_category": category,
+        "created_at": parse_time(fields.get("created")),
+        # A status out of the done category ("Paused", a reopen) may keep a stale resolutiondate: not resolved.
+        "resolved_at": parse_time(fields.get("resolutiondate")) if category == "done" else None,
         "deleted": deleted,
+        "author": _person(fields.get("reporter")) or _person(fields.get("creator")),
     })
 
 
@@ -100,6 +152,7 @@ def history_transitions(item_id: str, histories: list) -> list[FlowRecord]:
     return records
 
 
+@readable_errors("Jira")
 def normalize_event(event_type: str, payload: dict, connection: str = "default") -> list[FlowRecord]:
     """Records for one `jira:issue_created/updated/deleted` delivery; [] for anything else."""
     issue = payload.get("issue") if isinstance(payload, dict) else None

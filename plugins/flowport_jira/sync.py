@@ -14,7 +14,7 @@ from portal.sync.client import SyncClient
 from portal.sync.state import SyncPage, SyncState
 
 MAX_RESULTS = 100
-FIELDS = ["summary", "status", "issuetype", "project", "created", "updated", "resolutiondate"]
+FIELDS = ["summary", "status", "issuetype", "project", "created", "updated", "resolutiondate", "reporter", "creator"]
 # Minutes read again before the cursor: Jira's search index lags edits by a little.
 OVERLAP_MINUTES = 2
 RESOURCE = "issues"

@@ -20,7 +20,8 @@ from portal.sync.scope import scope_field
 from portal.webhooks.payloads import optional_text
 from portal.webhooks.signatures import verify_pagerduty
 
-USED_EVENTS = frozenset({"incident.triggered", "incident.acknowledged", "incident.resolved"})
+# Every incident.* event carries the incident as it is after the event, so every one updates it.
+USED_EVENT_PREFIX = "incident."
 
 # Which linked values this connection syncs (portal/sync/scope.py).
 ServiceIds = scope_field(LINK_ANNOTATION, "service id", r"[A-Za-z0-9*?]+", "PSHIP01")
@@ -52,7 +53,8 @@ class PagerDutyPlugin(FlowPlugin):
         if not delivery_id:
             raise WebhookRejected(400, "PagerDuty delivery has neither X-Webhook-Id nor event.id")
         event_type = event["event_type"]
-        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=event_type in USED_EVENTS)
+        used = event_type.startswith(USED_EVENT_PREFIX)
+        return DeliveryInfo(delivery_id=delivery_id, event_type=event_type, used=used)
 
     def normalize(self, event: InboxEvent) -> list:
         return normalize_event(event.payload, event.connection)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from flowport_pagerduty.normalize import LINK_ANNOTATION, incident_record
+from flowport_pagerduty.normalize import LINK_ANNOTATION, incident_record, rest_history
 from portal.flow.records import parse_time
 from portal.sync.client import SyncClient
 from portal.sync.state import SyncPage, SyncState
@@ -56,7 +56,10 @@ async def sync_pagerduty(config, client: SyncClient, state: SyncState, full: boo
             if created and incident.get("status") != "resolved" and (oldest_open is None or created < oldest_open):
                 oldest_open = created
         mark = min(filter(None, (newest, oldest_open)), default=None)
-        records = [incident_record(incident, config.name) for incident in incidents]
+        records = []
+        for incident in incidents:
+            if isinstance(incident, dict) and incident.get("id") is not None:
+                records += [incident_record(incident, config.name), *rest_history(incident)]
         yield SyncPage(RESOURCE, records, {"since": mark.isoformat() if mark else None})
         if not result.get("more") or not incidents:
             return

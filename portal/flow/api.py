@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal.auth.identity import require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
-from portal.flow.models import FlowWorkItem, FlowWorkItemTransition
+from portal.flow.incident_history import incident_histories
+from portal.flow.models import FlowIncident, FlowWorkItem, FlowWorkItemTransition
 from portal.flow.query import FlowQuery, decode_cursor, entity_links, iso, list_records, parse_api_time
 from portal.flow.summary import entity_summary
 
@@ -52,6 +53,17 @@ def work_item_transitions(item_id: str, session: SessionDep) -> dict:
     items = [{"fromStatus": row.from_status, "toStatus": row.to_status, "at": iso(row.at), "author": row.author}
              for row in rows]
     return {"workItemId": item_id, "items": items, "totalItems": len(items)}
+
+
+@router.get("/incidents/{incident_id:path}/history")
+def incident_history(incident_id: str, session: SessionDep) -> dict:
+    """The status changes of one incident, oldest first (a reopen shows as `change: reopened`)."""
+    incident = session.get(FlowIncident, incident_id)
+    if incident is None:
+        raise CatalogApiError(404, f"No incident {incident_id!r}")
+    items = [{**entry, "at": iso(entry["at"])} for entry in incident_histories(session, [incident_id])[incident_id]]
+    return {"incidentId": incident_id, "status": incident.status, "createdAt": iso(incident.created_at),
+            "resolvedAt": iso(incident.resolved_at), "items": items, "totalItems": len(items)}
 
 
 @router.get("/{collection}")

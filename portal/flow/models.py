@@ -130,9 +130,33 @@ class FlowIncident(FlowRecordBase, table=True):
     title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     severity: str | None = Field(default=None, max_length=50)
     status: str = Field(max_length=20)  # triggered | acknowledged | resolved
+    # The earliest creation time seen (portal/flow/lifecycle.py: earliest wins).
     created_at: datetime | None = None
+    # The first acknowledgement seen; a later unacknowledge or reopen is in the history.
     acknowledged_at: datetime | None = None
+    # The final resolution: null while the incident is open (a reopen clears it, the next resolve sets it).
     resolved_at: datetime | None = None
+    # Who the incident is assigned to, as a JSON array of names (PagerDuty assignees, GitLab assignees).
+    assignees: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class FlowIncidentEvent(SQLModel, table=True):
+    """One status change of an incident (triggered, acknowledged, unacknowledged, resolved, reopened …),
+    kept so a reopened incident's earlier resolutions stay visible; unique so a replay adds nothing."""
+
+    __tablename__ = "flow_incident_events"
+    __table_args__ = (
+        Index("uq_flow_incident_event", "incident_id", "at", "event", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(max_length=400, index=True)
+    # The tool's own word for what happened (PagerDuty's event verb, CDEvents' predicate, GitLab's action).
+    event: str = Field(max_length=100)
+    # The incident's status right after it: triggered | acknowledged | resolved.
+    status: str = Field(max_length=20)
+    at: datetime
+    actor: str | None = Field(default=None, max_length=200)
 
 
 class FlowWorkItem(FlowRecordBase, table=True):
@@ -147,8 +171,11 @@ class FlowWorkItem(FlowRecordBase, table=True):
     status: str | None = Field(default=None, max_length=100)
     status_category: str | None = Field(default=None, max_length=20)  # todo | in_progress | done
     created_at: datetime | None = None
+    # Only while the item is done (portal/flow/lifecycle.py): an open item has none, whatever the tool kept.
     resolved_at: datetime | None = None
     deleted: bool = False
+    # Who opened the item (GitHub issue.user, GitLab author, Jira reporter), never who last acted on it.
+    author: str | None = Field(default=None, max_length=200)
 
 
 class FlowWorkItemTransition(SQLModel, table=True):

@@ -16,6 +16,7 @@ from portal.catalog.models import CatalogEntity, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
 from portal.flow.first_commit import first_commit_at
+from portal.flow.incident_history import incident_histories
 from portal.flow.models import (
     FlowChange,
     FlowCommit,
@@ -193,8 +194,16 @@ def records_json(session: Session, rows: Sequence[object]) -> list[dict]:
     """Records (or FlowKind.select() rows) to JSON items, with entityRefs for the batch computed at once."""
     pairs = [_with_derived(row) for row in rows]
     refs = entity_refs_by_link(session, ((record.link_annotation, record.link_value) for record, _ in pairs))
-    return [record_json(record, refs.get((record.link_annotation, record.link_value), []), derived)
-            for record, derived in pairs]
+    items = [record_json(record, refs.get((record.link_annotation, record.link_value), []), derived)
+             for record, derived in pairs]
+    incidents = [record.id for record, _ in pairs if isinstance(record, FlowIncident)]
+    if incidents:
+        # An incident's status changes (a reopen among them) come with it: restore time needs them.
+        histories = incident_histories(session, incidents)
+        for item in items:
+            if item["id"] in histories:
+                item["history"] = [{**entry, "at": iso(entry["at"])} for entry in histories[item["id"]]]
+    return items
 
 
 def encode_cursor(query: FlowQuery) -> str:

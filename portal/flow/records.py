@@ -11,6 +11,7 @@ from portal.flow.models import (
     FlowCommit,
     FlowDeployment,
     FlowIncident,
+    FlowIncidentEvent,
     FlowPipelineRun,
     FlowRelease,
     FlowWorkItem,
@@ -26,6 +27,13 @@ RECORD_TABLES = {
     "incident": FlowIncident,
     "work_item": FlowWorkItem,
     "transition": FlowWorkItemTransition,
+    "incident_event": FlowIncidentEvent,
+}
+
+# History kinds: rows are only ever added, once per these columns (their unique index).
+APPEND_ONLY_KEYS = {
+    "transition": ("work_item_id", "at", "to_status"),
+    "incident_event": ("incident_id", "at", "event"),
 }
 
 
@@ -45,13 +53,18 @@ class FlowRecord:
 
 def parse_time(value: object) -> datetime | None:
     """ISO-8601 text (with Z or offset), epoch seconds, or GitLab's `2021-01-01 10:00:00 UTC` to aware UTC."""
-    if value in (None, ""):
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
-    text = str(value).strip()
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # beyond the years a datetime holds, NaN
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
     if text.endswith(" UTC"):
         text = text[:-4] + "+00:00"
     text = re.sub(r"Z$", "+00:00", text)

@@ -11,12 +11,14 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from portal.flow.record_checks import split_valid
+from portal.flow.writer import record_key
 from portal.logging_setup import get_logger
 from portal.net import AsyncGuardedTransport
 from portal.plugins.contract import FlowPlugin, SyncNotSupported
@@ -60,6 +62,9 @@ class SyncReport:
     pages_by_resource: dict[str, int] = field(default_factory=dict)
     # Items the tool sent that could not be read (e.g. malformed events): reported, never fatal.
     skipped_items: list[str] = field(default_factory=list)
+    # Every record the run wrote, by kind and id: a pull request stored by its list page and again by its
+    # commits page is one changed record, not two (`records` counts these).
+    written: set[tuple] = field(default_factory=set, repr=False)
 
     def skipped_note(self) -> str | None:
         """`skipped 2 unreadable items: …` naming the first few, or None."""
@@ -145,12 +150,17 @@ async def sync_connection(
 
 def _commit(engine: Engine, source: str, connection: str, owner: str, page: SyncPage, client: SyncClient,
             state: SyncState, report: SyncReport, on_page: PageListener | None) -> None:
+    records, unusable = split_valid(page.records)
+    if unusable:
+        # A value no table can hold skips that item alone; the rest of the page is stored.
+        page = replace(page, records=records, skipped=[*page.skipped, *unusable])
     written = store.commit_page(engine, source, connection, owner, page, client.take_validators())
     # Later pages of this run read the cursor the plugin just committed.
     if page.cursor is not None:
         state.cursors[page.resource] = page.cursor
     report.pages += 1
-    report.records += written
+    report.written.update(record_key(record) for record in page.records)
+    report.records = len(report.written)
     if page.skipped:
         report.skipped_items += page.skipped
         log.warning("sync skipped unreadable items", source=source, connection=connection, items=page.skipped)

@@ -94,14 +94,12 @@ def get_delivery(delivery_id: int, request: Request, session: SessionDep, user: 
 
 @api_router.post("/deliveries/{delivery_id}/replay", response_model=None)
 def replay_delivery(delivery_id: int, request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    """Queue one delivery for processing again (attempts reset); ignored deliveries stay ignored."""
+    """Queue one delivery for processing again (attempts reset). An ignored delivery is queued too: the
+    current normalizer runs over it, and it is processed if its event is used now, else ignored again."""
     authorize(request, user, "admin.webhooks.replay", str(delivery_id))
     row = _stored(session, delivery_id)
     if row is None:
         raise CatalogApiError(404, f"No webhook delivery with id {delivery_id}")
-    if row.status == "ignored":
-        raise CatalogApiError(409, f"Delivery {delivery_id} is a {row.event_type} event, which no normalizer "
-                                   "uses; there is nothing to replay")
     replayed = replay(session, delivery_id=delivery_id)
     if _from_form(request):
         return _back_to_admin(replayed)

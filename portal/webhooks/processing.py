@@ -11,9 +11,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from portal.flow.record_checks import check_records
 from portal.flow.writer import write_records
 from portal.logging_setup import get_logger
-from portal.plugins.contract import InboxEvent, WebhookRequest
+from portal.plugins.contract import InboxEvent, WebhookRejected, WebhookRequest
 from portal.plugins.registry import PluginRegistry
 from portal.retry import jittered_backoff
 from portal.webhooks.models import WebhookDelivery
@@ -30,6 +31,8 @@ class ProcessReport:
     processed: int = 0
     failed: int = 0
     parked: int = 0
+    # Deliveries (replayed ignored ones) whose event the current plugin still does not use.
+    ignored: int = 0
     records: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -55,16 +58,41 @@ def _claim(session: Session, limit: int, now: datetime) -> list[WebhookDelivery]
     return list(session.execute(query).scalars())
 
 
-def _normalize(registry: PluginRegistry, delivery: WebhookDelivery) -> list:
+def _normalize(registry: PluginRegistry, delivery: WebhookDelivery) -> list | None:
+    """The delivery's records by the current normalizer; None when the plugin does not use its event."""
     plugin = registry.connection(delivery.source, delivery.connection)
     if plugin is None:
         raise LookupError(f"no {delivery.source} connection named {delivery.connection!r} is configured")
     headers = json.loads(delivery.headers)
     request = WebhookRequest(headers=headers, body=delivery.received_body(), content_type=delivery.content_type)
     payload = plugin.parse_webhook(request)
+    if not _used_now(plugin, request, payload):
+        return None
     event = InboxEvent(source=delivery.source, connection=delivery.connection,
                        event_type=delivery.event_type, headers=headers, payload=payload)
-    return plugin.normalize(event)
+    # Values a table cannot hold fail this delivery alone, with the column named (not the batch's statement).
+    return check_records(plugin.normalize(event))
+
+
+def _used_now(plugin, request: WebhookRequest, payload: object) -> bool:  # noqa: ANN001 - a FlowPlugin
+    """Whether the plugin as it is now uses this delivery's event: an ignored delivery replayed after the
+    plugin learnt its event is; one it still does not use goes back to `ignored`."""
+    try:
+        return plugin.describe_delivery(request, payload).used
+    except WebhookRejected:
+        # The intake accepted this delivery with all its headers; the inbox keeps only some.
+        return True
+
+
+def _mark_processed(delivery: WebhookDelivery, produced: list | None, now: datetime, report: ProcessReport) -> None:
+    delivery.processed_at, delivery.last_error, delivery.next_attempt_at = now, None, None
+    delivery.attempts += 1
+    if produced is None:
+        delivery.status = "ignored"
+        report.ignored += 1
+    else:
+        delivery.status = "processed"
+        report.processed += 1
 
 
 def process_batch(engine: Engine, registry: PluginRegistry, limit: int = 200) -> ProcessReport:
@@ -81,10 +109,8 @@ def process_batch(engine: Engine, registry: PluginRegistry, limit: int = 200) ->
             except Exception as error:  # noqa: BLE001 - one bad delivery must not stop the others
                 _record_failure(delivery, error, now, report)
                 continue
-            records += produced
-            delivery.status, delivery.processed_at, delivery.last_error = "processed", now, None
-            delivery.attempts += 1
-            report.processed += 1
+            records += produced or []
+            _mark_processed(delivery, produced, now, report)
         try:
             report.records = write_records(session, records)
         except Exception as error:  # noqa: BLE001 - one delivery's records must not fail the others
@@ -114,16 +140,15 @@ def _process_one_by_one(engine: Engine, registry: PluginRegistry, ids: list[int]
             if delivery is None:  # another worker took it meanwhile
                 continue
             try:
-                written = write_records(session, _normalize(registry, delivery))
+                produced = _normalize(registry, delivery)
+                written = write_records(session, produced or [])
             except Exception as error:  # noqa: BLE001 - this delivery alone fails
                 session.rollback()
                 delivery = _claim_one(session, delivery_id)
                 if delivery is not None:
                     _record_failure(delivery, error, now, report)
             else:
-                delivery.status, delivery.processed_at, delivery.last_error = "processed", now, None
-                delivery.attempts += 1
-                report.processed += 1
+                _mark_processed(delivery, produced, now, report)
                 report.records += written
             session.commit()
     return report
@@ -155,7 +180,7 @@ def process_all(engine: Engine, registry: PluginRegistry, limit: int = 200) -> P
     total = ProcessReport()
     while True:
         report = process_batch(engine, registry, limit)
-        for name in ("claimed", "processed", "failed", "parked", "records"):
+        for name in ("claimed", "processed", "failed", "parked", "ignored", "records"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         total.errors += report.errors
         if report.claimed < limit:
@@ -164,10 +189,12 @@ def process_all(engine: Engine, registry: PluginRegistry, limit: int = 200) -> P
 
 def replay(session: Session, delivery_id: int | None = None, since: datetime | None = None,
            source: str | None = None) -> int:
-    """Queue deliveries again (after a normalizer fix): one by id, or all received since a time."""
+    """Queue deliveries again (after a normalizer fix): one by id, or all received since a time. Ignored
+    deliveries too: the worker runs the current plugin over them, and one whose event it now uses is
+    processed (the others go back to `ignored`)."""
     if delivery_id is None and since is None:
         raise ValueError("replay needs a delivery id or a time to replay from")
-    statement = update(WebhookDelivery).where(WebhookDelivery.status != "ignored")
+    statement = update(WebhookDelivery)
     if delivery_id is not None:
         statement = statement.where(WebhookDelivery.id == delivery_id)
     if since is not None:

@@ -45,8 +45,8 @@ def test_sync_github_stores_records_and_prints_a_summary(database_url, engine, l
     result = run_cli(["sync", "github"], env)
     assert result.exit_code == 0, result.output
     # Two pages of pull requests, a page per pull request's commits, one page of each other list; each pull
-    # request gives itself, its commit and its first commit time.
-    assert "github/default: done, 9 pages, 9 records" in result.stdout
+    # request gives itself and its commit (its first commit time updates the same record: counted once).
+    assert "github/default: done, 9 pages, 6 records" in result.stdout
     with Session(engine) as session:
         assert len(session.execute(select(FlowChange)).scalars().all()) == 3
     assert stubbed_github.requests[0].headers["authorization"] == "Bearer ghp_cli"
@@ -85,8 +85,9 @@ def test_sync_cdevents_reports_skipped_events_and_a_missing_feed(database_url, e
            "FLOWPORT_CDEVENTS_FEED_URL": FEED}
     result = run_cli(["sync", "cdevents"], env)
     assert result.exit_code == 0, result.output
-    # The feed page, then the catch-up read from the newest event (which serves that event again).
-    assert "cdevents/default: done, 2 pages, 2 records, 2 requests (0 not modified, 0 retried)" in result.stdout
+    # The feed page, then the catch-up read from the newest event (which serves that event again: the same
+    # record, counted once).
+    assert "cdevents/default: done, 2 pages, 1 records, 2 requests (0 not modified, 0 retried)" in result.stdout
     assert f"skipped 1 unreadable item: event 2 of {FEED}: is a JSON list, not an object" in result.stdout
 
     webhook_only = {**env, "FLOWPORT_CDEVENTS_FEED_URL": None, "FLOWPORT_CDEVENTS_WEBHOOK_SECRET": "whsec_x"}

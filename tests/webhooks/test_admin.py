@@ -88,14 +88,17 @@ def test_replay_all_needs_a_valid_since(client, body, words):
     assert response.status_code == 400 and words in response.json()["error"]["message"]
 
 
-def test_replay_is_refused_for_unknown_and_ignored_deliveries(client, engine):
+def test_replay_is_refused_for_unknown_deliveries_and_an_unused_event_stays_ignored(client, engine, app):
     assert client.post("/api/v1/webhooks/deliveries/999/replay").status_code == 404
     body = json.dumps({"action": "created"}).encode()
     headers = {"Content-Type": "application/json", "X-GitHub-Event": "star", "X-GitHub-Delivery": "star-1",
                "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
     ignored_id = client.post("/webhooks/github", content=body, headers=headers).json()["id"]
     response = client.post(f"/api/v1/webhooks/deliveries/{ignored_id}/replay")
-    assert response.status_code == 409 and "nothing to replay" in response.json()["error"]["message"]
+    assert response.status_code == 202 and response.json() == {"replayed": 1, "id": ignored_id, "status": "pending"}
+    report = processing.process_all(engine, app.state.plugins)
+    assert (report.processed, report.ignored, report.failed) == (0, 1, 0)
+    assert client.get(f"/api/v1/webhooks/deliveries/{ignored_id}").json()["status"] == "ignored"
 
 
 def test_replay_needs_permission(app, client):

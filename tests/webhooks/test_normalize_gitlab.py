@@ -70,6 +70,8 @@ def merged_version(opened: dict) -> dict:
 
 def test_open_then_merged_keeps_the_author_and_uses_the_last_commit_of_a_fast_forward(app, engine):
     opened = fixture("go-gitlab/merge_request.json")
+    # The fixture's user (id 1) is not its author (author_id 51); here the author opens their own MR.
+    opened["object_attributes"]["author_id"] = opened["user"]["id"]
     deliver(app, ("Merge Request Hook", opened), ("Merge Request Hook", merged_version(opened)))
     [change] = all_rows(engine, FlowChange)
     assert (change.id, change.state, change.author) == ("gitlab:gitlabhq/gitlab-test!1", "merged", "user1")

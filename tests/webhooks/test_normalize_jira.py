@@ -71,8 +71,9 @@ def test_status_changed_fixture_gives_the_transition(app, engine):
     [transition] = all_rows(engine, FlowWorkItemTransition)
     assert transition.work_item_id == item.id == "jira:jira.test-example.ru:11442"
     assert (transition.from_status, transition.to_status) == ("To Do", "In Progress")
-    # This sender wrote a zone-less local time as `timestamp`; the issue's `updated` is that moment.
-    assert transition.at == at("2019-01-30T15:51:33.199+03:00")
+    # This sender wrote a zone-less local time as `timestamp` ("2019-1-30 15:51:34,870"): it is in the
+    # zone of the issue's `updated` (+0300), not UTC.
+    assert transition.at == at("2019-01-30T15:51:34.870+03:00")
     assert transition.author == "jira_test"
 
 

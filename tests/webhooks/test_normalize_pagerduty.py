@@ -70,7 +70,7 @@ RESOLVED = ("resolved_v3.json", "2021-06-04T14:05:00.000Z")
 
 def test_triggered_fixture(app, engine):
     post(app, fixture("triggered_v3.json"))
-    assert process(app).records == 1
+    assert process(app).records == 2  # the incident and the first entry of its history
     [incident] = incidents(engine)
     assert incident.id == "pagerduty:PFQZPSY"
     assert (incident.source, incident.title, incident.severity, incident.status) == (
