@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from portal.logging_setup import get_logger
+from portal.catalog.refs import RefError, parse_ref
 from portal.requests.inputs import FieldProblem, RequestProblem
 from portal.requests.models import Request
 from portal.requests.offerings import Offering, offering_of
@@ -87,6 +88,23 @@ def order_moved(session: Session, row: Request, source: str) -> None:
         cancel_task(session, task, row.requester_ref, reason=f"{row.public_id} was cancelled, so its task is too")
 
 
+def created_component(output: object) -> str | None:
+    """The component a template's run registered, from its output's `entityRef` or the `entityRef` of
+    one of its `links` (Backstage's output shape); None when it names no component."""
+    if not isinstance(output, dict):
+        return None
+    links = output.get("links") if isinstance(output.get("links"), list) else []
+    for candidate in [output.get("entityRef"), *(link.get("entityRef") for link in links if isinstance(link, dict))]:
+        if isinstance(candidate, str) and 0 < len(candidate) <= 400:
+            try:
+                parsed = parse_ref(candidate, default_kind="component")
+            except RefError:
+                continue
+            if parsed.kind.lower() == "component":
+                return parsed.key
+    return None
+
+
 def _run_seconds(task: ScaffolderTask) -> int | None:
     if task.started_at is None or task.finished_at is None:
         return None
@@ -123,6 +141,9 @@ def on_task_change(session: Session, task: ScaffolderTask, change: str) -> None:
         append_event(session, task.id, "log", {"message": f"{row.public_id} stays in {row.stage!r}: it was moved "
                                                           f"while its task ran, so the task {change} does not move it"})
         return
+    if change == "completed" and row.component_ref is None:
+        # The component the template created: the flow follower and adoption read it from the order.
+        row.component_ref = created_component(task.output)
     work = _run_seconds(task) if change in ENDING_STAGES else None
     try:
         transition(session, row, to=target, actor=f"task:{task.id}", source="automation",
