@@ -31,6 +31,9 @@ def refresh_planner_statistics(engine: Engine) -> bool:
         connection.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
+    # A SQLite connection reads the statistics when it opens; pooled connections would plan with the
+    # old ones. Disposing the pool lets each open afresh (connections in use finish their work first).
+    engine.dispose()
     return True
 
 

@@ -18,7 +18,7 @@ from portal.demo.organisation import read_organisation
 from portal.demo.plan import DemoYear, adoption_plan
 from portal.demo.requests_data import DemoRequest, idea_requests, order_requests
 from portal.demo.work_items import projects, work_item_records
-from portal.flow.models import FlowWorkItemTransition
+from portal.flow.models import FlowIncidentEvent, FlowWorkItemTransition
 from portal.flow.records import RECORD_TABLES, FlowRecord
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
 
@@ -125,15 +125,21 @@ def _demo_requests():  # noqa: ANN202 - a SQL condition
     return and_(Request.title.startswith(DEMO_TITLE_PREFIX, autoescape=True), seeded)
 
 
+# Record kinds whose rows hang off another record and carry no connection of their own.
+CHILD_KINDS = ("transition", "incident_event")
+
+
 def remove_demo(session: Session, *, flow_data: bool = True, requests: bool = True) -> dict[str, int]:
     """Delete the demo data and nothing else; returns rows deleted per table."""
     removed: dict[str, int] = {}
     if flow_data:
-        removed[FlowWorkItemTransition.__tablename__] = session.execute(
-            delete(FlowWorkItemTransition).where(
-                FlowWorkItemTransition.work_item_id.startswith(DEMO_ID_PREFIX, autoescape=True))).rowcount
+        # Rows that belong to a record (a work item's transitions, an incident's history) go by its id.
+        for model, parent_id in ((FlowWorkItemTransition, FlowWorkItemTransition.work_item_id),
+                                 (FlowIncidentEvent, FlowIncidentEvent.incident_id)):
+            removed[model.__tablename__] = session.execute(
+                delete(model).where(parent_id.startswith(DEMO_ID_PREFIX, autoescape=True))).rowcount
         for kind, model in RECORD_TABLES.items():
-            if kind == "transition":
+            if kind in CHILD_KINDS:
                 continue
             removed[model.__tablename__] = session.execute(
                 delete(model).where(model.connection == DEMO_CONNECTION,
@@ -157,7 +163,7 @@ def demo_counts(session: Session) -> dict[str, int]:
     counts = {model.__tablename__: session.execute(
         select(func.count()).select_from(model).where(model.connection == DEMO_CONNECTION,
                                                       model.id.startswith(DEMO_ID_PREFIX, autoescape=True))
-    ).scalar_one() for kind, model in RECORD_TABLES.items() if kind != "transition"}
+    ).scalar_one() for kind, model in RECORD_TABLES.items() if kind not in CHILD_KINDS}
     counts[Request.__tablename__] = session.execute(
         select(func.count()).select_from(Request).where(_demo_requests())).scalar_one()
     return counts

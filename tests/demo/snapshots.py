@@ -16,7 +16,7 @@ def flow_snapshot(session: Session) -> dict[str, list[tuple]]:
     for kind, model in RECORD_TABLES.items():
         table = model.__table__
         columns = [column for column in table.columns if column.name not in SKIPPED and column.name != "id"
-                   or (column.name == "id" and kind != "transition")]
+                   or (column.name == "id" and kind not in ("transition", "incident_event"))]
         rows = session.execute(select(*columns)).all()
         snapshot[kind] = sorted(tuple(str(value) for value in row) for row in rows)
     return snapshot

@@ -31,11 +31,12 @@ def test_the_log_page_lists_the_runners_events(involved_app, person, session):
     assert "no task runner" not in page(client, f"/requests/{request_id}")
 
 
-def test_without_a_task_runner_the_page_says_so(person, session):
+def test_a_task_that_is_not_there_is_said_plainly(person, session):
     client = person(REQUESTER)
     request_id = raise_order(client, "new-python-service")
-    with_task(session, request_id)
-    assert "no task runner installed" in page(client, f"/requests/{request_id}/log")
+    with_task(session, request_id)  # names a task id the task runner never had
+    html = page(client, f"/requests/{request_id}/log")
+    assert "is not there" in html and "Traceback" not in html
     assert "(no task runner is installed here)" in page(client, f"/requests/{request_id}")
 
 

@@ -71,6 +71,8 @@ async def fetch_task_events(http: HttpRequest, urls: TaskLogUrls) -> tuple[list[
     transport = httpx.ASGITransport(app=http.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.internal") as client:
         response = await client.get(urls.events, headers=headers)
+    if response.status_code == 404:
+        return None, f"Task {urls.task_id} is not there (it was removed, or you may not see it), so its log cannot be shown."
     if response.status_code != 200:
         return None, f"The task runner answered {response.status_code} for task {urls.task_id}."
     try:
