@@ -95,7 +95,7 @@ def demo_orders(url: str, orders: int, data_dir: Path) -> dict:
     from portal.app import create_app
 
     settings = Settings(env="development", database_url=url, data_dir=data_dir,
-                        catalog_paths=[REPO / "catalog"], template_paths=[REPO / "templates"], run_worker=True,
+                        catalog_paths=[str(REPO / "catalog")], template_paths=[str(REPO / "templates")], run_worker=True,
                         log_level="WARNING", api_rate_limit=0, catalog_refresh_interval=0, sync_interval=0)
     seconds = []
     with TestClient(create_app(settings)) as client:
