@@ -48,7 +48,7 @@ from portal.requests.schemas import MAX_COMMENT, MAX_NOTE
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 COMMENTS_SHOWN = 200
-CANCELLED = "cancelled"
+CANCELLED, FAILED = "cancelled", "failed"
 
 
 def has_voted(session: Session, request_ids: list[int], voter: str) -> set[int]:
@@ -78,6 +78,8 @@ def _actions(http: HttpRequest, user: Identity, row: Request, offering) -> dict:
         "may_value": requester and row.kind == "order"
         and row.stage in (*service.VALUE_CONFIRMABLE_STAGES, service.VALUE_CONFIRMED),
         "may_participate": row.kind == "idea" and (user.is_authenticated or anonymous),
+        # A failed fulfilment runs again once whoever can fix it (owners) or asked for it says so.
+        "may_retry": row.kind == "order" and row.stage == FAILED and bool(row.task_id) and (owner or requester),
     }
 
 
@@ -225,3 +227,24 @@ async def task_log_page(public_id: str, http: HttpRequest, session: SessionDep, 
     urls = task_log_urls(http.app, row.task_id)
     lines, problem = await fetch_task_events(http, urls)
     return render(http, "requests/request_log.html", {"row": row, "urls": urls, "lines": lines, "problem": problem})
+
+
+@router.post("/requests/{public_id}/retry")
+def retry_form(public_id: str, http: HttpRequest, session: SessionDep, user: CurrentUser) -> Response:
+    """Run a failed order's task again (the order goes back to fulfilling): the requester or the owners."""
+    from portal.scaffolder.tasks.service import TaskProblem, get_task, retry_task
+
+    def act(row: Request) -> None:
+        offering = offering_of(session, row.capability_ref, row.product_ref)
+        if row.requester_ref != actor_of(user):
+            check_may_transition(http, user, row, offering, "fulfilling")
+        else:
+            authorize(http, user, "requests.task.retry", row.public_id)
+        if row.kind != "order" or row.stage != FAILED or not row.task_id:
+            raise RequestProblem(409, f"{row.public_id} has no failed task to run again (it is in {row.stage!r})")
+        try:
+            task = get_task(session, row.task_id, for_update=True)
+            retry_task(session, task, actor_of(user))
+        except TaskProblem as problem:
+            raise RequestProblem(problem.status, str(problem)) from None
+    return _form_action(http, session, user, public_id, act)

@@ -43,6 +43,12 @@
         seen[id] = true;
         lastId = id;
       }
+      if (finished && item.type !== "completion" && source) {
+        // Lines after a completion: the task was retried and runs again, so the log is live again.
+        finished = false;
+        section.setAttribute("data-state", "live");
+        setStatus("Following the task live…");
+      }
       var body = item.body && typeof item.body === "object" ? item.body : {};
       var line = document.createElement("li");
       line.className = "log-" + String(item.type || "log");
@@ -65,12 +71,12 @@
     }
 
     function finish(outcome) {
+      // The stream stays open: the server ends it after the task's last completion, and a retried task
+      // sends more lines after an earlier one (append() then makes the log live again).
       finished = true;
       section.setAttribute("data-state", "completed");
+      section.setAttribute("data-outcome", outcome);
       setStatus("The task finished: " + outcome + ".");
-      if (source) {
-        source.close();
-      }
     }
 
     function streamFrom(after) {
@@ -90,6 +96,7 @@
       });
       source.onerror = function () {
         if (finished) {
+          source.close();  // the server ended the stream after the last completion
           return;
         }
         // Resume where we were with ?after=, as the contract asks, rather than the browser's own retry.

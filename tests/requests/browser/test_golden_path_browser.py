@@ -112,3 +112,59 @@ def test_order_watch_the_live_log_see_it_delivered_and_confirm_the_value(browser
     value.get_by_role("button", name="Confirm the value").click()
     expect(page.locator("#request-stage")).to_have_text("value-confirmed")
     expect(page.locator(".value-confirmed")).to_contain_text("5/5")
+
+
+def _taken_repository(data_dir: Path, owner: str, name: str) -> Path:
+    """A repository that already has a `main` branch, as if someone had published there before."""
+    work = data_dir / "scratch" / name
+    work.mkdir(parents=True)
+    git = ["git", "-c", "user.name=Someone", "-c", "user.email=someone@example.com", "-C", str(work)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    (work / "README.md").write_text("taken\n")
+    subprocess.run([*git, "add", "README.md"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    bare = data_dir / "git" / owner / f"{name}.git"
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    return bare
+
+
+def test_a_failed_golden_path_is_retried_from_the_request_page(browser, portal):
+    import shutil
+
+    base_url, data_dir = portal
+    taken = _taken_repository(data_dir, "northwind", "parcel-lockers")
+    page = signed_in(browser, base_url, "Emma Lindqvist")
+    page.goto(ORDER)
+    page.get_by_label("Name").fill("parcel-lockers")
+    page.get_by_label("Description").fill("Finds the nearest parcel locker")
+    page.get_by_label("Owner").select_option("group:default/team-shipments")
+    page.get_by_label("System").select_option("system:default/shipment-management")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Jira project key").fill("SHIP")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Repository name").fill("parcel-lockers")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Submit request").click()
+    expect(page).to_have_url(REQUEST_URL)
+
+    log = page.locator("#task-log")
+    expect(log).to_have_attribute("data-outcome", "failed", timeout=30_000)
+    expect(log).to_contain_text("[publish]")
+    page.reload()
+    expect(page.locator("#request-stage")).to_have_text("failed")
+    retry = page.get_by_role("button", name="Run the task again")
+    expect(retry).to_be_visible()
+
+    shutil.rmtree(taken)  # the cause is fixed: the old repository is moved out of the way
+    retry.click()
+    expect(page.locator("#request-stage")).to_have_text(re.compile("fulfilling|delivered"))
+    # The log shows the failed attempt, then follows the new one live to its completion.
+    expect(page.locator("#task-log")).to_have_attribute("data-outcome", "completed", timeout=30_000)
+    expect(page.locator("#task-log")).to_contain_text("Retried by")
+    page.reload()
+    expect(page.locator("#request-stage")).to_have_text("delivered")
+    events = page.request.get(f"/api/v1/requests/{page.url.rsplit('/', 1)[-1]}").json()["events"]
+    assert [(event["from"], event["to"], event["rework"]) for event in events][1:] == [
+        ("submitted", "fulfilling", False), ("fulfilling", "failed", False), ("failed", "fulfilling", True),
+        ("fulfilling", "delivered", False)]
