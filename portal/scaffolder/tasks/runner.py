@@ -23,7 +23,7 @@ from portal.scaffolder.actions import ActionRegistry, ActionServices, default_re
 from portal.scaffolder.expressions import mask_secrets
 from portal.scaffolder.steps import StepEvent, StepFailed, StepRun, run_steps
 from portal.scaffolder.tasks.claims import Claim, beat, cancel_requested, claim_next, held_task, recover_stale
-from portal.scaffolder.tasks.events import append_event
+from portal.scaffolder.tasks.events import ProgressLines
 from portal.scaffolder.tasks.models import CANCELLED, COMPLETED, FAILED
 from portal.scaffolder.tasks.secrets import SECRETS_NOT_KEPT, TaskSecrets
 from portal.scaffolder.tasks.service import finish_task
@@ -162,9 +162,17 @@ class TaskRunner(BackgroundLoop):
             template = load_template(claimed.template, self.registry)
         except TemplateError as error:
             return Outcome(FAILED, str(error), error=str(error))
+        lines = ProgressLines(self.engine, claimed.claim.task_id)
+        try:
+            return self._run_template(claimed, template, workspace, secrets, lines)
+        finally:
+            lines.close()  # before the outcome is recorded, so every line comes before the completion
+
+    def _run_template(self, claimed: ClaimedRun, template, workspace: Path, secrets: dict[str, Any],  # noqa: ANN001
+                      lines: ProgressLines) -> Outcome:
         run = StepRun(
             template=template, registry=self.registry, workspace=workspace, parameters=claimed.values,
-            emit=partial(self._emit, claimed.claim.task_id, secrets), secrets=secrets,
+            emit=partial(self._emit, lines, secrets), secrets=secrets,
             user=self._user(claimed.created_by), template_path=template.base_path,
             is_cancelled=partial(cancel_requested, self.engine, claimed.claim), services=self.services,
         )
@@ -180,13 +188,10 @@ class TaskRunner(BackgroundLoop):
             return Outcome(FAILED, f"Run failed: {message}", error=message)
         return Outcome(COMPLETED, "Run completed", output=output)
 
-    def _emit(self, task_id: str, secrets: dict[str, Any], event: StepEvent) -> None:
-        # Each line is committed on its own, so people following the run see it as it happens.
+    def _emit(self, lines: ProgressLines, secrets: dict[str, Any], event: StepEvent) -> None:
         body = event.body()
         body["message"] = mask_secrets(body["message"], secrets)
-        with Session(self.engine) as session:
-            append_event(session, task_id, "log", body)
-            session.commit()
+        lines.add(body)
 
     def _user(self, created_by: str) -> dict[str, Any]:
         with self.engine.connect() as connection:
