@@ -1,0 +1,1 @@
+"""The product-management pages: portfolio, product, team, and the component metrics tab."""
