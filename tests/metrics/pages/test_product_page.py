@@ -1,0 +1,159 @@
+"""GET /products/{name}/metrics on the hand-checked value scenario (tests/metrics/value_scenario.py):
+the page, its JSON twin, the HTMX partial, chart downloads and hostile input."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.metrics.value_scenario import CI, DB, PRODUCT, seed_catalog, seed_orders
+from tests.requests.factories import product, store
+
+MAY_AND_JUNE = {"window": "custom", "from": "2024-05-01", "until": "2024-07-01"}
+HOUR = 3600
+HTML = {"accept": "text/html"}
+JSON = {"accept": "application/json"}
+URL = "/products/delivery-platform/metrics"
+
+
+@pytest.fixture
+def scenario(session):  # noqa: ANN001, ANN201
+    seed_catalog(session)
+    seed_orders(session)
+    return session
+
+
+def twin(client, **params) -> dict:  # noqa: ANN001
+    response = client.get(URL, params={**MAY_AND_JUNE, **params}, headers=JSON)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_json_twin_has_hand_checked_value_figures(client, scenario) -> None:  # noqa: ANN001
+    body = twin(client)
+    assert body["product"] == PRODUCT
+    assert body["window"] == {"window": "custom", "from": "2024-05-01T00:00:00Z", "until": "2024-07-01T00:00:00Z"}
+    # Delivered in May and June: O1, O6 (CI, 6 h credited each) and O2, O3 (postgres, 16 h each).
+    assert body["value"]["timeSaved"]["credited"] == 44 * HOUR
+    # Within target: O1 (20 min of 30) and O3 (12 h of 24); breached: O2 (48 h) and O6 (40 min).
+    assert (body["value"]["sla"]["withinTarget"], body["value"]["sla"]["orders"]) == (2, 4)
+    assert body["headline"]["sla_compliance"] == 0.5
+    # Ratings 5, 3 and 4.
+    assert body["headline"]["satisfaction"] == 4
+    assert [item["ref"] for item in body["capabilities"]] == [CI, DB]
+    assert body["previous"] is None and body["trends"] == {}
+
+
+def test_json_twin_matches_the_flow_and_value_stream_apis(client, scenario) -> None:  # noqa: ANN001
+    body = twin(client)
+    window = {"from": "2024-05-01T00:00:00Z", "until": "2024-07-01T00:00:00Z"}
+    flow = client.get("/api/v1/metrics/flow", params={"product": PRODUCT, **window}).json()
+    stream = client.get("/api/v1/metrics/value-stream", params={"product": PRODUCT, **window}).json()
+    assert body["flow"]["flowTime"] == flow["flowTime"]
+    assert body["flow"]["load"]["wip"] == flow["load"]["wip"]
+    assert body["valueStream"]["totals"] == stream["totals"]
+    capability_flow = client.get("/api/v1/metrics/flow", params={"capability": DB, **window}).json()
+    assert body["capabilities"][1]["flow"]["flowTime"] == capability_flow["flowTime"]
+
+
+def test_compare_with_the_previous_window_gives_trends(client, scenario) -> None:  # noqa: ANN001
+    body = twin(client, compare="previous")
+    assert body["window"]["previous"] == {"from": "2024-03-01T00:00:00Z", "until": "2024-05-01T00:00:00Z"}
+    # March and April: only O5 (CI, delivered in 10 minutes of 30): 6 h credited, 100 % within target.
+    assert body["previous"]["headline"]["time_saved"] == 6 * HOUR
+    assert body["previous"]["headline"]["sla_compliance"] == 1.0
+    assert body["trends"]["time_saved"] == {"direction": "up", "verdict": "better", "change": pytest.approx(44 / 6 - 1)}
+    assert body["trends"]["sla_compliance"]["direction"] == "down"
+    assert body["trends"]["sla_compliance"]["verdict"] == "worse"
+
+
+def test_page_shows_sections_picker_and_charts(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(URL, params={**MAY_AND_JUNE, "compare": "previous"}, headers=HTML)
+    assert response.status_code == 200, response.text
+    page = response.text
+    assert "<html" in page and 'id="metrics-body"' in page
+    for heading in ("Delivery (DORA)", "Flow of orders", "Value stream", "Value realized", "Impact of adoption"):
+        assert heading in page
+    assert "2 of 4 orders within target" in page
+    assert 'rel="alternate" type="application/json"' in page
+    # The picker's links keep the page's path, switch through HTMX and push the URL.
+    assert f'hx-get="{URL}?window=7d&amp;compare=previous"' in page
+    assert 'hx-push-url="true"' in page and 'hx-target="#metrics-body"' in page
+    assert f'href="{URL}?window=90d&amp;compare=previous"' in page  # a plain link without JavaScript
+    for chart in ("cfd", "distribution", "value-stream", "adoption"):
+        assert f'id="figure-{chart}"' in page
+        assert f"chart={chart}&amp;format=csv" in page
+    assert page.count("trend trend-") >= 2  # arrows against the previous window
+
+
+def test_htmx_request_gets_only_the_partial(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(URL, params=MAY_AND_JUNE, headers={**HTML, "HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<header" not in response.text
+    assert 'class="window-picker"' in response.text and "Value realized" in response.text
+
+
+def test_chart_csv_download_keeps_the_window(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(URL, params={**MAY_AND_JUNE, "chart": "adoption", "format": "csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == 'attachment; filename="adoption.csv"'
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["period", "components", "teams"]
+    # Weekly steps in a 61-day window; web adopted CI in April, api postgres on 12 May, worker on 5 June.
+    assert [row[0] for row in rows[1:]] == ["2024-05-01", "2024-05-08", "2024-05-15", "2024-05-22", "2024-05-29",
+                                            "2024-06-05", "2024-06-12", "2024-06-19", "2024-06-26"]
+    assert [float(row[1]) for row in rows[1:]] == [1, 2, 2, 2, 2, 3, 3, 3, 3]
+    body = client.get(URL, params={**MAY_AND_JUNE, "chart": "cfd", "format": "json"}).json()
+    assert body["columns"][0] == "day" and len(body["rows"]) == 61
+
+
+@pytest.mark.parametrize(("params", "status", "words"), [
+    ({"window": "13d"}, 400, "window must be one of"),
+    ({"window": "custom", "from": "2024-07-01", "until": "2024-05-01"}, 400, ""),
+    ({"window": "custom", "from": "not-a-date"}, 400, ""),
+    ({"window": "custom", "from": "9999999999-01-01"}, 400, ""),
+    ({"compare": "next"}, 400, "compare must be"),
+    ({"format": "xlsx", "chart": "cfd"}, 400, "format must be one of"),
+    ({"format": "csv", "chart": "../../etc/passwd"}, 404, "no such chart"),
+    ({"window": "x" * 41}, 400, ""),
+])
+def test_bad_input_is_a_readable_4xx_page(client, scenario, params, status, words) -> None:  # noqa: ANN001
+    response = client.get(URL, params=params, headers=HTML)
+    assert response.status_code == status, response.text
+    assert "Traceback" not in response.text
+    assert words in response.text
+    assert "text/html" in response.headers["content-type"]
+
+
+def test_bad_window_is_json_for_a_json_caller(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(URL, params={"window": "13d"}, headers=JSON)
+    assert response.status_code == 400
+    assert "window must be one of" in response.json()["error"]["message"]
+
+
+def test_unknown_product_is_a_404_page(client, scenario) -> None:  # noqa: ANN001
+    response = client.get("/products/no-such-product/metrics", headers=HTML)
+    assert response.status_code == 404
+    assert "There is no platform product called" in response.text
+    assert client.get("/products/no-such-product/metrics", headers=JSON).status_code == 404
+
+
+def test_product_title_is_escaped(client, session) -> None:  # noqa: ANN001
+    entity = product("xss-product")
+    entity["metadata"]["title"] = '<script>alert("x")</script>'
+    store(session, [entity])
+    session.commit()
+    response = client.get("/products/xss-product/metrics", headers=HTML)
+    assert response.status_code == 200, response.text
+    assert '<script>alert("x")</script>' not in response.text
+    assert "&lt;script&gt;alert(" in response.text
+
+
+def test_a_product_without_capabilities_or_data_renders(client, session) -> None:  # noqa: ANN001
+    store(session, [product("empty-product")])
+    session.commit()
+    assert client.get("/products/empty-product/metrics", headers=HTML).status_code == 200
+    body = client.get("/products/empty-product/metrics", headers=JSON).json()
+    assert body["capabilities"] == [] and body["headline"]["flow_load"] == 0
