@@ -227,3 +227,6 @@ def _include_routes(app: FastAPI) -> None:
     from portal.metrics.pages import product as metrics_product_page
 
     app.include_router(metrics_product_page.router)
+    from portal.metrics.pages import portfolio as metrics_portfolio_page
+
+    app.include_router(metrics_portfolio_page.router)
