@@ -40,7 +40,7 @@ def portal(settings, session) -> Iterator[str]:  # noqa: ANN001
     seed_catalog(session)
     seed_orders(session)
     session.commit()
-    app = create_app(settings.model_copy(update={"env": "development", "allow_anonymous_changes": False}))
+    app = create_app(settings.model_copy(update={"env": "development"}))
     with serve_in_thread(app, start_timeout=15) as base_url:
         yield base_url
 

@@ -157,3 +157,28 @@ def test_a_product_without_capabilities_or_data_renders(client, session) -> None
     assert client.get("/products/empty-product/metrics", headers=HTML).status_code == 200
     body = client.get("/products/empty-product/metrics", headers=JSON).json()
     assert body["capabilities"] == [] and body["headline"]["flow_load"] == 0
+
+
+
+def test_production_needs_a_sign_in_and_comments_follow_request_visibility(settings, scenario) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from portal.app import create_app
+    from tests.auth.people import production_settings, sign_in
+
+    production = production_settings(settings)
+    with TestClient(create_app(production)) as anonymous:
+        for path in (URL, "/portfolio"):
+            page = anonymous.get(path, headers=HTML)
+            assert page.status_code == 401, page.text
+            assert "Sign in to metrics dora read" in page.text
+            assert anonymous.get(path, headers=JSON).status_code == 401
+    with TestClient(create_app(production)) as outsider:
+        sign_in(outsider, production, "user:default/otto")
+        body = outsider.get(URL, params=MAY_AND_JUNE, headers=JSON).json()
+        assert body["value"]["satisfaction"]["ratings"] == 3 and body["value"]["satisfaction"]["comments"] == []
+    with TestClient(create_app(production)) as requester:
+        sign_in(requester, production, "user:default/rui.requester")
+        body = requester.get(URL, params=MAY_AND_JUNE, headers=JSON).json()
+        assert {item["comment"] for item in body["value"]["satisfaction"]["comments"]} == {
+            "Pipeline in minutes", "Took two days"}
