@@ -16,7 +16,7 @@ from portal.metrics.entities import parse_entity_ref
 from portal.metrics.impact import window_length_from_query
 from portal.metrics.page_window import PageWindow, page_window
 from portal.metrics.pages.product_charts import dora_badges, product_charts
-from portal.metrics.pages.product_sections import DORA_NAMES, product_sections, trend_json
+from portal.metrics.pages.product_sections import DORA_NAMES, product_impact, product_sections, trend_json
 from portal.products import service
 from portal.requests.visibility import visible_requests
 
@@ -80,7 +80,7 @@ def product_metrics(name: str, request: Request, session: SessionDep, user: Curr
     product = service.find_product(session, name)
     if product is None:
         return error_page(request, 404, f"There is no platform product called “{name[:100]}”.")
-    ref = parse_entity_ref(service.product_summary(product, 0)["ref"], "product")
+    ref = product_ref(product)
     sections = product_sections(session, ref, chosen, visible_condition(request, session, user))
     charts = product_charts(sections)
     if format is not None:
@@ -93,13 +93,36 @@ def product_metrics(name: str, request: Request, session: SessionDep, user: Curr
     return request.app.state.templates.TemplateResponse(request, template, context)
 
 
+def product_ref(product: dict) -> str:
+    return parse_entity_ref(service.product_summary(product, 0)["ref"], "product")
+
+
+@router.get("/products/{name}/metrics/impact", response_class=HTMLResponse)
+def product_impact_page(name: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """DORA before and after adoption for each capability: a page, its HTMX partial or its JSON twin."""
+    authorize_reads(request, user)
+    product = service.find_product(session, name)
+    if product is None:
+        return error_page(request, 404, f"There is no platform product called “{name[:100]}”.")
+    ref = product_ref(product)
+    capabilities = product_impact(session, ref)
+    if wants_json(request):
+        return JSONResponse({"product": ref, "capabilities": capabilities})
+    template = "metrics/product_impact_body.html" if request.headers.get("hx-request") else \
+        "metrics/product_impact.html"
+    return request.app.state.templates.TemplateResponse(request, template, {
+        "name": product["metadata"]["name"], "title": service.display_name(product), "capabilities": capabilities,
+        "fmt": format_value, "base_path": request.url.path, "section": "products",
+        "impact_days": round(window_length_from_query(None).total_seconds() / 86_400)})
+
+
 def page_context(request: Request, product, sections: dict, charts: dict, chosen: PageWindow) -> dict:  # noqa: ANN001
     here = page_path(request)
     return {
         "name": product["metadata"]["name"], "title": service.display_name(product), "data": sections, "charts": charts,
         "badges": dora_badges(sections["dora"]), "trends": sections["trends"], "chosen": chosen,
         "base_path": request.url.path, "dora_names": DORA_NAMES, "dora_units": DORA_UNITS,
-        "fmt": format_value, "impact_days": round(window_length_from_query(None).total_seconds() / 86_400),
+        "fmt": format_value,
         "download": lambda chart_id, data_format: download_url(here, chart_id, data_format),
         "json_url": request.url.path + "?" + chosen.query(),
         "section": "products",

@@ -15,6 +15,7 @@ from portal.metrics.flow_requests import request_flow_metrics
 from portal.metrics.flow_scope import request_scope
 from portal.metrics.page_window import PageWindow
 from portal.metrics.tiers import DEFAULT_BENCHMARK
+from portal.metrics.value import capability_info
 from portal.metrics.value_stream_query import scope_value_stream
 from portal.metrics.window import Window
 
@@ -89,11 +90,8 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
     if before:
         dora_trends = {key: trend(now["dora"][key]["value"], before["dora"][key]["value"], metric)
                        for key, (_, metric) in DORA_NAMES.items()}
-    per_capability = []
-    for item in now["value"]["capabilities"]:
-        impact_answer = impact(session, capability=item["ref"], window=None, benchmark=None)
-        per_capability.append({**item, "flow": capability_flow(session, item["ref"], chosen.window),
-                               "impact": impact_answer})
+    per_capability = [{**item, "flow": capability_flow(session, item["ref"], chosen.window)}
+                      for item in now["value"]["capabilities"]]
     return {
         "product": product_ref,
         "window": chosen.as_json(),
@@ -108,6 +106,15 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
         "trends": {**trends(current_figures, previous_figures),
                    **{f"dora.{name}": value for name, value in dora_trends.items()}},
     }
+
+
+def product_impact(session: Session, product_ref: str) -> list[dict]:
+    """Per capability, the answer of GET /api/v1/metrics/impact (DORA before and after each adoption).
+    It does not depend on the page's window, and costs two DORA reads per adopting component, so the
+    page loads it apart (see portal/metrics/pages/product.py)."""
+    infos = capability_info(session, sorted(capabilities_of_product(session, product_ref)))
+    return [{"ref": info.ref, "title": info.title,
+             "impact": impact(session, capability=info.ref, window=None, benchmark=None)} for info in infos]
 
 
 def trend_json(value: object) -> dict:

@@ -72,6 +72,8 @@ def test_portfolio_to_product_metrics_switch_window_and_download(browser, portal
         expect(page).to_have_url(re.compile(r"/products/delivery-platform/metrics\?window=custom"))
         expect(page.get_by_role("heading", name="Value realized")).to_be_visible()
         expect(page.locator(".headline-figures")).to_contain_text(["2 of 4 orders within target"])
+        # The impact section is loaded after the page by HTMX.
+        expect(page.locator("#impact table.impact-table").first).to_contain_text("component:default/web")
 
         # Switch with HTMX: the URL changes, the page is not reloaded (the marker set by script survives).
         page.evaluate("window.__stillTheSamePage = true")

@@ -182,3 +182,28 @@ def test_production_needs_a_sign_in_and_comments_follow_request_visibility(setti
         body = requester.get(URL, params=MAY_AND_JUNE, headers=JSON).json()
         assert {item["comment"] for item in body["value"]["satisfaction"]["comments"]} == {
             "Pipeline in minutes", "Took two days"}
+
+
+def test_impact_of_each_capability_is_the_impact_apis_answer(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(f"{URL}/impact", headers=JSON)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["product"] == PRODUCT
+    assert [item["ref"] for item in body["capabilities"]] == [CI, DB]
+    for item in body["capabilities"]:
+        api = client.get("/api/v1/metrics/impact", params={"capability": item["ref"]}).json()
+        assert item["impact"] == api
+    # postgres: api adopted it on 12 May, worker on 5 June (the orders date the adoptions).
+    postgres = body["capabilities"][1]["impact"]["components"]
+    assert [(item["component"], item["adoptedAt"][:10]) for item in postgres] == [
+        ("component:default/api", "2024-05-12"), ("component:default/worker", "2024-06-05")]
+
+
+def test_impact_page_partial_and_the_link_on_the_metrics_page(client, scenario) -> None:  # noqa: ANN001
+    page = client.get(URL, params=MAY_AND_JUNE, headers=HTML).text
+    assert f'hx-get="{URL}/impact" hx-trigger="load"' in page and f'<a href="{URL}/impact">' in page
+    full = client.get(f"{URL}/impact", headers=HTML)
+    assert full.status_code == 200 and "<html" in full.text and "component:default/worker" in full.text
+    partial = client.get(f"{URL}/impact", headers={**HTML, "HX-Request": "true"})
+    assert "<html" not in partial.text and "component:default/api" in partial.text
+    assert client.get("/products/nothing-here/metrics/impact", headers=HTML).status_code == 404
