@@ -207,3 +207,17 @@ def test_impact_page_partial_and_the_link_on_the_metrics_page(client, scenario) 
     partial = client.get(f"{URL}/impact", headers={**HTML, "HX-Request": "true"})
     assert "<html" not in partial.text and "component:default/api" in partial.text
     assert client.get("/products/nothing-here/metrics/impact", headers=HTML).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", "x" * 5000, "%E2%80%AEevil", "javascript:alert(1)"])
+def test_hostile_product_names_are_a_404_page(client, scenario, name) -> None:  # noqa: ANN001
+    response = client.get(f"/products/{name}/metrics", headers=HTML)
+    assert response.status_code == 404, response.text
+    assert "Traceback" not in response.text and "<html" in response.text
+    if "%2F" not in name:  # an encoded slash reaches no route at all: the portal's own 404 page
+        assert "There is no platform product called" in response.text
+
+
+def test_nul_in_the_query_is_refused_by_the_guards(client, scenario) -> None:  # noqa: ANN001
+    response = client.get(URL, params={"window": "7d\x00"}, headers=HTML)
+    assert response.status_code == 400
