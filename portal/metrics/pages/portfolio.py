@@ -12,7 +12,7 @@ from portal.errors import CatalogApiError
 from portal.metrics.charts.formatting import format_value
 from portal.metrics.page_window import page_window
 from portal.metrics.pages.portfolio_rows import portfolio_rows, rows_json
-from portal.metrics.pages.product import authorize_reads, error_page, visible_condition, wants_json
+from portal.metrics.pages.product import authorize_reads, error_page, varied, visible_condition, wants_json
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -29,9 +29,9 @@ def portfolio(request: Request, session: SessionDep, user: CurrentUser,
         return error_page(request, 400, error.message)
     rows = portfolio_rows(session, chosen, visible_condition(request, session, user))
     if wants_json(request):
-        return JSONResponse({"window": chosen.as_json(), "comparedWith": chosen.window.previous().iso(),
-                             "products": rows_json(rows)})
+        return varied(JSONResponse({"window": chosen.as_json(), "comparedWith": chosen.window.previous().iso(),
+                                    "products": rows_json(rows)}))
     template = "metrics/portfolio_body.html" if request.headers.get("hx-request") else "metrics/portfolio.html"
-    return request.app.state.templates.TemplateResponse(request, template, {
+    return varied(request.app.state.templates.TemplateResponse(request, template, {
         "rows": rows, "chosen": chosen, "base_path": request.url.path, "fmt": format_value,
-        "json_url": request.url.path + "?" + chosen.query(), "section": "portfolio"})
+        "json_url": request.url.path + "?" + chosen.query(), "section": "portfolio"}))

@@ -41,6 +41,12 @@ def error_page(request: Request, status: int, message: str) -> Response:
         request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+def varied(response: Response) -> Response:
+    """One URL answers the page, its HTMX partial and its JSON twin: caches must key on both headers."""
+    response.headers["Vary"] = "Accept, HX-Request"
+    return response
+
+
 def authorize_reads(request: Request, user: Identity) -> None:
     """The page shows what the DORA, flow and value APIs answer: it needs each of their permissions."""
     for action in READS:
@@ -86,11 +92,11 @@ def product_metrics(name: str, request: Request, session: SessionDep, user: Curr
     if format is not None:
         return download_response(pick_chart(charts, chart), format)
     if wants_json(request):
-        return JSONResponse(as_json(sections))
+        return varied(JSONResponse(as_json(sections)))
     context = page_context(request, product, sections, charts, chosen)
     template = "metrics/product_metrics_body.html" if request.headers.get("hx-request") else \
         "metrics/product_metrics.html"
-    return request.app.state.templates.TemplateResponse(request, template, context)
+    return varied(request.app.state.templates.TemplateResponse(request, template, context))
 
 
 def product_ref(product: dict) -> str:

@@ -93,6 +93,7 @@ def test_htmx_request_gets_only_the_partial(client, scenario) -> None:  # noqa: 
     assert response.status_code == 200
     assert "<html" not in response.text and "<header" not in response.text
     assert 'class="window-picker"' in response.text and "Value realized" in response.text
+    assert {"Accept", "HX-Request"} <= {part.strip() for part in response.headers["vary"].split(",")}
 
 
 def test_chart_csv_download_keeps_the_window(client, scenario) -> None:  # noqa: ANN001
