@@ -224,3 +224,15 @@ def test_hostile_product_names_are_a_404_page(client, scenario, name) -> None:  
 def test_nul_in_the_query_is_refused_by_the_guards(client, scenario) -> None:  # noqa: ANN001
     response = client.get(URL, params={"window": "7d\x00"}, headers=HTML)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("params", [
+    {"window": "custom", "from": "1970-01-02", "until": "1971-01-01", "compare": "previous"},  # previous before 1970
+    {"window": "custom", "from": "8999-01-01", "until": "8999-12-31", "compare": "previous"},
+    {"window": "365d", "compare": "previous"},
+])
+def test_windows_at_the_edges_render(client, scenario, params) -> None:  # noqa: ANN001
+    for path in (URL, "/portfolio"):
+        response = client.get(path, params=params, headers=HTML)
+        assert response.status_code == 200, (path, response.text[-500:])
+        assert 'class="window-picker"' in response.text
