@@ -104,22 +104,30 @@ def product_ref(product: dict) -> str:
 
 
 @router.get("/products/{name}/metrics/impact", response_class=HTMLResponse)
-def product_impact_page(name: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    """DORA before and after adoption for each capability: a page, its HTMX partial or its JSON twin."""
+def product_impact_page(name: str, request: Request, session: SessionDep, user: CurrentUser,
+                        window: str | None = WINDOW, from_: str | None = Query(None, alias="from", max_length=64),
+                        until: str | None = MOMENT, compare: str | None = Query(None, max_length=20)) -> Response:
+    """Per capability, DORA of its adopters in the window and DORA before and after adoption: a page,
+    its HTMX partial or its JSON twin."""
     authorize_reads(request, user)
+    try:
+        chosen = page_window(window, from_, until, compare)
+    except CatalogApiError as error:
+        return error_page(request, 400, error.message)
     product = service.find_product(session, name)
     if product is None:
         return error_page(request, 404, f"There is no platform product called “{name[:100]}”.")
     ref = product_ref(product)
-    capabilities = product_impact(session, ref)
+    capabilities = product_impact(session, ref, chosen.window)
     if wants_json(request):
-        return JSONResponse({"product": ref, "capabilities": capabilities})
+        return varied(JSONResponse({"product": ref, "window": chosen.as_json(), "capabilities": capabilities}))
     template = "metrics/product_impact_body.html" if request.headers.get("hx-request") else \
         "metrics/product_impact.html"
-    return request.app.state.templates.TemplateResponse(request, template, {
+    return varied(request.app.state.templates.TemplateResponse(request, template, {
         "name": product["metadata"]["name"], "title": service.display_name(product), "capabilities": capabilities,
-        "fmt": format_value, "base_path": request.url.path, "section": "products",
-        "impact_days": round(window_length_from_query(None).total_seconds() / 86_400)})
+        "fmt": format_value, "base_path": request.url.path, "section": "products", "chosen": chosen,
+        "dora_names": DORA_NAMES, "dora_units": DORA_UNITS, "json_url": request.url.path + "?" + chosen.query(),
+        "impact_days": round(window_length_from_query(None).total_seconds() / 86_400)}))
 
 
 def page_context(request: Request, product, sections: dict, charts: dict, chosen: PageWindow) -> dict:  # noqa: ANN001

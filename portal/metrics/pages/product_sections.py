@@ -10,7 +10,7 @@ from sqlmodel import Session
 from portal.metrics.api_dora import dora_of_components
 from portal.metrics.api_value import impact, value_report
 from portal.metrics.charts import trend
-from portal.metrics.entities import capabilities_of_product, resolve_scope
+from portal.metrics.entities import adopters, capabilities_of_product, component_links, resolve_scope
 from portal.metrics.flow_requests import request_flow_metrics
 from portal.metrics.flow_scope import request_scope
 from portal.metrics.page_window import PageWindow
@@ -108,12 +108,18 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
     }
 
 
-def product_impact(session: Session, product_ref: str) -> list[dict]:
-    """Per capability, the answer of GET /api/v1/metrics/impact (DORA before and after each adoption).
-    It does not depend on the page's window, and costs two DORA reads per adopting component, so the
-    page loads it apart (see portal/metrics/pages/product.py)."""
+def capability_dora(session: Session, capability: str, window: Window) -> dict:
+    """DORA over the components that adopted one capability, in the page's window."""
+    links = component_links(session, {item.component for item in adopters(session, [capability])})
+    return {"components": len(links), **dora_of_components(session, links, window, DEFAULT_BENCHMARK)}
+
+
+def product_impact(session: Session, product_ref: str, window: Window) -> list[dict]:
+    """Per capability: DORA of its adopters in the window, and the answer of GET /api/v1/metrics/impact
+    (DORA before and after each adoption). One DORA read per capability plus two per adopting component,
+    so the page loads this apart (see portal/metrics/pages/product.py)."""
     infos = capability_info(session, sorted(capabilities_of_product(session, product_ref)))
-    return [{"ref": info.ref, "title": info.title,
+    return [{"ref": info.ref, "title": info.title, "dora": capability_dora(session, info.ref, window),
              "impact": impact(session, capability=info.ref, window=None, benchmark=None)} for info in infos]
 
 

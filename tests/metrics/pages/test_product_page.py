@@ -74,7 +74,7 @@ def test_page_shows_sections_picker_and_charts(client, scenario) -> None:  # noq
     assert response.status_code == 200, response.text
     page = response.text
     assert "<html" in page and 'id="metrics-body"' in page
-    for heading in ("Delivery (DORA)", "Flow of orders", "Value stream", "Value realized", "Impact of adoption"):
+    for heading in ("Delivery (DORA)", "Flow of orders", "Value stream", "Value realized", "Capabilities"):
         assert heading in page
     assert "2 of 4 orders within target" in page
     assert 'rel="alternate" type="application/json"' in page
@@ -202,14 +202,26 @@ def test_impact_of_each_capability_is_the_impact_apis_answer(client, scenario) -
 
 def test_impact_page_partial_and_the_link_on_the_metrics_page(client, scenario) -> None:  # noqa: ANN001
     page = client.get(URL, params=MAY_AND_JUNE, headers=HTML).text
-    assert f'hx-get="{URL}/impact" hx-trigger="load"' in page and f'<a href="{URL}/impact">' in page
-    full = client.get(f"{URL}/impact", headers=HTML)
+    impact_url = f"{URL}/impact?window=custom&amp;from=2024-05-01T00%3A00%3A00Z&amp;until=2024-07-01T00%3A00%3A00Z"
+    assert f'hx-get="{impact_url}" hx-trigger="load"' in page and f'<a href="{impact_url}">' in page
+    full = client.get(f"{URL}/impact", params=MAY_AND_JUNE, headers=HTML)
     assert full.status_code == 200 and "<html" in full.text and "component:default/worker" in full.text
     partial = client.get(f"{URL}/impact", headers={**HTML, "HX-Request": "true"})
     assert "<html" not in partial.text and "component:default/api" in partial.text
     # Neither postgres adopter has changes on both sides: nothing to compare yet.
     assert "0 improved, 0 worsened, 0 unchanged of 0 components" in partial.text
+    assert "Delivery (DORA) per capability" in partial.text and "Impact of adoption" in partial.text
     assert client.get("/products/nothing-here/metrics/impact", headers=HTML).status_code == 404
+    assert client.get(f"{URL}/impact", params={"window": "13d"}, headers=HTML).status_code == 400
+
+
+def test_capability_dora_counts_each_capabilitys_adopters(client, scenario) -> None:  # noqa: ANN001
+    body = client.get(f"{URL}/impact", params=MAY_AND_JUNE, headers=JSON).json()
+    postgres = body["capabilities"][1]
+    assert postgres["dora"]["components"] == 2  # api and worker ordered it
+    # The scenario has no deployments: no frequency sample, no tier.
+    assert postgres["dora"]["deploymentFrequency"]["samples"] == 0
+    assert postgres["dora"]["leadTimeForChanges"]["tier"] is None
 
 
 @pytest.mark.parametrize("name", ["..%2F..%2Fetc%2Fpasswd", "x" * 5000, "%E2%80%AEevil", "javascript:alert(1)"])
