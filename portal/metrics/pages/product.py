@@ -63,7 +63,7 @@ def page_path(request: Request) -> str:
 
 
 def as_json(sections: dict) -> dict:
-    """The JSON twin: the sections without the request scope object, trends as plain objects."""
+    """The JSON twin: the sections, with trends as plain objects."""
     answer = {key: value for key, value in sections.items() if key != "trends"}
     answer["trends"] = {name: trend_json(value) for name, value in sections["trends"].items()}
     return answer

@@ -77,7 +77,7 @@ def capability_flow(session: Session, capability: str, window: Window) -> dict:
 
 def product_sections(session: Session, product_ref: str, chosen: PageWindow,
                      visible: ColumnElement | None) -> dict:
-    """Everything the product page shows, in the JSON twin's shape (plus `scope`, dropped from JSON)."""
+    """Everything the product page shows, in the JSON twin's shape (trends as Trend objects)."""
     capabilities = sorted(capabilities_of_product(session, product_ref))
     components = resolve_scope(session, product_ref).components
     now = _window_sections(session, product_ref, capabilities, components, chosen.window, visible)
