@@ -67,6 +67,12 @@ def test_portfolio_to_product_metrics_switch_window_and_download(browser, portal
         row = page.locator("table.portfolio-table tbody tr", has_text="Delivery Platform")
         expect(row).to_contain_text("50%")  # SLA: 2 of 4 orders within target
         assert serious_violations(page) == []
+        # The portfolio switches its window through HTMX too, and its links keep the new window.
+        page.evaluate("window.__portfolioMarker = true")
+        page.get_by_role("link", name="Compare with the previous window").click()
+        expect(page).to_have_url(re.compile(r"/portfolio\?window=custom.*compare=previous"))
+        expect(page.get_by_role("link", name="Stop comparing")).to_be_visible()
+        assert page.evaluate("window.__portfolioMarker === true")
 
         row.get_by_role("link", name="Metrics of Delivery Platform").click()
         expect(page).to_have_url(re.compile(r"/products/delivery-platform/metrics\?window=custom"))
@@ -75,8 +81,13 @@ def test_portfolio_to_product_metrics_switch_window_and_download(browser, portal
         # The impact section is loaded after the page by HTMX.
         expect(page.locator("#impact table.impact-table").first).to_contain_text("component:default/web")
 
+        expect(page).to_have_url(re.compile(r"compare=previous"))  # the portfolio's window came along
         # Switch with HTMX: the URL changes, the page is not reloaded (the marker set by script survives).
         page.evaluate("window.__stillTheSamePage = true")
+        page.get_by_role("link", name="Stop comparing").click()
+        expect(page.get_by_role("link", name="Compare with the previous window")).to_be_visible()
+        expect(page).not_to_have_url(re.compile(r"compare=previous"))
+        assert page.evaluate("window.__stillTheSamePage === true")
         page.get_by_role("link", name="Compare with the previous window").click()
         expect(page).to_have_url(re.compile(r"compare=previous"))
         expect(page.get_by_role("link", name="Stop comparing")).to_be_visible()
