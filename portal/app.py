@@ -224,3 +224,9 @@ def _include_routes(app: FastAPI) -> None:
     # The header's bell asks for the unread count of whoever is signed in (portal/notifications/api.py).
     app.state.templates.env.globals["notification_count"] = notifications_api.unread_for
     app.include_router(scaffolder_api.router)
+    from portal.metrics.pages import product as metrics_product_page
+
+    app.include_router(metrics_product_page.router)
+    from portal.metrics.pages import portfolio as metrics_portfolio_page
+
+    app.include_router(metrics_portfolio_page.router)
