@@ -1,0 +1,74 @@
+"""GET /teams/{group}: a team's page. `group` is a group's name (default namespace), `namespace/name`
+or a full ref `group:namespace/name`; anything that is not a Group in the catalog is a 404 page.
+
+DORA of the group's components (its child groups' too) with tier badges and, when comparing, trends;
+the same per component with a link to each component's metrics tab; the capabilities they use; the
+open requests of the group's members that the caller may see. Window in the URL, HTMX fragment,
+JSON twin with `Accept: application/json`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from portal.auth.identity import CurrentUser, require
+from portal.catalog.query import get_by_ref
+from portal.db import SessionDep
+from portal.metrics.api_dora import dora_of_components
+from portal.metrics.entities import resolve_scope
+from portal.metrics.pages.component_view import DORA_LABELS, dora_cards, read_window, shown, wants_json
+from portal.metrics.pages.team_data import capabilities_used, dora_per_component, open_requests
+from portal.metrics.tiers import DEFAULT_BENCHMARK
+from portal.requests.visibility import visible_requests
+from portal.web.rendering import is_fragment_request
+
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[require("metrics.dora.read")])
+
+MAX_REF = 520
+
+
+def group_ref(value: str) -> str:
+    """`name`, `namespace/name` or `group:namespace/name` as a group ref."""
+    value = value.strip()
+    if value.lower().startswith("group:"):
+        value = value[len("group:"):]
+    namespace, _, name = value.rpartition("/")
+    return f"group:{namespace or 'default'}/{name}"
+
+
+@router.get("/teams/{group:path}")
+def team_page(
+    group: str, request: Request, session: SessionDep, user: CurrentUser,
+    window: str | None = Query(None, max_length=20), from_: str | None = Query(None, alias="from", max_length=64),
+    until: str | None = Query(None, max_length=64), compare: str | None = Query(None, max_length=20),
+) -> Response:
+    picked = read_window(window, from_, until, compare)
+    entity = get_by_ref(session, group_ref(group)) if len(group) <= MAX_REF and "\x00" not in group else None
+    if entity is None or str(entity.get("kind", "")).lower() != "group":
+        raise HTTPException(404, f"There is no team (Group) called “{group[:100]}” in the catalog.")
+    ref = f"group:{entity['metadata'].get('namespace') or 'default'}/{entity['metadata']['name']}".lower()
+    components = resolve_scope(session, ref).components  # the group's and its child groups' components
+    current = dora_of_components(session, components, picked.window, DEFAULT_BENCHMARK)
+    previous = (dora_of_components(session, components, picked.previous, DEFAULT_BENCHMARK)
+                if picked.previous is not None else None)
+    visible = visible_requests(session, user, request.app.state.settings.requests_visible_to,
+                               request.app.state.policy.allow_anonymous_changes)
+    data = {
+        "entity": ref, **picked.as_json(), "benchmark": DEFAULT_BENCHMARK, "dora": current, "previousDora": previous,
+        "components": dora_per_component(session, components, picked.window, DEFAULT_BENCHMARK),
+        "componentCount": len(components),
+        "capabilities": capabilities_used(session, list(components)),
+        "openRequests": open_requests(session, ref, visible),
+    }
+    if wants_json(request):
+        return JSONResponse(jsonable_encoder(data))
+    context = {
+        "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,
+        "picked": picked, "data": data, "cards": dora_cards(current, previous), "base_path": request.url.path,
+        "metric_names": {metric: label for metric, (label, _, _) in DORA_LABELS.items()}, "shown": shown,
+    }
+    template = "metrics/team_body.html" if is_fragment_request(request) else "metrics/team.html"
+    response = request.app.state.templates.TemplateResponse(request, template, context)
+    response.headers["Vary"] = "HX-Request, Accept"
+    return response
