@@ -207,3 +207,13 @@ def test_an_empty_component_shows_no_data(client, session):
     assert "No deployments in this window." in page.text and "No incidents in this window." in page.text
     assert twin(client)["deploymentsPerWeek"] == [{"weekStarting": "2024-05-06", "deployments": 0},
                                                   {"weekStarting": "2024-05-13", "deployments": 0}]
+
+
+def test_the_catalog_pages_link_to_the_metrics_tab_and_the_team_page(client, session):
+    make_component(session, "shop", {})
+    make_component(session, "team-a", {}, kind="Group")
+    component_page = client.get("/catalog/default/component/shop", headers=HTML).text
+    assert '<a href="/catalog/default/component/shop/metrics">Metrics</a>' in component_page
+    group_page = client.get("/catalog/default/group/team-a", headers=HTML).text
+    assert '<a href="/teams/team-a">Team metrics</a>' in group_page
+    assert client.get("/teams/team-a", headers=HTML).status_code == 200
