@@ -17,7 +17,9 @@ from portal.catalog.query import get_by_ref
 from portal.db import SessionDep
 from portal.metrics.api_dora import dora_of_components
 from portal.metrics.entities import resolve_scope
-from portal.metrics.pages.component_view import DORA_LABELS, dora_cards, read_window, shown, wants_json
+from portal.metrics.chart_data import download_response, download_url, pick_chart
+from portal.metrics.pages.component_data import deployments_per_week
+from portal.metrics.pages.component_view import DORA_LABELS, dora_cards, read_window, shown, wants_json, weekly_chart
 from portal.metrics.pages.team_data import capabilities_used, dora_per_component, open_requests
 from portal.metrics.tiers import DEFAULT_BENCHMARK
 from portal.requests.visibility import visible_requests
@@ -42,6 +44,7 @@ def team_page(
     group: str, request: Request, session: SessionDep, user: CurrentUser,
     window: str | None = Query(None, max_length=20), from_: str | None = Query(None, alias="from", max_length=64),
     until: str | None = Query(None, max_length=64), compare: str | None = Query(None, max_length=20),
+    chart: str | None = Query(None, max_length=100), format: str | None = Query(None, max_length=10),  # noqa: A002
 ) -> Response:
     picked = read_window(window, from_, until, compare)
     entity = get_by_ref(session, group_ref(group)) if len(group) <= MAX_REF and "\x00" not in group else None
@@ -58,14 +61,22 @@ def team_page(
         "entity": ref, **picked.as_json(), "benchmark": DEFAULT_BENCHMARK, "dora": current, "previousDora": previous,
         "components": dora_per_component(session, components, picked.window, DEFAULT_BENCHMARK),
         "componentCount": len(components),
+        "deploymentsPerWeek": [{"weekStarting": label, "deployments": count}
+                               for label, count in deployments_per_week(session, components, picked.window)],
         "capabilities": capabilities_used(session, list(components)),
         "openRequests": open_requests(session, ref, visible),
     }
+    charts = {weekly.id: weekly for weekly in [weekly_chart(data["deploymentsPerWeek"])]}
+    if format is not None or chart is not None:
+        return download_response(pick_chart(charts, chart), format or "csv")
     if wants_json(request):
         return JSONResponse(jsonable_encoder(data))
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,
         "picked": picked, "data": data, "cards": dora_cards(current, previous), "base_path": request.url.path,
+        "charts": [(item, download_url(here, item.id, "csv"), download_url(here, item.id, "json"))
+                   for item in charts.values()],
         "metric_names": {metric: label for metric, (label, _, _) in DORA_LABELS.items()}, "shown": shown,
     }
     template = "metrics/team_body.html" if is_fragment_request(request) else "metrics/team.html"

@@ -131,3 +131,15 @@ def test_open_requests_follow_the_callers_visibility(settings, team):
         sign_in(teammate, production, "user:default/otto.outsider")  # team-apps, like rui
         body = teammate.get("/teams/team-apps", params=WINDOW, headers=JSON).json()
         assert [item["title"] for item in body["openRequests"]["items"]] == ["Open order of rui"]
+
+
+def test_deployments_per_week_chart_downloads(client, team):
+    assert twin(client)["deploymentsPerWeek"] == [{"weekStarting": "2024-05-06", "deployments": 1},
+                                                  {"weekStarting": "2024-05-13", "deployments": 2}]
+    response = client.get("/teams/team-apps", params={**WINDOW, "chart": "deployments-per-week", "format": "csv"})
+    assert response.status_code == 200
+    assert response.text == "label,deployments\r\n2024-05-06,1.0\r\n2024-05-13,2.0\r\n"
+    page = client.get("/teams/team-apps", params=WINDOW, headers=HTML).text
+    assert "chart=deployments-per-week&amp;format=json" in page
+    assert client.get("/teams/team-apps", params={"chart": "nope", "format": "csv"}).status_code == 404
+    assert client.get("/teams/team-apps", params={"chart": "deployments-per-week", "format": "pdf"}).status_code == 400
