@@ -8,15 +8,15 @@ downloads a chart's data."""
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 
 from portal.auth.identity import require
 from portal.catalog.query import get_by_ref
 from portal.db import SessionDep
-from portal.metrics.charts.formatting import DURATION, format_value
-from portal.metrics.chart_data import download_response, download_url, pick_chart
 from portal.metrics.api_dora import dora_of_components
+from portal.metrics.chart_data import download_response, download_url, pick_chart
+from portal.metrics.charts.formatting import DURATION, format_value
 from portal.metrics.entities import component_links
 from portal.metrics.pages.component_data import deployments_per_week, recent_deployments, window_incidents
 from portal.metrics.pages.component_view import dora_cards, page_charts, read_window, wants_json

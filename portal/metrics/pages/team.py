@@ -15,13 +15,9 @@ from fastapi.responses import JSONResponse, Response
 from portal.auth.identity import CurrentUser, require
 from portal.catalog.query import get_by_ref
 from portal.db import SessionDep
-from portal.metrics.api_dora import dora_of_components
-from portal.metrics.entities import resolve_scope
 from portal.metrics.chart_data import download_response, download_url, pick_chart
-from portal.metrics.pages.component_data import deployments_per_week
 from portal.metrics.pages.component_view import DORA_LABELS, dora_cards, read_window, shown, wants_json, weekly_chart
-from portal.metrics.pages.team_data import capabilities_used, dora_per_component, open_requests
-from portal.metrics.tiers import DEFAULT_BENCHMARK
+from portal.metrics.pages.team_data import team_metrics
 from portal.requests.visibility import visible_requests
 from portal.web.rendering import is_fragment_request
 
@@ -51,22 +47,11 @@ def team_page(
     if entity is None or str(entity.get("kind", "")).lower() != "group":
         raise HTTPException(404, f"There is no team (Group) called “{group[:100]}” in the catalog.")
     ref = f"group:{entity['metadata'].get('namespace') or 'default'}/{entity['metadata']['name']}".lower()
-    components = resolve_scope(session, ref).components  # the group's and its child groups' components
-    current = dora_of_components(session, components, picked.window, DEFAULT_BENCHMARK)
-    previous = (dora_of_components(session, components, picked.previous, DEFAULT_BENCHMARK)
-                if picked.previous is not None else None)
     visible = visible_requests(session, user, request.app.state.settings.requests_visible_to,
                                request.app.state.policy.allow_anonymous_changes)
-    data = {
-        "entity": ref, **picked.as_json(), "benchmark": DEFAULT_BENCHMARK, "dora": current, "previousDora": previous,
-        "components": dora_per_component(session, components, picked.window, DEFAULT_BENCHMARK),
-        "componentCount": len(components),
-        "deploymentsPerWeek": [{"weekStarting": label, "deployments": count}
-                               for label, count in deployments_per_week(session, components, picked.window)],
-        "capabilities": capabilities_used(session, list(components)),
-        "openRequests": open_requests(session, ref, visible),
-    }
-    charts = {weekly.id: weekly for weekly in [weekly_chart(data["deploymentsPerWeek"])]}
+    data = team_metrics(session, ref, picked, visible)
+    weekly = weekly_chart(data["deploymentsPerWeek"])
+    charts = {weekly.id: weekly}
     if format is not None or chart is not None:
         return download_response(pick_chart(charts, chart), format or "csv")
     if wants_json(request):
@@ -74,7 +59,7 @@ def team_page(
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,
-        "picked": picked, "data": data, "cards": dora_cards(current, previous), "base_path": request.url.path,
+        "picked": picked, "data": data, "cards": dora_cards(data["dora"], data["previousDora"]), "base_path": request.url.path,
         "charts": [(item, download_url(here, item.id, "csv"), download_url(here, item.id, "json"))
                    for item in charts.values()],
         "metric_names": {metric: label for metric, (label, _, _) in DORA_LABELS.items()}, "shown": shown,

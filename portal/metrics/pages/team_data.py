@@ -12,7 +12,10 @@ from sqlmodel import Session
 from portal.catalog.models import CatalogEntity, CatalogRelation
 from portal.flow.query import Link
 from portal.metrics.api_dora import dora_of_components
-from portal.metrics.entities import DELIVERED_STAGES, UNDELIVERED_ENDS, adopters, groups_below
+from portal.metrics.entities import DELIVERED_STAGES, UNDELIVERED_ENDS, adopters, groups_below, resolve_scope
+from portal.metrics.page_window import PageWindow
+from portal.metrics.pages.component_data import deployments_per_week
+from portal.metrics.tiers import DEFAULT_BENCHMARK
 from portal.metrics.window import Window
 from portal.requests.listing import RequestFilters, RequestQuery, list_requests
 from portal.requests.models import Request
@@ -64,3 +67,20 @@ def open_requests(session: Session, group: str, visible: ColumnElement | None) -
     items = [{key: item.get(key) for key in ("id", "kind", "title", "stage", "requester", "capability",
                                             "createdAt", "updatedAt", "breached")} for item in page.items]
     return {"items": items, "totalItems": page.total_items}
+
+
+def team_metrics(session: Session, ref: str, picked: PageWindow, visible: ColumnElement | None) -> dict:
+    """Everything the team page shows, as plain data (the JSON twin is this, encoded)."""
+    components = resolve_scope(session, ref).components  # the group's and its child groups' components
+    current = dora_of_components(session, components, picked.window, DEFAULT_BENCHMARK)
+    previous = (dora_of_components(session, components, picked.previous, DEFAULT_BENCHMARK)
+                if picked.previous is not None else None)
+    return {
+        "entity": ref, **picked.as_json(), "benchmark": DEFAULT_BENCHMARK, "dora": current, "previousDora": previous,
+        "deploymentsPerWeek": [{"weekStarting": label, "deployments": count}
+                               for label, count in deployments_per_week(session, components, picked.window)],
+        "components": dora_per_component(session, components, picked.window, DEFAULT_BENCHMARK),
+        "componentCount": len(components),
+        "capabilities": capabilities_used(session, list(components)),
+        "openRequests": open_requests(session, ref, visible),
+    }

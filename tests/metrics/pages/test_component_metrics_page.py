@@ -165,6 +165,9 @@ def test_a_bad_window_is_a_400_page(client, shop, params):
     "/catalog/elsewhere/component/shop/metrics",
     "/catalog/default/component/" + "a" * 5000 + "/metrics",
     "/catalog/default/component/..%2F..%2Fetc/metrics",
+    "/catalog/default/component/%20/metrics",
+    "/catalog/%3A/component/a%3Ab/metrics",
+    "/catalog/default/component/javascript:alert(1)/metrics",
 ])
 def test_an_unknown_component_is_a_404_page(client, shop, path):
     response = client.get(path, headers=HTML)

@@ -143,3 +143,9 @@ def test_deployments_per_week_chart_downloads(client, team):
     assert "chart=deployments-per-week&amp;format=json" in page
     assert client.get("/teams/team-apps", params={"chart": "nope", "format": "csv"}).status_code == 404
     assert client.get("/teams/team-apps", params={"chart": "deployments-per-week", "format": "pdf"}).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/teams/", "/teams/group:", "/teams/a/b/c", "/teams/%20", "/teams/group:default/"])
+def test_malformed_team_names_are_a_404(client, team, path):
+    response = client.get(path, headers=HTML)
+    assert response.status_code == 404, response.text
