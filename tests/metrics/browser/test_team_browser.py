@@ -106,3 +106,44 @@ def test_the_window_picker_works_without_javascript(browser, portal: str) -> Non
         expect(page.get_by_role("heading", level=1)).to_have_text("Metrics of shop")  # the whole page
     finally:
         context.close()
+
+
+@pytest.fixture
+def demo_portal(settings, session) -> Iterator[str]:  # noqa: ANN001
+    """The demo organisation (catalog/) with 90 seeded days ending today, served as `make run` does
+    (development sign-in page), so the team has real components, deployments and requests."""
+    from portal.catalog.ingest.defaults import ensure_default_locations
+    from portal.demo.seed import demo_year, seed_demo
+    from tests.conftest import REPO_ROOT
+
+    demo = settings.model_copy(update={"env": "development", "catalog_paths": [str(REPO_ROOT / "catalog")],
+                                       "catalog_refresh_interval": 0})
+    ensure_default_locations(session, demo, None)
+    session.commit()
+    seed_demo(session, demo_year(7, 90, datetime.now(UTC)))
+    session.commit()
+    with serve_in_thread(create_app(demo), start_timeout=30) as base_url:
+        yield base_url
+
+
+def test_a_signed_in_member_reads_their_team_on_demo_data(browser, demo_portal: str) -> None:  # noqa: ANN001
+    context = browser.new_context(base_url=demo_portal, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/auth/sign-in")
+        page.get_by_role("button", name="Sign in as Emma Lindqvist").click()
+        expect(page.locator(".whoami")).to_have_text("Signed in as Emma Lindqvist")
+        page.goto("/catalog/default/group/team-shipments")
+        page.get_by_role("link", name="Team metrics").click()
+        expect(page).to_have_url(f"{demo_portal}/teams/team-shipments")
+        expect(page.locator("#card-deploymentFrequency")).to_contain_text("samples")
+        assert "0 samples" not in page.locator("#card-deploymentFrequency").inner_text()
+        page.evaluate("window.__notReloaded = true")
+        page.get_by_role("link", name="Compare with the previous window").click()
+        expect(page).to_have_url(f"{demo_portal}/teams/team-shipments?window=30d&compare=previous")
+        expect(page.locator("#card-deploymentFrequency")).to_contain_text("previous window")
+        assert page.evaluate("window.__notReloaded") is True
+        assert serious_violations(page) == []
+    finally:
+        context.close()
