@@ -19,7 +19,7 @@ from portal.metrics.chart_data import download_response, download_url, pick_char
 from portal.metrics.charts.formatting import DURATION, format_value
 from portal.metrics.entities import component_links
 from portal.metrics.pages.component_data import deployments_per_week, recent_deployments, window_incidents
-from portal.metrics.pages.component_view import dora_cards, page_charts, read_window, wants_json
+from portal.metrics.pages.component_view import JSON_TIMES, dora_cards, page_charts, read_window, wants_json
 from portal.metrics.tiers import DEFAULT_BENCHMARK
 from portal.web.rendering import is_fragment_request
 
@@ -65,7 +65,7 @@ def component_metrics_page(
     if format is not None or chart is not None:
         return download_response(pick_chart(charts, chart), format or "csv")
     if wants_json(request):
-        return JSONResponse(jsonable_encoder(data))
+        return JSONResponse(jsonable_encoder(data, custom_encoder=JSON_TIMES))
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,

@@ -3,11 +3,14 @@ bad one), the DORA cards with tier badges and trends, and the tab's charts."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import HTTPException, Request
 
 from portal.errors import CatalogApiError
 from portal.metrics.charts import HORIZONTAL, bar_chart, tier_badge, trend
 from portal.metrics.charts.formatting import COUNT, DURATION, NUMBER, PERCENT, format_value
+from portal.flow.query import iso
 from portal.metrics.page_window import PageWindow, page_window
 
 # DORA metric → (label, unit for display, the trend vocabulary of charts.sparkline).
@@ -18,6 +21,8 @@ DORA_LABELS = {
     "failedDeploymentRecoveryTime": ("Failed deployment recovery time", DURATION, "recovery_time"),
     "timeToRestore": ("Time to restore", DURATION, "time_to_restore"),
 }
+# Times in the JSON twins as the metrics APIs write them: ISO-8601 UTC with a Z.
+JSON_TIMES = {datetime: iso}
 BREAKDOWN = (("coding", "Coding"), ("pickupAndReview", "Pickup and review"), ("deploy", "Deploy"))
 
 

@@ -16,7 +16,8 @@ from portal.auth.identity import CurrentUser, require
 from portal.catalog.query import get_by_ref
 from portal.db import SessionDep
 from portal.metrics.chart_data import download_response, download_url, pick_chart
-from portal.metrics.pages.component_view import DORA_LABELS, dora_cards, read_window, shown, wants_json, weekly_chart
+from portal.metrics.pages.component_view import (
+    DORA_LABELS, JSON_TIMES, dora_cards, read_window, shown, wants_json, weekly_chart)
 from portal.metrics.pages.team_data import team_metrics
 from portal.requests.visibility import visible_requests
 from portal.web.rendering import is_fragment_request
@@ -55,7 +56,7 @@ def team_page(
     if format is not None or chart is not None:
         return download_response(pick_chart(charts, chart), format or "csv")
     if wants_json(request):
-        return JSONResponse(jsonable_encoder(data))
+        return JSONResponse(jsonable_encoder(data, custom_encoder=JSON_TIMES))
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,

@@ -70,6 +70,9 @@ def test_the_json_twin_has_hand_checked_numbers(client, shop):
     incidents = {row["id"]: row for row in body["incidents"]}
     assert incidents["pagerduty:1"]["timeToRestore"] == 2 * HOUR + 300
     assert incidents["pagerduty:1"]["reopened"] == 0
+    assert (incidents["pagerduty:1"]["createdAt"], incidents["pagerduty:1"]["resolvedAt"]) == (
+        "2024-05-07T11:00:00Z", "2024-05-07T13:05:00Z")
+    assert body["deployments"][0]["finishedAt"] == "2024-05-16T10:05:00Z"
     assert incidents["pagerduty:2"]["reopened"] == 1
     assert incidents["pagerduty:2"]["timeToRestore"] is None
     assert body["previousDora"] is None
@@ -94,6 +97,7 @@ def test_the_page_shows_tiers_tables_and_charts(client, shop):
     assert "chart=deployments-per-week&amp;format=csv" in page
     assert "window=custom" in page and 'hx-get="/catalog/default/component/shop/metrics?window=7d"' in page
     assert "Reopened" in page
+    assert "Pickup and review are shown together: changes carry no first-review time" in page
     assert "2 hours 5 minutes" in page or "2 h 5 min" in page
     assert 'rel="alternate" type="application/json"' in page
 
