@@ -69,7 +69,8 @@ def component_metrics_page(
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,
-        "picked": picked, "data": data, "cards": dora_cards(data["dora"], data["previousDora"]),
+        "picked": picked, "data": data,
+        "cards": dora_cards(data["dora"], data["previousDora"], data["deploymentsPerWeek"]),
         "charts": [(item, download_url(here, item.id, "csv"), download_url(here, item.id, "json"))
                    for item in charts.values()],
         "base_path": request.url.path, "duration": lambda seconds: format_value(seconds, DURATION),

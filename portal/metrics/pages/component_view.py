@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import HTTPException, Request
 
 from portal.errors import CatalogApiError
-from portal.metrics.charts import HORIZONTAL, bar_chart, tier_badge, trend
+from portal.metrics.charts import HORIZONTAL, bar_chart, sparkline, tier_badge, trend
 from portal.metrics.charts.formatting import COUNT, DURATION, NUMBER, PERCENT, format_value
 from portal.flow.query import iso
 from portal.metrics.page_window import PageWindow, page_window
@@ -46,8 +46,10 @@ def shown(value: float | None, metric: str) -> str:
     return f"{text} a week" if metric == "deploymentFrequency" and value is not None else text
 
 
-def dora_cards(current: dict, previous: dict | None) -> list[dict]:
-    """One card per DORA metric: value in words, samples, tier badge, and a trend when comparing."""
+def dora_cards(current: dict, previous: dict | None, weekly: list[dict] | None = None) -> list[dict]:
+    """One card per DORA metric: value in words, samples, tier badge, and a trend when comparing.
+    Deployment frequency also gets a sparkline of its weeks (`weekly`, already counted for the chart);
+    the other metrics' weekly values would cost one more DORA read per week, so they have none."""
     cards = []
     for metric, (label, _, trend_name) in DORA_LABELS.items():
         item = current[metric]
@@ -57,6 +59,9 @@ def dora_cards(current: dict, previous: dict | None) -> list[dict]:
             "badge": tier_badge(item["tier"], metric=label, chart_id=f"tier-{metric}"),
             "trend": trend(item["value"], before["value"], trend_name) if before else None,
             "previous": shown(before["value"], metric) if before else None,
+            "spark": (sparkline(f"{label}: deployments per week", [row["deployments"] for row in weekly],
+                                labels=[row["weekStarting"] for row in weekly], chart_id=f"spark-{metric}")
+                      if weekly and metric == "deploymentFrequency" else None),
         })
     return cards
 

@@ -60,7 +60,8 @@ def team_page(
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context = {
         "entity": entity, "title": entity["metadata"].get("title") or entity["metadata"]["name"], "ref": ref,
-        "picked": picked, "data": data, "cards": dora_cards(data["dora"], data["previousDora"]), "base_path": request.url.path,
+        "picked": picked, "data": data, "base_path": request.url.path,
+        "cards": dora_cards(data["dora"], data["previousDora"], data["deploymentsPerWeek"]),
         "charts": [(item, download_url(here, item.id, "csv"), download_url(here, item.id, "json"))
                    for item in charts.values()],
         "metric_names": {metric: label for metric, (label, _, _) in DORA_LABELS.items()}, "shown": shown,

@@ -141,6 +141,7 @@ def test_deployments_per_week_chart_downloads(client, team):
     assert response.text == "label,deployments\r\n2024-05-06,1.0\r\n2024-05-13,2.0\r\n"
     page = client.get("/teams/team-apps", params=WINDOW, headers=HTML).text
     assert "chart=deployments-per-week&amp;format=json" in page
+    assert 'id="spark-deploymentfrequency"' in page and "Deployment frequency: deployments per week" in page
     assert client.get("/teams/team-apps", params={"chart": "nope", "format": "csv"}).status_code == 404
     assert client.get("/teams/team-apps", params={"chart": "deployments-per-week", "format": "pdf"}).status_code == 400
 
