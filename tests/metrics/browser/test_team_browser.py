@@ -79,7 +79,7 @@ def test_team_page_component_tab_htmx_window_and_csv(browser, portal: str, tmp_p
         expect(page).to_have_url(f"{portal}/catalog/default/component/shop/metrics?window=7d")
         expect(page.locator("#card-deploymentFrequency")).to_contain_text("1 sample")
         assert page.evaluate("window.__notReloaded") is True
-        expect(page.get_by_role("link", name="7 days")).to_have_attribute("aria-current", "true")
+        expect(page.get_by_role("link", name="7 days")).to_have_attribute("aria-current", "page")
 
         with page.expect_download() as download_info:
             page.locator("#figure-deployments-per-week").get_by_role("link", name="CSV").click()
