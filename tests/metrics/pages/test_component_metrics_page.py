@@ -224,3 +224,22 @@ def test_the_catalog_pages_link_to_the_metrics_tab_and_the_team_page(client, ses
     group_page = client.get("/catalog/default/group/team-a", headers=HTML).text
     assert '<a href="/teams/team-a">Team metrics</a>' in group_page
     assert client.get("/teams/team-a", headers=HTML).status_code == 200
+
+
+def test_reading_the_tab_needs_a_signed_in_caller_in_production(settings, session):
+    from fastapi.testclient import TestClient
+
+    from portal.app import create_app
+    from tests.auth.people import production_settings, sign_in
+    from tests.requests.factories import store
+
+    make_component(session, "shop", {GITHUB: SHOP})
+    store(session, [{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "reader"},
+                     "spec": {"memberOf": []}}])
+    production = production_settings(settings)
+    with TestClient(create_app(production)) as anonymous:
+        assert anonymous.get(PAGE, headers=HTML).status_code == 401
+        assert anonymous.get(PAGE, params={"chart": "deployments-per-week", "format": "csv"}).status_code == 401
+    with TestClient(create_app(production)) as reader:
+        sign_in(reader, production, "user:default/reader")
+        assert reader.get(PAGE, headers=HTML).status_code == 200
