@@ -209,6 +209,10 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(metrics_flow_api.router)
     app.include_router(metrics_dora_api.router)
     app.include_router(metrics_value_api.router)
+    from portal.metrics.pages import component as metrics_component_page
+    app.include_router(metrics_component_page.router)
+    from portal.metrics.pages import team as metrics_team_page
+    app.include_router(metrics_team_page.router)
     app.include_router(order_pages.pages)
     app.include_router(order_pages.api)
     from portal.requests.pages import ideas as request_ideas, lists as request_lists
