@@ -94,3 +94,20 @@ def test_webhooks_and_an_imported_history_reach_the_metrics(app, session, databa
         page = client.get("/catalog/default/component/indev-service")
         assert page.status_code == 200 and "indev-service" in page.text
         assert client.get("/products/delivery-platform").status_code == 200
+
+        # The product's metrics page shows the same value stream as the API, for the same window in its URL.
+        window = {"window": "custom", "from": "2025-01-01T00:00:00Z", "until": "2025-03-01T00:00:00Z"}
+        twin = client.get("/products/delivery-platform/metrics", params=window, headers={"accept": "application/json"})
+        assert twin.status_code == 200, twin.text
+        drawn = {stage["id"]: stage for stage in twin.json()["valueStream"]["stages"]}
+        assert drawn["in-use"]["leadTime"] == 12 * DAY and drawn["submitted"]["leadTime"] == 30 * 60
+        html = client.get("/products/delivery-platform/metrics", params=window, headers={"accept": "text/html"})
+        assert html.status_code == 200 and "<svg" in html.text and "Value stream" in html.text
+        stream_csv = client.get("/products/delivery-platform/metrics",
+                                params={**window, "chart": "value-stream", "format": "csv"})
+        assert stream_csv.status_code == 200 and "in-use" in stream_csv.text
+        # The component's metrics tab answers for the same window (no deployments here: no DORA samples).
+        tab = client.get("/catalog/default/component/indev-service/metrics", params=window,
+                         headers={"accept": "application/json"})
+        assert tab.status_code == 200, tab.text
+        assert tab.json()["dora"]["deploymentFrequency"]["samples"] == 0
