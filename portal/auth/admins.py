@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from portal.catalog.models import CatalogRelation
+from portal.catalog.group_tree import groups_with_parents
 
 ADMIN_REF = re.compile(r"(user|group):(?:([a-z0-9][a-z0-9._-]{0,62})/)?([a-z0-9][a-z0-9._-]{0,62})")
 ENV_PREFIX = re.compile(r"[A-Z][A-Z0-9_]{2,}")
-# Group trees are shallow; the bound only stops a cycle or a hostile catalog from walking forever.
-MAX_GROUP_DEPTH = 32
 
 
 def check_admin_refs(refs: list[str]) -> list[str]:
@@ -35,25 +32,6 @@ def check_env_prefix(prefix: str) -> str:
         raise ValueError("must be at least 3 upper-case letters, digits or '_' (e.g. FLOWPORT_SECRET_), "
                          "and not FLOWPORT_ alone")
     return prefix
-
-
-def groups_with_parents(session: Session, groups: Iterable[str]) -> set[str]:
-    """The groups and every group above them (`childOf`, or `parentOf` pointing at them)."""
-    found = {group.lower() for group in groups}
-    frontier = set(found)
-    for _ in range(MAX_GROUP_DEPTH):
-        if not frontier:
-            break
-        rows = session.execute(
-            select(CatalogRelation.source_ref, CatalogRelation.type, CatalogRelation.target_ref).where(or_(
-                (CatalogRelation.type == "childOf") & CatalogRelation.source_ref.in_(frontier),
-                (CatalogRelation.type == "parentOf") & CatalogRelation.target_ref.in_(frontier),
-            ))
-        ).all()
-        parents = {(target if kind == "childOf" else source).lower() for source, kind, target in rows}
-        frontier = parents - found
-        found |= frontier
-    return found
 
 
 def is_admin(session: Session, user_ref: str, groups: Iterable[str], admins: Iterable[str]) -> bool:

@@ -11,7 +11,8 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.auth.admins import groups_with_parents, is_admin
+from portal.auth.admins import is_admin
+from portal.catalog.group_tree import groups_with_parents
 from portal.catalog.models import CatalogEntity, CatalogRelation
 
 SESSION_USER_KEY = "user_ref"

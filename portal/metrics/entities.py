@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from portal.catalog.group_tree import groups_below
 from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
@@ -21,7 +22,6 @@ from portal.flow.query import LINK_ANNOTATIONS, Link, as_utc
 from portal.requests.models import Request, RequestEvent
 
 SCOPED_KINDS = ("component", "system", "domain", "group", "platformproduct")
-MAX_GROUP_DEPTH = 20
 # Reaching any of these stages means the order was delivered; these end it without delivery.
 DELIVERED_STAGES = ("delivered", "in-use", "value-confirmed")
 UNDELIVERED_ENDS = ("failed", "cancelled", "rejected")
@@ -97,24 +97,6 @@ def _targets(session: Session, sources: Iterable[str], relation: str, prefix: st
                                                  CatalogRelation.target_ref.like(prefix + "%"))
     ).scalars()
     return {ref.lower() for ref in rows}
-
-
-def groups_below(session: Session, group: str) -> set[str]:
-    """The group and every group under it (`parentOf`, or `childOf` pointing at it)."""
-    found, frontier = {group}, {group}
-    for _ in range(MAX_GROUP_DEPTH):
-        if not frontier:
-            break
-        rows = session.execute(
-            select(CatalogRelation.source_ref, CatalogRelation.type, CatalogRelation.target_ref).where(or_(
-                (CatalogRelation.type == "parentOf") & CatalogRelation.source_ref.in_(frontier),
-                (CatalogRelation.type == "childOf") & CatalogRelation.target_ref.in_(frontier),
-            ))
-        ).all()
-        children = {(target if kind == "parentOf" else source).lower() for source, kind, target in rows}
-        frontier = children - found
-        found |= frontier
-    return found
 
 
 def capabilities_of_product(session: Session, product: str) -> set[str]:

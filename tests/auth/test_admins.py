@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from portal.auth.admins import groups_with_parents, is_admin
+from portal.auth.admins import is_admin
+from portal.catalog.group_tree import groups_with_parents
 from portal.auth.identity import identity_for_user
 from portal.catalog.store import PreparedEntity, write_entities
 from portal.settings import Settings

@@ -15,24 +15,12 @@ from playwright.sync_api import expect
 from portal.app import create_app
 from tests.live_server import serve_in_thread
 from tests.metrics.value_scenario import seed_catalog, seed_orders
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
 from tests.web.test_browser import serious_violations
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
 
 MAY_AND_JUNE = "window=custom&from=2024-05-01&until=2024-07-01"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    # A Playwright of this module's own (see tests/auth/conftest.py).
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

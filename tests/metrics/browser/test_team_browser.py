@@ -19,22 +19,10 @@ from tests.live_server import serve_in_thread
 from tests.metrics.flow_factories import make_request
 from tests.metrics.pages.test_team_page import component
 from tests.requests.factories import request_catalog, store
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
 from tests.web.test_browser import serious_violations
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    # A Playwright of this module's own (see tests/auth/conftest.py).
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

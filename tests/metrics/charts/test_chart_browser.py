@@ -13,23 +13,10 @@ import pytest
 from portal.app import create_app
 from tests.live_server import serve_in_thread
 from tests.metrics.charts.chart_page import add_chart_page
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
 from tests.web.test_browser import serious_violations
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    # A Playwright of this module's own (see tests/auth/conftest.py): a session-wide one keeps an
-    # event loop running that later asyncio.run() calls would trip over.
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -15,24 +15,13 @@ from playwright.sync_api import expect
 
 from portal.app import create_app
 from tests.live_server import serve_in_thread
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[3]
 ORDER = "/products/delivery-platform/capabilities/new-python-service/order"
 REQUEST_URL = re.compile(r"/requests/REQ-\d+$")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from portal.requests.forms.pickers import PICKER_LIMIT
 from tests.live_server import serve_in_thread
 from tests.requests.factories import group, store
 from tests.requests.order_catalog import seed_order_catalog
-from tests.web.conftest import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
+from tests.web.conftest import AXE_SCRIPT
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
 
@@ -22,18 +23,6 @@ SHOWCASE = "/products/delivery-platform/capabilities/ordering-showcase"
 CI = "/products/delivery-platform/capabilities/ci-pipeline"
 WIZARD = "/products/delivery-platform/capabilities/new-service/order"
 REQUEST_URL = re.compile(r"/requests/REQ-\d+$")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    # A Playwright of this module's own (see tests/auth/conftest.py for why not the session-wide one).
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

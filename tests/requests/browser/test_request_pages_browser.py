@@ -15,25 +15,13 @@ from portal.requests.models import Request
 from tests.live_server import serve_in_thread
 from tests.requests.browser.fake_task_events import FakeTaskApi, mount, task_events
 from tests.requests.factories import APPROVER, OUTSIDER, OWNER, REQUESTER, seed_request_catalog
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser_assets
 from tests.web.test_browser import serious_violations
+from tests.browser_support import browser  # noqa: F401 - the module's Chromium
 
 pytestmark = pytest.mark.browser
 
 NAMES = {REQUESTER: "Rui Requester", APPROVER: "Sami Approver", OWNER: "Olga Owner", OUTSIDER: "Otto Outsider"}
 TASK = "0c6d2b9e-live-log"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """A Playwright of this module's own (see tests/auth/conftest.py for why not the session-wide one)."""
-    _require_browser_assets()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
