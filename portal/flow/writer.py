@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, literal_column, null, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from portal.flow.link_changes import log_link_changes
 from portal.flow.lifecycle import (
     EARLIEST_COLUMNS,
     STATE_BOUND_COLUMNS,
@@ -61,7 +62,11 @@ def write_records(session: Session, records: Iterable[FlowRecord]) -> int:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     now = datetime.now(UTC)
     written = 0
-    for kind, rows in _merge(records).items():
+    merged = _merge(records)
+    # What DORA's rollup must redo is logged in the same transaction as the records themselves.
+    log_link_changes(session, ((kind, {**defaults, **values}) for kind, rows in merged.items()
+                               for values, defaults in rows.values()))
+    for kind, rows in merged.items():
         model = RECORD_TABLES[kind]
         table = model.__table__
         if kind in APPEND_ONLY_KEYS:

@@ -195,22 +195,40 @@ def lead_time_breakdown(lead_times: Iterable[LeadTime]) -> dict:
     }
 
 
-def dora_metrics(samples: Samples, window: Window, benchmark: str) -> dict:
-    """The API's five metric objects, each {value, unit, samples, tier} (value and tier null without samples)."""
-    deployed = len(samples.deployments)
+@dataclass(frozen=True)
+class SampleSummary:
+    """What the metrics are computed from: counts, and the values medians are taken of."""
+
+    deployments: int
+    deploy_days: int
+    failed: int
+    lead_times: list[LeadTime]
+    recoveries: list[float]
+    restores: list[float]
+
+
+def summarize(samples: Samples) -> SampleSummary:
     days = {deployment.finished_at.date() for deployment in samples.deployments.values()}
-    failed = len(samples.failed & samples.deployments.keys())
+    return SampleSummary(len(samples.deployments), len(days), len(samples.failed & samples.deployments.keys()),
+                         list(samples.lead_times.values()), list(samples.recoveries.values()),
+                         list(samples.restores.values()))
+
+
+def dora_metrics(samples: Samples | SampleSummary, window: Window, benchmark: str) -> dict:
+    """The API's five metric objects, each {value, unit, samples, tier} (value and tier null without samples)."""
+    summary = samples if isinstance(samples, SampleSummary) else summarize(samples)
+    deployed, failed = summary.deployments, summary.failed
     return {
         "deploymentFrequency": _metric(benchmark, "deploymentFrequency", deployed / window.weeks, "perWeek",
-                                       deployed, deployDaysPerWeek=len(days) / window.weeks if deployed else None),
+                                       deployed, deployDaysPerWeek=summary.deploy_days / window.weeks
+                                       if deployed else None),
         "leadTimeForChanges": _metric(benchmark, "leadTimeForChanges",
-                                      median(item.total for item in samples.lead_times.values()), "seconds",
-                                      len(samples.lead_times), breakdown=lead_time_breakdown(samples.lead_times.values())),
+                                      median(item.total for item in summary.lead_times), "seconds",
+                                      len(summary.lead_times), breakdown=lead_time_breakdown(summary.lead_times)),
         "changeFailureRate": _metric(benchmark, "changeFailureRate", failed / deployed if deployed else None,
                                      "ratio", deployed, failedDeployments=failed),
         "failedDeploymentRecoveryTime": _metric(benchmark, "failedDeploymentRecoveryTime",
-                                                median(samples.recoveries.values()), "seconds",
-                                                len(samples.recoveries)),
-        "timeToRestore": _metric(benchmark, "timeToRestore", median(samples.restores.values()), "seconds",
-                                 len(samples.restores)),
+                                                median(summary.recoveries), "seconds", len(summary.recoveries)),
+        "timeToRestore": _metric(benchmark, "timeToRestore", median(summary.restores), "seconds",
+                                 len(summary.restores)),
     }
