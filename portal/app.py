@@ -111,7 +111,9 @@ def _start_inbox_worker(app: FastAPI) -> None:
 
     from portal.requests.follow_flow import FlowFollower
 
-    app.state.inbox_worker = app.state.sync_scheduler = app.state.flow_follower = None
+    from portal.metrics.dora_refresher import DoraRollupRefresher
+
+    app.state.inbox_worker = app.state.sync_scheduler = app.state.flow_follower = app.state.dora_refresher = None
     settings = app.state.settings
     if settings.run_worker:
         app.state.inbox_worker = InboxWorker(app.state.engine, app.state.plugins).start()
@@ -119,10 +121,12 @@ def _start_inbox_worker(app: FastAPI) -> None:
             app.state.sync_scheduler = SyncScheduler(app.state.engine, app.state.plugins, settings).start()
         if settings.request_follow_interval > 0:
             app.state.flow_follower = FlowFollower(app.state.engine, settings.request_follow_interval).start()
+        if settings.dora_rollup_interval > 0:
+            app.state.dora_refresher = DoraRollupRefresher(app.state.engine, settings.dora_rollup_interval).start()
 
 
 def _stop_inbox_worker(app: FastAPI) -> None:
-    for name in ("inbox_worker", "sync_scheduler", "flow_follower"):
+    for name in ("inbox_worker", "sync_scheduler", "flow_follower", "dora_refresher"):
         worker = getattr(app.state, name, None)
         if worker is not None:
             worker.stop()

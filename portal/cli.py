@@ -15,6 +15,7 @@ from portal.cli_secrets import register as register_secrets
 from portal.cli_sync import register as register_sync
 from portal.cli_tokens import register as register_tokens
 from portal.cli_requests import requests_app
+from portal.cli_metrics import metrics_app
 from portal.cli_support import (
     CliError,
     http_client,
@@ -39,6 +40,7 @@ register_sync(app)
 register_tokens(app)
 register_secrets(app)
 app.add_typer(requests_app, name="requests")
+app.add_typer(metrics_app, name="metrics")
 
 # The demo organisation and golden paths ship next to the package in a checkout (and in /app in the image).
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +179,10 @@ def worker() -> None:
                 from portal.requests.follow_flow import FlowFollower
 
                 background.append(FlowFollower(engine, settings.request_follow_interval).start())
+            if settings.dora_rollup_interval > 0:
+                from portal.metrics.dora_refresher import DoraRollupRefresher
+
+                background.append(DoraRollupRefresher(engine, settings.dora_rollup_interval).start())
             from portal.scaffolder.tasks.runner import TaskRunner
 
             background.append(TaskRunner(engine, settings, plugins=registry).start())

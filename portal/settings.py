@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # Seconds between passes that move requests from flow data (deployments → in-use, tracker items →
     # idea stages; portal/requests/follow_flow.py); 0 turns it off.
     request_follow_interval: float = 60.0
+    # Seconds between passes that keep the DORA rollup current (portal/metrics/dora_refresher.py); reads
+    # bring what they read up to date themselves, so this only saves them the work. 0 turns it off.
+    dora_rollup_interval: float = 30.0
     # A processing scaffolder task whose worker sent no heartbeat for this long is failed (and may be retried).
     task_heartbeat_timeout: float = Field(default=60.0, gt=0)
     # Catalog totals and facet lists remembered per catalog generation (portal/catalog/generation.py);

@@ -18,6 +18,7 @@ from portal.demo.organisation import read_organisation
 from portal.demo.plan import DemoYear, adoption_plan
 from portal.demo.requests_data import DemoRequest, idea_requests, order_requests
 from portal.demo.work_items import projects, work_item_records
+from portal.flow.link_changes import TRACKED_TIMES, log_link_changes, log_links_changed
 from portal.flow.models import FlowIncidentEvent, FlowWorkItemTransition
 from portal.flow.records import RECORD_TABLES, FlowRecord
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
@@ -100,6 +101,8 @@ def insert_records(session: Session, records: list[FlowRecord]) -> None:
         columns = [column.name for column in table.columns if not (kind == "transition" and column.name == "id")]
         rows = [{name: (now if name == "updated_at" else row.get(name)) for name in columns} for row in values]
         session.execute(insert(table), rows)  # one executemany per table
+    # Inserted past the writer: tell the DORA rollup what it must redo, as the writer would.
+    log_link_changes(session, ((record.kind, record.values) for record in records))
 
 
 def _insert_requests(session: Session, requests: list[DemoRequest]) -> None:
@@ -141,6 +144,12 @@ def remove_demo(session: Session, *, flow_data: bool = True, requests: bool = Tr
         for kind, model in RECORD_TABLES.items():
             if kind in CHILD_KINDS:
                 continue
+            demo_rows = and_(model.connection == DEMO_CONNECTION, model.id.startswith(DEMO_ID_PREFIX, autoescape=True))
+            # Samples derived from these records go with them (the DORA rollup redoes their links).
+            if kind in TRACKED_TIMES:
+                log_links_changed(session, [tuple(link) for link in session.execute(
+                    select(model.link_annotation, model.link_value).distinct()
+                    .where(demo_rows, model.link_annotation.is_not(None), model.link_value.is_not(None)))])
             removed[model.__tablename__] = session.execute(
                 delete(model).where(model.connection == DEMO_CONNECTION,
                                     model.id.startswith(DEMO_ID_PREFIX, autoescape=True))).rowcount

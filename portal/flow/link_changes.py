@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, Index, Integer, delete, func, insert, select, text
+from sqlalchemy import BigInteger, Column, Index, Integer, delete, func, insert, select, text, text
 from sqlmodel import Field, Session, SQLModel
 
 # An incident counts against the last deployment before it, looked for this far back
@@ -70,6 +70,15 @@ def log_link_changes(session: Session, written: Iterable[tuple[str, Mapping]]) -
             continue
         key = (annotation, value)
         earliest[key] = min(since, earliest.get(key, since))
+    return _log(session, earliest)
+
+
+def log_links_changed(session: Session, links: Iterable[tuple[str, str]], since: datetime = EVER) -> int:
+    """Log links whose records were written or deleted outside the writer (bulk inserts, deletions)."""
+    return _log(session, dict.fromkeys(links, since))
+
+
+def _log(session: Session, earliest: Mapping[tuple[str, str], datetime]) -> int:
     if not earliest:
         return 0
     now = datetime.now(UTC)

@@ -33,7 +33,7 @@ from portal.web.input_checks import json_has_nul
 # How entities claim flow records; CDEvents from tools without a known repository use their source.
 LINK_ANNOTATIONS = ("github.com/project-slug", "gitlab.com/project-slug", "jira/project-key",
                     "pagerduty.com/service-id", "flowport.dev/cdevents-source")
-_ANNOTATION_KEY_PREFIX = "metadata.annotations."
+ANNOTATION_KEY_PREFIX = "metadata.annotations."
 CURSOR_VERSION = 1
 
 
@@ -134,11 +134,11 @@ def entity_links(session: Session, ref: str) -> tuple[str, list[Link]]:
     rows = session.execute(
         select(CatalogSearch.key, CatalogSearch.value).where(
             CatalogSearch.entity_uid == uid,
-            CatalogSearch.key.in_([_ANNOTATION_KEY_PREFIX + name for name in LINK_ANNOTATIONS]),
+            CatalogSearch.key.in_([ANNOTATION_KEY_PREFIX + name for name in LINK_ANNOTATIONS]),
             CatalogSearch.value.is_not(None),
         )
     ).all()
-    return key, sorted((name[len(_ANNOTATION_KEY_PREFIX):], value) for name, value in rows)
+    return key, sorted((name[len(ANNOTATION_KEY_PREFIX):], value) for name, value in rows)
 
 
 def link_condition(model: type, links: Sequence[Link]):  # noqa: ANN201 - a SQL expression
@@ -156,12 +156,12 @@ def entity_refs_by_link(session: Session, links: Iterable[Link]) -> dict[Link, l
     rows = session.execute(
         select(CatalogSearch.key, CatalogSearch.value, CatalogEntity.entity_ref)
         .join(CatalogEntity, CatalogEntity.uid == CatalogSearch.entity_uid)
-        .where(CatalogSearch.key.in_({_ANNOTATION_KEY_PREFIX + name for name, _ in wanted}),
+        .where(CatalogSearch.key.in_({ANNOTATION_KEY_PREFIX + name for name, _ in wanted}),
                CatalogSearch.value.in_({value for _, value in wanted}))
     ).all()
     found: dict[Link, set[str]] = {}
     for key, value, ref in rows:
-        link = (key[len(_ANNOTATION_KEY_PREFIX):], value)
+        link = (key[len(ANNOTATION_KEY_PREFIX):], value)
         if link in wanted:
             found.setdefault(link, set()).add(ref)
     return {link: sorted(refs) for link, refs in found.items()}

@@ -163,11 +163,11 @@ def _lock_state(session: Session, plan: Plan) -> DoraRollupState | None:
                            .with_for_update().execution_options(populate_existing=True)).scalar_one()
 
 
-def apply(session: Session, plan: Plan, latest: int) -> int:
-    """Bring one component up to change `latest`; returns rows written."""
+def apply(session: Session, plan: Plan, latest: int, *, force: bool = False) -> int:
+    """Bring one component up to change `latest` (`force`: rebuild it even if it is); returns rows written."""
     state = _lock_state(session, plan)
     key = links_key(plan.links)
-    if state.links == key and state.consumed_change_id >= latest:
+    if not force and state.links == key and state.consumed_change_id >= latest:
         return 0  # a concurrent request did it while this one waited for the lock
     full = plan.since is None or state.links != key
     written = rebuild(session, Plan(plan.component, plan.links, None if full else plan.since))

@@ -1,0 +1,114 @@
+"""Keeps the DORA rollup current in the background, so reads rarely have a component to rebuild:
+components whose links changed in the flow data are rebuilt from where they changed, components no
+one has read yet are built a batch at a time, and the consumed part of the change log is deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from portal.background import BackgroundLoop
+from portal.catalog.models import CatalogEntity, CatalogSearch
+from portal.logging_setup import get_logger
+from portal.flow.link_changes import FlowLinkChange, latest_change_id
+from portal.flow.query import ANNOTATION_KEY_PREFIX
+from portal.metrics.dora_rollup import Plan, apply, bring_up_to_date, compact_change_log
+from portal.metrics.dora_rollup_models import DoraRollupState
+from portal.metrics.entities import component_links
+
+log = get_logger(__name__)
+# Components brought up to date per transaction: a rebuild holds SQLite's write lock while it runs.
+BATCH = 50
+
+
+def _components():  # noqa: ANN202 - a select
+    return select(CatalogEntity.entity_ref).where(func.lower(CatalogEntity.kind) == "component")
+
+
+def _chunks(refs: list[str], size: int = BATCH) -> Iterable[list[str]]:
+    for start in range(0, len(refs), size):
+        yield refs[start:start + size]
+
+
+def _touched_components(session: Session, latest: int) -> list[str]:
+    """Built components with a link the change log names after what they consumed (up to `latest`)."""
+    oldest = session.execute(select(func.min(DoraRollupState.consumed_change_id))).scalar_one()
+    if oldest is None or oldest >= latest:
+        return []
+    links = session.execute(select(FlowLinkChange.link_annotation, FlowLinkChange.link_value).distinct()
+                            .where(FlowLinkChange.id > oldest, FlowLinkChange.id <= latest)).all()
+    touched: set[str] = set()
+    for start in range(0, len(links), 500):
+        touched.update(session.execute(
+            select(CatalogEntity.entity_ref).join(CatalogSearch, CatalogSearch.entity_uid == CatalogEntity.uid)
+            .join(DoraRollupState, DoraRollupState.component_ref == CatalogEntity.entity_ref)
+            .where(or_(*(and_(CatalogSearch.key == ANNOTATION_KEY_PREFIX + annotation, CatalogSearch.value == value)
+                         for annotation, value in links[start:start + 500])),
+                   DoraRollupState.consumed_change_id < latest)).scalars())
+    return sorted(touched)
+
+
+def refresh_round(engine: Engine, *, new_components: int = BATCH) -> int:
+    """Bring the built components the change log touched up to date, mark the others current, build up
+    to `new_components` unbuilt ones and compact the change log; returns components rebuilt or built."""
+    with Session(engine) as session:
+        latest = latest_change_id(session)
+        touched = _touched_components(session, latest)
+        unbuilt = list(session.execute(
+            _components().where(CatalogEntity.entity_ref.not_in(select(DoraRollupState.component_ref)))
+            .order_by(CatalogEntity.entity_ref).limit(new_components)).scalars())
+    done = 0
+    for chunk in [*_chunks(touched), *_chunks(unbuilt)]:
+        with Session(engine) as session:
+            links = component_links(session, chunk)
+            bring_up_to_date(session, links, advance=True)
+            session.commit()
+            done += len(links)
+    with Session(engine) as session:
+        # Every other built component has no link a change up to `latest` names: it is current up to there.
+        untouched = DoraRollupState.consumed_change_id < latest
+        if touched:
+            untouched = and_(untouched, DoraRollupState.component_ref.not_in(touched))
+        session.execute(update(DoraRollupState).where(untouched).values(consumed_change_id=latest))
+        compact_change_log(session)
+        session.commit()
+    return done
+
+
+def rebuild_all(engine: Engine, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
+    """Rebuild every component of the catalog from its records (`flowport metrics rebuild`); returns
+    sample rows written."""
+    with Session(engine) as session:
+        refs = list(session.execute(_components().order_by(CatalogEntity.entity_ref)).scalars())
+    written, done = 0, 0
+    progress(0, len(refs))
+    for chunk in _chunks(refs):
+        with Session(engine) as session:
+            links = component_links(session, chunk)
+            latest = latest_change_id(session)
+            for ref, found in links.items():
+                written += apply(session, Plan(ref, tuple(found), None), latest, force=True)
+            session.commit()
+        done += len(chunk)
+        progress(done, len(refs))
+    return written
+
+
+class DoraRollupRefresher(BackgroundLoop):
+    """Runs refresh_round every `interval` seconds (sooner again while unbuilt components remain)."""
+
+    thread_name = "dora-rollup-refresher"
+
+    def __init__(self, engine: Engine, interval: float = 30.0) -> None:
+        super().__init__()
+        self.engine = engine
+        self.interval = interval
+
+    def round(self) -> int:
+        return refresh_round(self.engine)
+
+    def pause_after(self, done: int) -> float:
+        return self.interval
