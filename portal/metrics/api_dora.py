@@ -11,8 +11,7 @@ from portal.auth.identity import require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.flow.query import Link
-from portal.metrics.dora import changes_shipped_in, collect_samples, dora_metrics
-from portal.metrics.dora_records import first_commits, load_records, with_first_commits
+from portal.metrics.dora import dora_metrics
 from portal.metrics.dora_rollup import bring_up_to_date
 from portal.metrics.dora_samples import read_summary
 from portal.metrics.entities import resolve_scope
@@ -38,15 +37,6 @@ def dora_of_components(session: Session, components: dict[str, Sequence[Link]], 
     bringing it up to date for these components (portal/metrics/dora_rollup.py)."""
     bring_up_to_date(session, components)
     return dora_metrics(read_summary(session, components, window), window, benchmark)
-
-
-def dora_from_records(session: Session, components: dict[str, Sequence[Link]], window: Window,
-                      benchmark: str) -> dict:
-    """The same metrics derived from the raw records on the spot: what the rollup must always agree with."""
-    records = load_records(session, components, window)
-    unknown = {change.id for item in records.values() for change in item.changes if change.first_commit_at is None}
-    records = with_first_commits(records, first_commits(session, changes_shipped_in(records, window) & unknown))
-    return dora_metrics(collect_samples(records, window), window, benchmark)
 
 
 @router.get("/dora")

@@ -55,14 +55,14 @@ class Deployments:
         self.all = sorted(deployments, key=lambda deployment: (deployment.finished_at, deployment.id))
         self._finished = [deployment.finished_at for deployment in self.all]
         self._by_repository: dict[str | None, list[Deployment]] = {}
-        self._first_by_sha: dict[tuple[str | None, str], Deployment] = {}
+        self._by_sha: dict[tuple[str | None, str], list[Deployment]] = {}
         for deployment in self.all:
             if deployment.stand_in:
                 continue
             key = _repository_key(deployment.repository)
             self._by_repository.setdefault(key, []).append(deployment)
             if deployment.sha:
-                self._first_by_sha.setdefault((key, deployment.sha.lower()), deployment)
+                self._by_sha.setdefault((key, deployment.sha.lower()), []).append(deployment)
         self._finished_by_repository = {key: [deployment.finished_at for deployment in deployments]
                                         for key, deployments in self._by_repository.items()}
 
@@ -81,18 +81,23 @@ class Deployments:
         return self.all[index - 1]
 
     def shipping(self, change: Change) -> Deployment | None:
-        """The first deployment of the change's repository whose sha is the merge sha; without one (the
-        ancestry of later shas is unknown), the first that finished after the merge. A deployment that
-        names no repository may ship a change of any repository of the component."""
+        """The first deployment of the change's repository whose sha is the merge sha and that finished
+        at or after the merge (an earlier one deployed the branch, not the merged change); without one
+        (the ancestry of later shas is unknown), the first that finished after the merge. A deployment
+        that names no repository may ship a change of any repository of the component."""
         own, anonymous = _repository_key(change.repository), None
         if change.merge_sha:
-            exact = [self._first_by_sha.get((key, change.merge_sha.lower())) for key in {own, anonymous}]
+            exact = [self._first_with_sha(key, change.merge_sha.lower(), change.merged_at) for key in {own, anonymous}]
             exact = [deployment for deployment in exact if deployment is not None]
             if exact:
                 return min(exact, key=lambda deployment: (deployment.finished_at, deployment.id))
         after = [self._first_after(key, change.merged_at) for key in {own, anonymous}]
         after = [deployment for deployment in after if deployment is not None]
         return min(after, key=lambda deployment: (deployment.finished_at, deployment.id)) if after else None
+
+    def _first_with_sha(self, repository: str | None, sha: str, merged_at: datetime) -> Deployment | None:
+        return next((deployment for deployment in self._by_sha.get((repository, sha), ())
+                     if deployment.finished_at >= merged_at), None)
 
     def _first_after(self, repository: str | None, at: datetime) -> Deployment | None:
         deployments = self._by_repository.get(repository, [])

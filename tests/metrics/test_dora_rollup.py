@@ -3,8 +3,8 @@
 Each scenario writes a random history through the flow writer in several batches (later batches
 revise earlier records: a success later marked failed, a reopened incident, a change merged later),
 reads the metrics between batches so the rollup is built and then brought up to date from the change
-log, moves a link in the catalog once, and finally compares every scope and window with the direct
-computation (portal/metrics/api_dora.dora_from_records)."""
+log, moves a link in the catalog once, and finally compares every scope and window with the rules of
+portal/metrics/dora.py applied to all the records at once."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from sqlalchemy import func, select
 from portal.flow.link_changes import FlowLinkChange, change_since
 from portal.flow.records import FlowRecord
 from portal.flow.writer import write_records
-from portal.metrics.api_dora import dora_from_records, dora_of_components
+from portal.metrics.api_dora import dora_of_components
+from portal.metrics.dora import changes_shipped_in, collect_samples, dora_metrics
+from portal.metrics.dora_records import first_commits, load_records, with_first_commits
+from portal.metrics.dora_rollup import FOREVER
 from portal.metrics.dora_refresher import rebuild_all, refresh_round
 from portal.metrics.dora_rollup_models import DoraRollupState, DoraSample
 from portal.metrics.entities import component_links
@@ -76,6 +79,14 @@ def _history(rng: random.Random, n: int) -> list[list[FlowRecord]]:
     return [first[:cut], first[cut:], revisions]
 
 
+def dora_from_all_records(session, components: dict, window: Window) -> dict:
+    """The reference: every record of the components, the rules applied on the spot."""
+    records = load_records(session, components, Window(datetime(1970, 1, 1, tzinfo=UTC), FOREVER))
+    unknown = {change.id for item in records.values() for change in item.changes if change.first_commit_at is None}
+    records = with_first_commits(records, first_commits(session, changes_shipped_in(records, window) & unknown))
+    return dora_metrics(collect_samples(records, window), window, "2023")
+
+
 def _windows(rng: random.Random) -> list[Window]:
     found = [Window(BASE - timedelta(days=5), BASE + timedelta(days=70))]
     for _ in range(4):
@@ -84,7 +95,10 @@ def _windows(rng: random.Random) -> list[Window]:
     return found
 
 
-@pytest.mark.parametrize("seed", range(12))
+# Seeds 56 and 60 are histories where a deployment marked failed later moves an incident's attribution
+# to an earlier deployment: they fail if a deployment write logs less than 90 days back. In 47 and 76 a
+# change's merge sha was deployed before the merge (which ships nothing) and again after it.
+@pytest.mark.parametrize("seed", [*range(30), 47, 56, 60, 76])
 def test_the_rollup_agrees_with_the_records_however_they_arrive(session, seed):
     rng = random.Random(seed)
     x, y, service = f"acme/s{seed}-x", f"acme/s{seed}-y", f"P{seed}"
@@ -106,8 +120,8 @@ def test_the_rollup_agrees_with_the_records_however_they_arrive(session, seed):
     for scope in scopes:
         links = component_links(session, scope)
         for window in _windows(rng):
-            assert dora_of_components(session, links, window, "2023") == dora_from_records(session, links, window,
-                                                                                            "2023"), (scope, window)
+            assert dora_of_components(session, links, window, "2023") == dora_from_all_records(session, links, window), \
+                (scope, window)
 
 
 def test_a_write_logs_its_links_from_the_earliest_time_it_can_move(session):
