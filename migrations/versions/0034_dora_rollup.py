@@ -47,9 +47,11 @@ def upgrade() -> None:
         sa.Column("review_seconds", sa.Float(), nullable=True),
         sa.Column("deploy_seconds", sa.Float(), nullable=True),
         sa.Column("recovery_seconds", sa.Float(), nullable=True),
-        sa.PrimaryKeyConstraint("component_ref", "kind", "sample_id"),
+        sa.PrimaryKeyConstraint("component_ref", "kind", "at", "sample_id"),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_metrics_dora_samples_window", "metrics_dora_samples", ["component_ref", "kind", "at"])
+    op.create_index("ux_metrics_dora_samples_sample", "metrics_dora_samples", ["component_ref", "kind", "sample_id"],
+                    unique=True)
     op.create_table(
         "metrics_dora_state",
         sa.Column("component_ref", sqlmodel.sql.sqltypes.AutoString(length=400), primary_key=True),
@@ -61,7 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("metrics_dora_state")
-    op.drop_index("ix_metrics_dora_samples_window", table_name="metrics_dora_samples")
+    op.drop_index("ux_metrics_dora_samples_sample", table_name="metrics_dora_samples")
     op.drop_table("metrics_dora_samples")
     op.drop_index("ix_flow_link_changes_link", table_name="flow_link_changes")
     op.drop_table("flow_link_changes")

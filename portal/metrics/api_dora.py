@@ -32,10 +32,12 @@ def benchmark_from_query(value: str | None) -> str:
 
 
 def dora_of_components(session: Session, components: dict[str, Sequence[Link]], window: Window,
-                       benchmark: str) -> dict:
+                       benchmark: str, *, up_to_date: bool = False) -> dict:
     """The five metric objects over the components' records in the window, read from the rollup after
-    bringing it up to date for these components (portal/metrics/dora_rollup.py)."""
-    bring_up_to_date(session, components)
+    bringing it up to date for these components (portal/metrics/dora_rollup.py) unless the caller
+    just did (`up_to_date`, for many reads over the same components)."""
+    if not up_to_date:
+        bring_up_to_date(session, components)
     return dora_metrics(read_summary(session, components, window), window, benchmark)
 
 

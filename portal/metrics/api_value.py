@@ -12,6 +12,7 @@ from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.metrics import value
 from portal.metrics.api_dora import benchmark_from_query
+from portal.metrics.dora_rollup import bring_up_to_date
 from portal.metrics.entities import (
     adopters,
     capabilities_of_product,
@@ -119,8 +120,10 @@ def impact(
     links = component_links(session, [item.component for item in adoptions])
     adoptions = [item for item in adoptions if item.component in links]
     now = datetime.now(UTC)
+    compared = adoptions[:MAX_COMPONENTS]
+    bring_up_to_date(session, {item.component: links[item.component] for item in compared})
     components = [component_impact(session, item, links[item.component], length, chosen, now)
-                  for item in adoptions[:MAX_COMPONENTS]]
+                  for item in compared]
     return {"capability": key, "windowDays": length.total_seconds() / 86_400, "benchmark": chosen,
             "components": components, "omittedComponents": max(0, len(adoptions) - MAX_COMPONENTS),
             "summary": summary(components), "caveat": summary_caveat(components)}

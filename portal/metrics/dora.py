@@ -187,16 +187,31 @@ def _median_part(values: list[float | None]) -> dict:
     return {"value": median(known), "unit": "seconds", "samples": len(known)}
 
 
-def lead_time_breakdown(lead_times: Iterable[LeadTime]) -> dict:
+@dataclass(frozen=True)
+class LeadTimeColumns:
+    """The lead times of the window's changes column by column (a part is None where it is unknown)."""
+
+    total: list[float]
+    coding: list[float | None]
+    open_to_merge: list[float | None]
+    deploy: list[float | None]
+
+    @classmethod
+    def of(cls, lead_times: Iterable[LeadTime]) -> LeadTimeColumns:
+        items = list(lead_times)
+        return cls([item.total for item in items], [item.coding for item in items],
+                   [item.open_to_merge for item in items], [item.deploy for item in items])
+
+
+def lead_time_breakdown(columns: LeadTimeColumns) -> dict:
     """Medians of the parts of the lead time over the same changes; the parts the records lack say why."""
-    lead_times = list(lead_times)
     missing = {"value": None, "unit": "seconds", "samples": 0, "missing": NO_REVIEW_TIME}
     return {
-        "coding": _median_part([item.coding for item in lead_times]),
+        "coding": _median_part(columns.coding),
         "pickup": dict(missing),
         "review": dict(missing),
-        "pickupAndReview": _median_part([item.open_to_merge for item in lead_times]),
-        "deploy": _median_part([item.deploy for item in lead_times]),
+        "pickupAndReview": _median_part(columns.open_to_merge),
+        "deploy": _median_part(columns.deploy),
     }
 
 
@@ -207,7 +222,7 @@ class SampleSummary:
     deployments: int
     deploy_days: int
     failed: int
-    lead_times: list[LeadTime]
+    lead_times: LeadTimeColumns
     recoveries: list[float]
     restores: list[float]
 
@@ -215,7 +230,7 @@ class SampleSummary:
 def summarize(samples: Samples) -> SampleSummary:
     days = {deployment.finished_at.date() for deployment in samples.deployments.values()}
     return SampleSummary(len(samples.deployments), len(days), len(samples.failed & samples.deployments.keys()),
-                         list(samples.lead_times.values()), list(samples.recoveries.values()),
+                         LeadTimeColumns.of(samples.lead_times.values()), list(samples.recoveries.values()),
                          list(samples.restores.values()))
 
 
@@ -228,8 +243,8 @@ def dora_metrics(samples: Samples | SampleSummary, window: Window, benchmark: st
                                        deployed, deployDaysPerWeek=summary.deploy_days / window.weeks
                                        if deployed else None),
         "leadTimeForChanges": _metric(benchmark, "leadTimeForChanges",
-                                      median(item.total for item in summary.lead_times), "seconds",
-                                      len(summary.lead_times), breakdown=lead_time_breakdown(summary.lead_times)),
+                                      median(summary.lead_times.total), "seconds",
+                                      len(summary.lead_times.total), breakdown=lead_time_breakdown(summary.lead_times)),
         "changeFailureRate": _metric(benchmark, "changeFailureRate", failed / deployed if deployed else None,
                                      "ratio", deployed, failedDeployments=failed),
         "failedDeploymentRecoveryTime": _metric(benchmark, "failedDeploymentRecoveryTime",

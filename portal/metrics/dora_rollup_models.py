@@ -19,13 +19,17 @@ from sqlmodel import Field, SQLModel
 
 
 class DoraSample(SQLModel, table=True):
+    # Every read is a range of `at` for some components and one kind, so the rows are kept in that
+    # order (SQLite: a table without rowid is stored in its primary key's order) and a window's rows are
+    # read together; the unique index is what a rebuild replaces a sample by.
     __tablename__ = "metrics_dora_samples"
-    __table_args__ = (Index("ix_metrics_dora_samples_window", "component_ref", "kind", "at"),)
+    __table_args__ = (Index("ux_metrics_dora_samples_sample", "component_ref", "kind", "sample_id", unique=True),
+                      {"sqlite_with_rowid": False})
 
     component_ref: str = Field(primary_key=True, max_length=400)
     kind: str = Field(primary_key=True, max_length=12)
+    at: datetime = Field(primary_key=True)
     sample_id: str = Field(primary_key=True, max_length=400)
-    at: datetime
     day: int | None = None
     deployment_id: str | None = Field(default=None, max_length=400)
     deployment_at: datetime | None = None

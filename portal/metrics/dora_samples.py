@@ -3,17 +3,23 @@
 Each component's rows are already attributed; what is left is taking a record several components
 share once, by the same rules as portal/metrics/dora.collect_samples: a change counts against the
 earliest deployment that ships it among the components, an incident against the latest deployment
-before it. Those choices are window functions, so a product's year is four indexed reads.
+before it. Records are shared only through a link two components both have, so a scope without one
+(the usual case) reads plain aggregates; one with a shared link makes those choices with window
+functions. A product's year is tens of thousands of numbers: they are fetched as the driver returns
+them (plain tuples of floats), since SQLAlchemy's per-row work was most of the request's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import String, distinct, func, select, type_coerce
 from sqlmodel import Session
 
-from portal.metrics.dora import LeadTime, SampleSummary
+from portal.flow.query import Link
+from portal.metrics.dora import LeadTimeColumns, SampleSummary
 from portal.metrics.dora_records import LOOKBACK
 from portal.metrics.dora_rollup_models import DoraSample
 from portal.metrics.window import Window
@@ -29,44 +35,105 @@ def _in(window: Window) -> tuple:
     return S.at >= window.start, S.at < window.end
 
 
-def read_summary(session: Session, components: Iterable[str], window: Window) -> SampleSummary:
+def shares_records(components: Mapping[str, Sequence[Link]]) -> bool:
+    """Whether two of the components have a link in common (and so may have records in common)."""
+    counted = Counter(link for links in components.values() for link in set(links))
+    return any(count > 1 for count in counted.values())
+
+
+def read_summary(session: Session, components: Mapping[str, Sequence[Link]], window: Window) -> SampleSummary:
     """Counts and sample values for the window over these components' rollup rows."""
-    components = sorted(set(components))
-    if not components:
-        return SampleSummary(0, 0, 0, [], [], [])
-    deployed, days = session.execute(
-        select(func.count(distinct(S.sample_id)), func.count(distinct(S.day))).where(*_of(components, "deployment",
+    refs = sorted(components)
+    if not refs:
+        return SampleSummary(0, 0, 0, LeadTimeColumns([], [], [], []), [], [])
+    connection = session.connection()
+    deployed, days = connection.execute(
+        select(func.count(distinct(S.sample_id)), func.count(distinct(S.day))).where(*_of(refs, "deployment",
                                                                                           *_in(window)))).one()
-    return SampleSummary(deployed, days, _failed(session, components, window),
-                         _lead_times(session, components, window), *_incidents(session, components, window))
+    shared = shares_records(components)
+    reads = (_failed_shared, _lead_times_shared, _incidents_shared) if shared else (_failed, _lead_times, _incidents)
+    failed, lead_times, incidents = (read(connection, refs, window) for read in reads)
+    return SampleSummary(deployed, days, failed, lead_times, *incidents)
 
 
-def _failed(session: Session, components: list[str], window: Window) -> int:
+def deployment_times(session: Session, components: Sequence[str], window: Window) -> list[datetime]:
+    """When each deployment the window counts finished (a deployment two components share, once)."""
+    refs = sorted(set(components))
+    if not refs:
+        return []
+    rows = session.connection().execute(select(S.sample_id, type_coerce(S.at, String)).distinct()
+                                        .where(*_of(refs, "deployment", *_in(window)))).all()
+    return [_utc(at) for _, at in rows]
+
+
+def _utc(value: datetime | str) -> datetime:
+    """SQLite hands back text (read raw: SQLAlchemy's per-value conversion is a regular expression),
+    PostgreSQL naive datetimes; everything stored is UTC."""
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _plain_rows(connection, statement) -> list[tuple]:  # noqa: ANN001 - a Connection and a select of numbers
+    """The statement's rows straight from the DBAPI cursor (no Row objects; the columns need no conversion)."""
+    result = connection.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _columns(rows: Sequence[Sequence]) -> LeadTimeColumns:
+    return LeadTimeColumns(*([row[index] for row in rows] for index in range(4)))
+
+
+def _incident_lists(rows: Sequence[Sequence]) -> tuple[list[float], list[float]]:
+    return ([recovery for _, recovery in rows if recovery is not None],
+            [restore for restore, _ in rows if restore is not None])
+
+
+# Without shared records: every row is its own sample.
+
+def _failed(connection, refs: list[str], window: Window) -> int:  # noqa: ANN001 - a Connection
+    return connection.execute(select(func.count(distinct(S.deployment_id))).where(
+        *_of(refs, "failure", *_in(window)))).scalar_one()
+
+
+def _lead_times(connection, refs: list[str], window: Window) -> LeadTimeColumns:  # noqa: ANN001
+    return _columns(_plain_rows(connection, select(S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds)
+                                .where(*_of(refs, "lead", *_in(window)), S.seconds.is_not(None))))
+
+
+def _incidents(connection, refs: list[str], window: Window) -> tuple[list[float], list[float]]:  # noqa: ANN001
+    return _incident_lists(_plain_rows(connection, select(S.seconds, S.recovery_seconds)
+                                       .where(*_of(refs, "incident", *_in(window)))))
+
+
+# With shared records: one row per sample, chosen as collect_samples chooses.
+
+def _failed_shared(connection, refs: list[str], window: Window) -> int:  # noqa: ANN001
     # An incident's candidates lie within LOOKBACK before it, so within LOOKBACK of each other: rows up to
     # LOOKBACK after the window are enough to tell whether a later one wins.
     latest = func.row_number().over(partition_by=S.sample_id, order_by=(S.at.desc(), S.deployment_id.desc()))
     ranked = select(S.deployment_id, S.at, latest.label("rank")).where(
-        *_of(components, "failure", S.at >= window.start, S.at < window.end + LOOKBACK)).subquery()
-    return session.execute(select(func.count(distinct(ranked.c.deployment_id)))
-                           .where(ranked.c.rank == 1, ranked.c.at < window.end)).scalar_one()
+        *_of(refs, "failure", S.at >= window.start, S.at < window.end + LOOKBACK)).subquery()
+    return connection.execute(select(func.count(distinct(ranked.c.deployment_id)))
+                              .where(ranked.c.rank == 1, ranked.c.at < window.end)).scalar_one()
 
 
-def _lead_times(session: Session, components: list[str], window: Window) -> list[LeadTime]:
-    shipped_in = select(S.sample_id).where(*_of(components, "lead", *_in(window)))
+def _lead_times_shared(connection, refs: list[str], window: Window) -> LeadTimeColumns:  # noqa: ANN001
+    shipped_in = select(S.sample_id).where(*_of(refs, "lead", *_in(window)))
     earliest = func.row_number().over(partition_by=S.sample_id, order_by=(S.at, S.deployment_id))
     ranked = select(S.at, S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds, earliest.label("rank")).where(
-        *_of(components, "lead", S.sample_id.in_(shipped_in), S.at < window.end)).subquery()
-    rows = session.execute(select(ranked.c.seconds, ranked.c.coding_seconds, ranked.c.review_seconds,
-                                  ranked.c.deploy_seconds)
-                           .where(ranked.c.rank == 1, ranked.c.at >= window.start, ranked.c.seconds.is_not(None))).all()
-    return [LeadTime(*row) for row in rows]
+        *_of(refs, "lead", S.sample_id.in_(shipped_in), S.at < window.end)).subquery()
+    return _columns(_plain_rows(connection, select(ranked.c.seconds, ranked.c.coding_seconds, ranked.c.review_seconds,
+                                                   ranked.c.deploy_seconds)
+                                .where(ranked.c.rank == 1, ranked.c.at >= window.start, ranked.c.seconds.is_not(None))))
 
 
-def _incidents(session: Session, components: list[str], window: Window) -> tuple[list[float], list[float]]:
+def _incidents_shared(connection, refs: list[str], window: Window) -> tuple[list[float], list[float]]:  # noqa: ANN001
     latest = func.row_number().over(partition_by=S.sample_id, order_by=(S.deployment_at.desc().nulls_last(),
                                                                          S.deployment_id.desc().nulls_last()))
     ranked = select(S.seconds, S.recovery_seconds, latest.label("rank")).where(
-        *_of(components, "incident", *_in(window))).subquery()
-    rows = session.execute(select(ranked.c.seconds, ranked.c.recovery_seconds).where(ranked.c.rank == 1)).all()
-    return ([recovery for _, recovery in rows if recovery is not None],
-            [restore for restore, _ in rows if restore is not None])
+        *_of(refs, "incident", *_in(window))).subquery()
+    return _incident_lists(_plain_rows(connection, select(ranked.c.seconds, ranked.c.recovery_seconds)
+                                       .where(ranked.c.rank == 1)))

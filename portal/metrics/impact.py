@@ -70,12 +70,13 @@ def _direction(metric: str, before: float | None, after: float | None) -> str | 
 
 def component_impact(session: Session, adoption: Adoption, links: Sequence[Link], length: timedelta,
                      benchmark: str, now: datetime) -> dict:
-    """One component's metrics before and after adoption, the change in each, and caveats."""
+    """One component's metrics before and after adoption, the change in each, and caveats (the caller
+    brings the DORA rollup up to date for all the components it compares, once)."""
     before_window = Window(adoption.at - length, adoption.at)
     after_window = Window(adoption.at, adoption.at + length)
     sides = {}
     for name, window in (("before", before_window), ("after", after_window)):
-        sides[name] = dora_of_components(session, {adoption.component: links}, window, benchmark)
+        sides[name] = dora_of_components(session, {adoption.component: links}, window, benchmark, up_to_date=True)
     changes = {metric: {"difference": _difference(sides["before"][metric]["value"], sides["after"][metric]["value"]),
                         "direction": _direction(metric, sides["before"][metric]["value"],
                                                 sides["after"][metric]["value"])}

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from portal.catalog.models import CatalogEntity, CatalogRelation
 from portal.flow.query import Link
 from portal.metrics.api_dora import dora_of_components
+from portal.metrics.dora_rollup import bring_up_to_date
 from portal.metrics.entities import DELIVERED_STAGES, UNDELIVERED_ENDS, adopters, groups_below, resolve_scope
 from portal.metrics.page_window import PageWindow
 from portal.metrics.pages.component_data import deployments_per_week
@@ -30,8 +31,10 @@ CLOSED_STAGES = (*DELIVERED_STAGES, *UNDELIVERED_ENDS)
 def dora_per_component(session: Session, components: dict[str, Sequence[Link]], window: Window,
                        benchmark: str) -> list[dict]:
     """Each component's own DORA (the first MAX_COMPONENT_ROWS by ref), for the team's table."""
-    return [{"component": ref, **dora_of_components(session, {ref: links}, window, benchmark)}
-            for ref, links in sorted(components.items())[:MAX_COMPONENT_ROWS]]
+    shown = dict(sorted(components.items())[:MAX_COMPONENT_ROWS])
+    bring_up_to_date(session, shown)
+    return [{"component": ref, **dora_of_components(session, {ref: links}, window, benchmark, up_to_date=True)}
+            for ref, links in shown.items()]
 
 
 def capabilities_used(session: Session, components: Sequence[str]) -> list[dict]:
