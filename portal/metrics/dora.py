@@ -182,56 +182,68 @@ def _metric(benchmark: str, name: str, value: float | None, unit: str, count: in
     return {"value": value, "unit": unit, "samples": count, "tier": tier(benchmark, name, value), **extra}
 
 
-def _median_part(values: list[float | None]) -> dict:
-    known = [value for value in values if value is not None]
-    return {"value": median(known), "unit": "seconds", "samples": len(known)}
+@dataclass(frozen=True)
+class Median:
+    """How many samples there were and their median (None without samples)."""
+
+    samples: int
+    value: float | None
+
+    @classmethod
+    def of(cls, values: Iterable[float | None]) -> Median:
+        known = [value for value in values if value is not None]
+        return cls(len(known), median(known))
+
+
+def _median_part(part: Median) -> dict:
+    return {"value": part.value, "unit": "seconds", "samples": part.samples}
 
 
 @dataclass(frozen=True)
-class LeadTimeColumns:
-    """The lead times of the window's changes column by column (a part is None where it is unknown)."""
+class LeadTimeMedians:
+    """The lead time of the window's changes and of each of its parts (over the changes where it is known)."""
 
-    total: list[float]
-    coding: list[float | None]
-    open_to_merge: list[float | None]
-    deploy: list[float | None]
+    total: Median
+    coding: Median
+    open_to_merge: Median
+    deploy: Median
 
     @classmethod
-    def of(cls, lead_times: Iterable[LeadTime]) -> LeadTimeColumns:
+    def of(cls, lead_times: Iterable[LeadTime]) -> LeadTimeMedians:
         items = list(lead_times)
-        return cls([item.total for item in items], [item.coding for item in items],
-                   [item.open_to_merge for item in items], [item.deploy for item in items])
+        return cls(Median.of(item.total for item in items), Median.of(item.coding for item in items),
+                   Median.of(item.open_to_merge for item in items), Median.of(item.deploy for item in items))
 
 
-def lead_time_breakdown(columns: LeadTimeColumns) -> dict:
+def lead_time_breakdown(medians: LeadTimeMedians) -> dict:
     """Medians of the parts of the lead time over the same changes; the parts the records lack say why."""
     missing = {"value": None, "unit": "seconds", "samples": 0, "missing": NO_REVIEW_TIME}
     return {
-        "coding": _median_part(columns.coding),
+        "coding": _median_part(medians.coding),
         "pickup": dict(missing),
         "review": dict(missing),
-        "pickupAndReview": _median_part(columns.open_to_merge),
-        "deploy": _median_part(columns.deploy),
+        "pickupAndReview": _median_part(medians.open_to_merge),
+        "deploy": _median_part(medians.deploy),
     }
 
 
 @dataclass(frozen=True)
 class SampleSummary:
-    """What the metrics are computed from: counts, and the values medians are taken of."""
+    """What the metrics are computed from: counts, and the medians with their sample counts."""
 
     deployments: int
     deploy_days: int
     failed: int
-    lead_times: LeadTimeColumns
-    recoveries: list[float]
-    restores: list[float]
+    lead_times: LeadTimeMedians
+    recovery: Median
+    restore: Median
 
 
 def summarize(samples: Samples) -> SampleSummary:
     days = {deployment.finished_at.date() for deployment in samples.deployments.values()}
     return SampleSummary(len(samples.deployments), len(days), len(samples.failed & samples.deployments.keys()),
-                         LeadTimeColumns.of(samples.lead_times.values()), list(samples.recoveries.values()),
-                         list(samples.restores.values()))
+                         LeadTimeMedians.of(samples.lead_times.values()), Median.of(samples.recoveries.values()),
+                         Median.of(samples.restores.values()))
 
 
 def dora_metrics(samples: Samples | SampleSummary, window: Window, benchmark: str) -> dict:
@@ -243,12 +255,12 @@ def dora_metrics(samples: Samples | SampleSummary, window: Window, benchmark: st
                                        deployed, deployDaysPerWeek=summary.deploy_days / window.weeks
                                        if deployed else None),
         "leadTimeForChanges": _metric(benchmark, "leadTimeForChanges",
-                                      median(summary.lead_times.total), "seconds",
-                                      len(summary.lead_times.total), breakdown=lead_time_breakdown(summary.lead_times)),
+                                      summary.lead_times.total.value, "seconds", summary.lead_times.total.samples,
+                                      breakdown=lead_time_breakdown(summary.lead_times)),
         "changeFailureRate": _metric(benchmark, "changeFailureRate", failed / deployed if deployed else None,
                                      "ratio", deployed, failedDeployments=failed),
         "failedDeploymentRecoveryTime": _metric(benchmark, "failedDeploymentRecoveryTime",
-                                                median(summary.recoveries), "seconds", len(summary.recoveries)),
-        "timeToRestore": _metric(benchmark, "timeToRestore", median(summary.restores), "seconds",
-                                 len(summary.restores)),
+                                                summary.recovery.value, "seconds", summary.recovery.samples),
+        "timeToRestore": _metric(benchmark, "timeToRestore", summary.restore.value, "seconds",
+                                 summary.restore.samples),
     }

@@ -19,7 +19,7 @@ from sqlalchemy import String, distinct, func, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import Link
-from portal.metrics.dora import LeadTimeColumns, SampleSummary
+from portal.metrics.dora import LeadTimeMedians, Median, SampleSummary
 from portal.metrics.dora_records import LOOKBACK
 from portal.metrics.dora_rollup_models import DoraSample
 from portal.metrics.window import Window
@@ -45,14 +45,21 @@ def read_summary(session: Session, components: Mapping[str, Sequence[Link]], win
     """Counts and sample values for the window over these components' rollup rows."""
     refs = sorted(components)
     if not refs:
-        return SampleSummary(0, 0, 0, LeadTimeColumns([], [], [], []), [], [])
+        nothing = Median(0, None)
+        return SampleSummary(0, 0, 0, LeadTimeMedians(nothing, nothing, nothing, nothing), nothing, nothing)
     connection = session.connection()
     deployed, days = connection.execute(
         select(func.count(distinct(S.sample_id)), func.count(distinct(S.day))).where(*_of(refs, "deployment",
                                                                                           *_in(window)))).one()
-    shared = shares_records(components)
-    reads = (_failed_shared, _lead_times_shared, _incidents_shared) if shared else (_failed, _lead_times, _incidents)
-    failed, lead_times, incidents = (read(connection, refs, window) for read in reads)
+    if shares_records(components):
+        failed, lead_times, incidents = (_failed_shared(connection, refs, window),
+                                         _lead_times_shared(connection, refs, window),
+                                         _incidents_shared(connection, refs, window))
+    elif connection.dialect.name == "postgresql":
+        failed, lead_times, incidents = (_failed(connection, refs, window), *_medians_in_sql(connection, refs, window))
+    else:
+        failed, lead_times, incidents = (_failed(connection, refs, window), _lead_times(connection, refs, window),
+                                         _incidents(connection, refs, window))
     return SampleSummary(deployed, days, failed, lead_times, *incidents)
 
 
@@ -82,13 +89,13 @@ def _plain_rows(connection, statement) -> list[tuple]:  # noqa: ANN001 - a Conne
         result.close()
 
 
-def _columns(rows: Sequence[Sequence]) -> LeadTimeColumns:
-    return LeadTimeColumns(*([row[index] for row in rows] for index in range(4)))
+def _lead_medians(rows: Sequence[Sequence]) -> LeadTimeMedians:
+    return LeadTimeMedians(*(Median.of([row[index] for row in rows]) for index in range(4)))
 
 
-def _incident_lists(rows: Sequence[Sequence]) -> tuple[list[float], list[float]]:
-    return ([recovery for _, recovery in rows if recovery is not None],
-            [restore for restore, _ in rows if restore is not None])
+def _incident_medians(rows: Sequence[Sequence]) -> tuple[Median, Median]:
+    """(recovery, restore) from rows of (restore seconds, recovery seconds)."""
+    return Median.of([row[1] for row in rows]), Median.of([row[0] for row in rows])
 
 
 # Without shared records: every row is its own sample.
@@ -98,14 +105,29 @@ def _failed(connection, refs: list[str], window: Window) -> int:  # noqa: ANN001
         *_of(refs, "failure", *_in(window)))).scalar_one()
 
 
-def _lead_times(connection, refs: list[str], window: Window) -> LeadTimeColumns:  # noqa: ANN001
-    return _columns(_plain_rows(connection, select(S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds)
+def _lead_times(connection, refs: list[str], window: Window) -> LeadTimeMedians:  # noqa: ANN001
+    return _lead_medians(_plain_rows(connection, select(S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds)
                                 .where(*_of(refs, "lead", *_in(window)), S.seconds.is_not(None))))
 
 
-def _incidents(connection, refs: list[str], window: Window) -> tuple[list[float], list[float]]:  # noqa: ANN001
-    return _incident_lists(_plain_rows(connection, select(S.seconds, S.recovery_seconds)
+def _incidents(connection, refs: list[str], window: Window) -> tuple[Median, Median]:  # noqa: ANN001
+    return _incident_medians(_plain_rows(connection, select(S.seconds, S.recovery_seconds)
                                        .where(*_of(refs, "incident", *_in(window)))))
+
+
+def _medians_in_sql(connection, refs: list[str], window: Window) -> tuple[LeadTimeMedians, tuple[Median, Median]]:  # noqa: ANN001
+    """PostgreSQL computes the medians itself (percentile_cont interpolates as stats.median does), so a
+    product's year sends back two rows instead of every sample."""
+    def median_of(column):  # noqa: ANN001, ANN202 - SQL expressions
+        return func.count(column), func.percentile_cont(0.5).within_group(column)
+
+    lead = connection.execute(select(*(part for column in (S.seconds, S.coding_seconds, S.review_seconds,
+                                                           S.deploy_seconds) for part in median_of(column)))
+                              .where(*_of(refs, "lead", *_in(window)), S.seconds.is_not(None))).one()
+    incident = connection.execute(select(*median_of(S.recovery_seconds), *median_of(S.seconds))
+                                  .where(*_of(refs, "incident", *_in(window)))).one()
+    return (LeadTimeMedians(*(Median(lead[index], lead[index + 1]) for index in range(0, 8, 2))),
+            (Median(incident[0], incident[1]), Median(incident[2], incident[3])))
 
 
 # With shared records: one row per sample, chosen as collect_samples chooses.
@@ -120,20 +142,20 @@ def _failed_shared(connection, refs: list[str], window: Window) -> int:  # noqa:
                               .where(ranked.c.rank == 1, ranked.c.at < window.end)).scalar_one()
 
 
-def _lead_times_shared(connection, refs: list[str], window: Window) -> LeadTimeColumns:  # noqa: ANN001
+def _lead_times_shared(connection, refs: list[str], window: Window) -> LeadTimeMedians:  # noqa: ANN001
     shipped_in = select(S.sample_id).where(*_of(refs, "lead", *_in(window)))
     earliest = func.row_number().over(partition_by=S.sample_id, order_by=(S.at, S.deployment_id))
     ranked = select(S.at, S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds, earliest.label("rank")).where(
         *_of(refs, "lead", S.sample_id.in_(shipped_in), S.at < window.end)).subquery()
-    return _columns(_plain_rows(connection, select(ranked.c.seconds, ranked.c.coding_seconds, ranked.c.review_seconds,
+    return _lead_medians(_plain_rows(connection, select(ranked.c.seconds, ranked.c.coding_seconds, ranked.c.review_seconds,
                                                    ranked.c.deploy_seconds)
                                 .where(ranked.c.rank == 1, ranked.c.at >= window.start, ranked.c.seconds.is_not(None))))
 
 
-def _incidents_shared(connection, refs: list[str], window: Window) -> tuple[list[float], list[float]]:  # noqa: ANN001
+def _incidents_shared(connection, refs: list[str], window: Window) -> tuple[Median, Median]:  # noqa: ANN001
     latest = func.row_number().over(partition_by=S.sample_id, order_by=(S.deployment_at.desc().nulls_last(),
                                                                          S.deployment_id.desc().nulls_last()))
     ranked = select(S.seconds, S.recovery_seconds, latest.label("rank")).where(
         *_of(refs, "incident", *_in(window))).subquery()
-    return _incident_lists(_plain_rows(connection, select(ranked.c.seconds, ranked.c.recovery_seconds)
+    return _incident_medians(_plain_rows(connection, select(ranked.c.seconds, ranked.c.recovery_seconds)
                                        .where(ranked.c.rank == 1)))
