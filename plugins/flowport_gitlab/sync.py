@@ -142,6 +142,14 @@ class GitLabProjectSync:
                           lambda pipeline: [pipeline_record(self.path, pipeline, self.connection)])
 
     def deployments(self) -> AsyncIterator[SyncPage]:
+        """Deployments, most recently updated first. A finished one whose outcome changes later (a success
+        marked failed or canceled) is read again without a look-back window such as GitHub's: GitLab keeps
+        the status on the deployment itself and saves the row on every status change, so `updated_at` moves
+        and the deployment comes first in this list, however long ago it finished. GitHub adds statuses as
+        objects of their own and leaves the deployment untouched, hence its re-reads
+        (flowport_github/sync.py)."""
+        # `updated_after` is not sent: it filters on the same column, but a URL that changes with the cursor
+        # would turn the next unchanged run's free 304 into a 200 that rewrites the deployment at the cursor.
         return self._walk("deployments", f"{self.base}/deployments?{_NEWEST_FIRST}",
                           lambda deployment: [rest_deployment_record(self.path, deployment, self.connection)])
 
