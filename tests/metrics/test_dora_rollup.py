@@ -177,3 +177,40 @@ def test_the_refresher_builds_unread_components_and_rebuild_all_matches(session,
     rows = session.execute(select(DoraSample.component_ref, DoraSample.kind)).all()
     assert rows == [("component:default/ua", "deployment")]
     assert rebuild_all(engine) == 1
+
+
+def test_on_postgresql_a_reader_never_moves_past_a_change_not_yet_committed(engine):
+    """Ids are handed out before commit: the reader waits for the writer's shared lock instead of
+    reading a latest id that a slower transaction's lower id could still join."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: ids commit in order there")
+    import threading
+
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from portal.flow.link_changes import latest_change_id
+
+    found = {}
+    with Session(engine) as writer:
+        write_records(writer, [deployment("acme/lock", 1, "production", BASE)])
+        written = writer.execute(select(func.max(FlowLinkChange.id))).scalar_one()
+
+        def read() -> None:
+            with Session(engine) as reader:
+                found["latest"] = latest_change_id(reader)
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        with Session(engine) as observer:
+            waiting = 0
+            for _ in range(200):  # until the reader is queued behind the writer's lock (at most ~10 s)
+                waiting = observer.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                                "AND NOT granted")).scalar_one()
+                if waiting:
+                    break
+                threading.Event().wait(0.05)
+        assert waiting == 1 and "latest" not in found
+        writer.commit()
+    thread.join(30)
+    assert found["latest"] == written
