@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("since", sa.DateTime(), nullable=False),
         sa.Column("written_at", sa.DateTime(), nullable=False),
     )
-    op.create_index("ix_flow_link_changes_link", "flow_link_changes", ["link_annotation", "link_value", "id"])
     op.create_table(
         "metrics_dora_samples",
         sa.Column("component_ref", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
@@ -65,5 +64,4 @@ def downgrade() -> None:
     op.drop_table("metrics_dora_state")
     op.drop_index("ux_metrics_dora_samples_sample", table_name="metrics_dora_samples")
     op.drop_table("metrics_dora_samples")
-    op.drop_index("ix_flow_link_changes_link", table_name="flow_link_changes")
     op.drop_table("flow_link_changes")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, Index, Integer, delete, func, insert, select, text, text
+from sqlalchemy import BigInteger, Column, Integer, delete, func, insert, select, text, text
 from sqlmodel import Field, Session, SQLModel
 
 # An incident counts against the last deployment before it, looked for this far back
@@ -33,8 +33,9 @@ TRACKED_TIMES = {
 
 
 class FlowLinkChange(SQLModel, table=True):
+    # No index but the id: every write adds rows, readers only look at the few ids after what they
+    # consumed, and the refresher deletes what everyone consumed every pass.
     __tablename__ = "flow_link_changes"
-    __table_args__ = (Index("ix_flow_link_changes_link", "link_annotation", "link_value", "id"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"),
                                                             primary_key=True, autoincrement=True))
