@@ -43,7 +43,7 @@ from portal.catalog.store import PreparedEntity, write_entities
 from portal.db import build_engine
 from portal.planner_statistics import refresh_planner_statistics
 from portal.requests.models import Request, RequestEvent
-from portal.requests.stages import DEFAULT_STREAMS
+from portal.requests.stages import DEFAULT_STREAMS, first_delivery
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_P95_MS = 50.0
@@ -158,7 +158,7 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
                 "capability_ref": capability["ref"] if kind == "order" else None, "product_ref": capability["product"],
                 "requester_ref": rng.choice(orgs["people"]), "stage": stage, "flow_item_type": "feature",
                 "created_at": created, "updated_at": last_at, "vote_count": 0, "target_lead_time": "P2D",
-                "target_lead_time_seconds": 172_800})
+                "target_lead_time_seconds": 172_800, "delivered_at": first_delivery((at, to) for at, _, to, _ in steps)})
             if kind == "order" and mix.component_for is not None:
                 requests[-1]["component_ref"] = mix.component_for(capability, component_rng)
             if mix.outcomes:

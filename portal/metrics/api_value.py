@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query, Request as HttpRequest
 from sqlmodel import Session
@@ -12,11 +12,12 @@ from portal.db import SessionDep
 from portal.errors import CatalogApiError
 from portal.metrics import value
 from portal.metrics.api_dora import benchmark_from_query
+from portal.metrics.deliveries import delivered_between
 from portal.metrics.entities import (
+    Adoption,
     adopters,
     capabilities_of_product,
     component_links,
-    delivered_orders,
     entity_kind,
     parse_entity_ref,
 )
@@ -27,6 +28,7 @@ from portal.metrics.impact import (
     summary_caveat,
     window_length_from_query,
 )
+from portal.metrics.value_history import ValueHistory, value_history
 from portal.metrics.window import Window, window_from_query
 from portal.requests.visibility import visible_requests
 
@@ -55,30 +57,27 @@ def _scope(session: Session, product: str | None, capability: str | None) -> tup
 
 
 def value_report(session: Session, capabilities: list[str], window: Window, interval: str,
-                 visible) -> dict:  # noqa: ANN001 - a SQL condition or None
-    """Adoption, time saved, satisfaction and SLA per capability and over all of them."""
-    infos = value.capability_info(session, capabilities)
-    delivered = delivered_orders(session, capabilities)
+                 visible, history: ValueHistory | None = None) -> dict:  # noqa: ANN001 - a SQL condition or None
+    """Adoption, time saved, satisfaction and SLA per capability and over all of them. `history` is
+    value_history(session, capabilities) when the caller has it already (several windows, one page)."""
+    history = history or value_history(session, capabilities)
+    delivered = delivered_between(session, capabilities, window.start, window.end)
     confirmed = value.confirmed_in(session, capabilities, window)
-    adoptions = adopters(session, capabilities)
-    owners = value.owners_of(session, {item.component for item in adoptions})
-    requester_groups = value.groups_of(session, {order.requester_ref for order, _ in delivered})
     seen = value.visible_ids(session, confirmed, visible)
-    per_order = {info.ref: info.time_saved_seconds for info in infos}
+    per_order = {info.ref: info.time_saved_seconds for info in history.infos}
 
     def section(refs: set[str]) -> dict:
         orders = [(order, at) for order, at in delivered if order.capability_ref in refs]
         rated = [order for order in confirmed if order.capability_ref in refs]
-        teams = [(at, team) for order, at in orders for team in requester_groups.get(order.requester_ref.lower(), ())]
-        return {"adoption": value.adoption([item for item in adoptions if item.capability in refs], teams, owners,
+        return {"adoption": value.adoption(history.adoptions_of(refs), history.team_events(refs), history.owners,
                                            window, interval),
                 "timeSaved": value.time_saved(orders, rated, per_order, window),
                 "satisfaction": value.satisfaction(rated, seen),
                 "sla": value.sla(orders, window)}
 
     items = [{"ref": info.ref, "title": info.title, "timeSavedPerOrder": info.time_saved_seconds,
-              "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in infos]
-    return {"capabilities": items, "totals": section({info.ref for info in infos})}
+              "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in history.infos]
+    return {"capabilities": items, "totals": section({info.ref for info in history.infos})}
 
 
 @router.get("/value")
@@ -114,13 +113,18 @@ def impact(
     length = window_length_from_query(window)
     chosen = benchmark_from_query(benchmark)
     key = _capability_ref(session, capability)
-    adoptions = [item for item in adopters(session, [key]) if item.at is not None]
-    adoptions.sort(key=lambda item: (item.at, item.component))
+    return capability_impact(session, key, adopters(session, [key]), length, chosen)
+
+
+def capability_impact(session: Session, capability: str, adoptions: list[Adoption], length: timedelta,
+                      benchmark: str) -> dict:
+    """GET /impact's answer for one capability, from its adoptions (entities.adopters)."""
+    adoptions = sorted((item for item in adoptions if item.at is not None), key=lambda item: (item.at, item.component))
     links = component_links(session, [item.component for item in adoptions])
     adoptions = [item for item in adoptions if item.component in links]
     now = datetime.now(UTC)
-    components = [component_impact(session, item, links[item.component], length, chosen, now)
+    components = [component_impact(session, item, links[item.component], length, benchmark, now)
                   for item in adoptions[:MAX_COMPONENTS]]
-    return {"capability": key, "windowDays": length.total_seconds() / 86_400, "benchmark": chosen,
+    return {"capability": capability, "windowDays": length.total_seconds() / 86_400, "benchmark": benchmark,
             "components": components, "omittedComponents": max(0, len(adoptions) - MAX_COMPONENTS),
             "summary": summary(components), "caveat": summary_caveat(components)}
