@@ -4,9 +4,9 @@
 For each size and database: a fresh migrated database holding both the DORA benchmark's flow records
 (bench/dora_data.py: 500 components over one year, `bench-product` with 5 capabilities declared by 100 of
 them) and the requests benchmark's 50,000 requests with about 500,000 stage events (bench/requests_load.py),
-half of them for `bench-product`'s capabilities (a fifth of its orders naming one of the components that
-use the capability, so adoption and impact have data) and half for 9 more products, so the portfolio
-has 10 rows. The data covers the year up to the day of the run, so the pages' default window (the last
+half of them for `bench-product`'s capabilities (a fifth of its orders linked to one of the components
+that use the capability and a tenth of the others naming one in their parameters, so adoption and
+impact have data) and half for 9 more products, so the portfolio has 10 rows. The data covers the year up to the day of the run, so the pages' default window (the last
 30 days) holds some of it. Then a real server (uvicorn, one worker, development settings so reads need no
 sign-in) and one keep-alive client: warm-up requests, then `--requests` sequential timed ones per measure
 (the value-stream and flow APIs for the product, its metrics page as HTML and JSON, its impact fragment,
@@ -51,8 +51,10 @@ WARM_UP = 3
 # A measure stops early after this long (at least MIN_TIMED requests), so a slow page cannot hold up a run.
 BUDGET_SECONDS = 180.0
 MIN_TIMED = 10
-# Of the orders for bench-product's capabilities, this share names a component that uses the capability.
+# Of the orders for bench-product's capabilities, this share is linked to a component that uses the
+# capability, and of the others this share names one in its parameters only (entities.ordered_component).
 COMPONENT_SHARE = 0.2
+PARAMETER_COMPONENT_SHARE = 0.1
 TARGETS_MS = {"value-stream": 200.0, "product page": 300.0, "portfolio": 500.0}
 
 
@@ -97,8 +99,15 @@ def request_mix(orgs: dict, product_share: float, start: datetime) -> requests_l
             return None
         return rng.choice(dora_data.capability_users(capability["index"]))
 
+    def parameters_for(capability: dict, linked: str | None, rng: random.Random) -> dict:
+        # What an order form sends: every order has parameters, and some name their component only there.
+        parameters = {"environment": rng.choice(("staging", "production")), "size": rng.choice(("s", "m", "l"))}
+        if linked is None and capability["product"] == PRODUCT and rng.random() < PARAMETER_COMPONENT_SHARE:
+            parameters["component"] = rng.choice(dora_data.capability_users(capability["index"])).split("/")[-1]
+        return parameters
+
     return requests_load.RequestMix(start=start, capability_weights=weights, component_for=component_for,
-                                    outcomes=True)
+                                    parameters_for=parameters_for, outcomes=True)
 
 
 def seed(url: str, label: str, args: argparse.Namespace, console: Console) -> dict:

@@ -112,13 +112,15 @@ class RequestMix:
     """What seed_requests varies beyond its defaults (the requests API benchmark uses the defaults).
 
     `capability_weights`, aligned with the organisation's capabilities, skews which capability an order
-    or idea is for (None: uniform); `component_for(capability, rng)` names the component an order is for
-    (None: no component); `outcomes` fills what delivery and value confirmation leave on a request
-    (lead_time_ended_at, value_confirmed_at and a rating), derived from its timeline."""
+    or idea is for (None: uniform); `component_for(capability, rng)` links an order to the component it is
+    for (None: no link) and `parameters_for(capability, linked, rng)` gives its parameters (None: none);
+    `outcomes` fills what delivery and value confirmation leave on a request (lead_time_ended_at,
+    value_confirmed_at and a rating), derived from its timeline."""
 
     start: datetime = datetime(2025, 12, 1, tzinfo=UTC)
     capability_weights: tuple[float, ...] | None = None
     component_for: Callable[[dict, random.Random], str | None] | None = None
+    parameters_for: Callable[[dict, str | None, random.Random], dict | None] | None = None
     outcomes: bool = False
 
 
@@ -161,6 +163,9 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
                 "target_lead_time_seconds": 172_800, "delivered_at": first_delivery((at, to) for at, _, to, _ in steps)})
             if kind == "order" and mix.component_for is not None:
                 requests[-1]["component_ref"] = mix.component_for(capability, component_rng)
+            if kind == "order" and mix.parameters_for is not None:
+                requests[-1]["parameters"] = mix.parameters_for(capability, requests[-1].get("component_ref"),
+                                                                component_rng)
             if mix.outcomes:
                 requests[-1].update(_outcomes(kind, request_id, steps))
             for at, from_stage, to_stage, rework in steps:
@@ -183,7 +188,7 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
 
 
 # Every optional column a RequestMix may fill: one executemany needs the same keys in every row.
-_OPTIONAL = ("component_ref", "lead_time_ended_at", "value_confirmed_at", "value_rating", "value_time_saved",
+_OPTIONAL = ("component_ref", "parameters", "lead_time_ended_at", "value_confirmed_at", "value_rating", "value_time_saved",
              "value_time_saved_seconds")
 
 
