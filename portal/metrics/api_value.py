@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query, Request as HttpRequest
@@ -10,6 +12,7 @@ from sqlmodel import Session
 from portal.auth.identity import CurrentUser, require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
+from portal.flow.query import as_utc
 from portal.metrics import value
 from portal.metrics.api_dora import benchmark_from_query
 from portal.metrics.deliveries import delivered_between
@@ -56,24 +59,48 @@ def _scope(session: Session, product: str | None, capability: str | None) -> tup
     return {"product": key}, sorted(capabilities_of_product(session, key))
 
 
+@dataclass(frozen=True)
+class WindowOrders:
+    """What a value report reads for its window: the orders first delivered in it (with when), those whose
+    value was confirmed in it, and the ids of the confirmed ones the caller may see."""
+
+    delivered: list[tuple]
+    confirmed: list
+    seen: set[int]
+
+    @classmethod
+    def read(cls, session: Session, capabilities: list[str], window: Window, visible) -> WindowOrders:  # noqa: ANN001
+        confirmed = value.confirmed_in(session, capabilities, window)
+        return cls(delivered_between(session, capabilities, window.start, window.end), confirmed,
+                   value.visible_ids(session, confirmed, visible))
+
+    def within(self, capabilities: Iterable[str], window: Window) -> WindowOrders:
+        """The part of these orders that read(…, capabilities, window) would give, for a window inside this one."""
+        wanted = set(capabilities)
+        confirmed = [order for order in self.confirmed
+                     if order.capability_ref in wanted and window.contains(as_utc(order.value_confirmed_at))]
+        return WindowOrders([(order, at) for order, at in self.delivered
+                             if order.capability_ref in wanted and window.contains(at)],
+                            confirmed, {order.id for order in confirmed if order.id in self.seen})
+
+
 def value_report(session: Session, capabilities: list[str], window: Window, interval: str,
-                 visible, history: ValueHistory | None = None) -> dict:  # noqa: ANN001 - a SQL condition or None
-    """Adoption, time saved, satisfaction and SLA per capability and over all of them. `history` is
-    value_history(session, capabilities) when the caller has it already (several windows, one page)."""
+                 visible, history: ValueHistory | None = None,  # noqa: ANN001 - a SQL condition or None
+                 orders: WindowOrders | None = None) -> dict:
+    """Adoption, time saved, satisfaction and SLA per capability and over all of them. A page that shows
+    several windows or products reads `history` (value_history) and `orders` (WindowOrders) once."""
     history = history or value_history(session, capabilities)
-    delivered = delivered_between(session, capabilities, window.start, window.end)
-    confirmed = value.confirmed_in(session, capabilities, window)
-    seen = value.visible_ids(session, confirmed, visible)
+    orders = orders or WindowOrders.read(session, capabilities, window, visible)
     per_order = {info.ref: info.time_saved_seconds for info in history.infos}
 
     def section(refs: set[str]) -> dict:
-        orders = [(order, at) for order, at in delivered if order.capability_ref in refs]
-        rated = [order for order in confirmed if order.capability_ref in refs]
+        delivered = [(order, at) for order, at in orders.delivered if order.capability_ref in refs]
+        rated = [order for order in orders.confirmed if order.capability_ref in refs]
         return {"adoption": value.adoption(history.adoptions_of(refs), history.team_events(refs), history.owners,
                                            window, interval),
-                "timeSaved": value.time_saved(orders, rated, per_order, window),
-                "satisfaction": value.satisfaction(rated, seen),
-                "sla": value.sla(orders, window)}
+                "timeSaved": value.time_saved(delivered, rated, per_order, window),
+                "satisfaction": value.satisfaction(rated, orders.seen),
+                "sla": value.sla(delivered, window)}
 
     items = [{"ref": info.ref, "title": info.title, "timeSavedPerOrder": info.time_saved_seconds,
               "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in history.infos]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import JSON, String, func, literal_column, select
+from sqlalchemy import JSON, String, and_, case, func, literal_column, null, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -62,22 +62,19 @@ def first_by_component(session: Session, capabilities: Iterable[str]) -> list[tu
                                                                                      datetime]]:
     """(capability, component_ref, parameters, first delivered at) per component that delivered orders
     name: through their link (`component_ref`), or, for orders without one, through a `component`
-    parameter, given here as `{"component": value}` for `entities.named_component` to check; grouped
-    in SQL, so the answer has a row per component, not per order."""
+    parameter, given here as `{"component": value}` for `entities.named_component` to check. Grouped in
+    SQL in one pass over the deliveries index, so the answer has a row per component, not per order;
+    only the orders without a link are read for their parameters."""
     capabilities = list(capabilities)
     if not capabilities:
         return []
-    linked = session.execute(
-        select(Request.capability_ref, Request.component_ref, func.min(Request.delivered_at))
-        .where(delivered(capabilities), Request.component_ref.is_not(None))
-        .group_by(Request.capability_ref, Request.component_ref)).all()
     value, is_text = _component_parameter(session.get_bind().dialect.name)
-    named = session.execute(
-        select(Request.capability_ref, value, func.min(Request.delivered_at))
-        .where(delivered(capabilities), Request.component_ref.is_(None), is_text)
-        .group_by(Request.capability_ref, value)).all()
-    return [(capability, component, None, as_utc(at)) for capability, component, at in linked] + \
-        [(capability, None, {"component": parameter}, as_utc(at)) for capability, parameter, at in named]
+    named = case((and_(Request.component_ref.is_(None), is_text), value), else_=null()).label("named")
+    rows = session.execute(
+        select(Request.capability_ref, Request.component_ref, named, func.min(Request.delivered_at))
+        .where(delivered(capabilities)).group_by(Request.capability_ref, Request.component_ref, named)).all()
+    return [(capability, component, None if component or parameter is None else {"component": parameter}, as_utc(at))
+            for capability, component, parameter, at in rows if component is not None or parameter is not None]
 
 
 def first_by_requester(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str, datetime]]:

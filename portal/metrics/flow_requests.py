@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import groupby
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import DateTime, exists, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
@@ -44,12 +44,20 @@ def _before_delivery(stream: ValueStream) -> list[str]:
     return list(line[:line.index(stream.delivery_stage)])
 
 
-def _belongs(scope: RequestScope, row) -> bool:  # noqa: ANN001 - a row with kind, product_ref and capability_ref
-    """Python's reading of `scope.condition` for a row already read with the union of the scopes' conditions."""
-    if row.kind != scope.kind:
-        return False
-    return row.capability_ref == scope.capability_ref if scope.capability_ref is not None \
-        else row.product_ref == scope.product_ref
+class _Membership:
+    """Python's reading of the scopes' conditions, for rows read with the union of them: which scopes
+    (by index) a row with kind, product_ref and capability_ref belongs to."""
+
+    def __init__(self, scopes: Sequence[RequestScope]) -> None:
+        self.by_key: dict[tuple[str, str, str], list[int]] = {}
+        for index, scope in enumerate(scopes):
+            key = ("capability", scope.kind, scope.capability_ref) if scope.capability_ref is not None \
+                else ("product", scope.kind, scope.product_ref)
+            self.by_key.setdefault(key, []).append(index)
+
+    def of(self, row) -> list[int]:  # noqa: ANN001 - a request row
+        return self.by_key.get(("product", row.kind, row.product_ref), []) + \
+            self.by_key.get(("capability", row.kind, row.capability_ref), [])
 
 
 def _totals(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[Counter]:
@@ -72,62 +80,95 @@ def _totals(session: Session, scopes: Sequence[RequestScope], window: Window) ->
     return totals
 
 
+def _stream_keys(scopes: Sequence[RequestScope]) -> list[int]:
+    """A number per scope, equal for scopes with equal value streams (a product's and its capabilities')."""
+    known: dict[ValueStream, int] = {}
+    return [known.setdefault(scope.stream, len(known)) for scope in scopes]
+
+
 def scoped_request_items(session: Session, scopes: Sequence[RequestScope], window: Window
                          ) -> list[tuple[list[FlowItem], dict[str, int]]]:
     """For each scope: its requests created before the window's end as flow items, and a per-stage count
-    of those that are quiet (no event since the window's start) and not in progress.
+    of those that are not in progress and sit in one stage through the whole window.
 
-    Quiet requests sit in their current stage through the whole window: the finished and ended ones
-    only add to the cumulative flow diagram (their count is every request's by stage, from an index,
-    less the ones that moved), the ones in progress need only their age. Only the others are read with
-    their events, once for all the scopes (a product and its capabilities share their orders), so a long
-    history costs little."""
+    Only the requests that moved inside the window are read with their events, once for all the scopes
+    (a product and its capabilities share their orders), so a long history costs little. The others sit
+    in one stage through the window: their current stage for those quiet since its start, the stage of
+    their last move before its end for those that moved only after it (a past window). In progress,
+    they are items that need only their age; else they only add to the cumulative flow diagram,
+    counted per stage from an index (every request's current stage, less those that moved)."""
     if not scopes:
         return []
-    moved_since_start = select(RequestEvent.request_id).where(RequestEvent.at >= window.start)
     # NOT EXISTS rather than NOT IN: PostgreSQL cannot hash a year of events in its working memory and
     # would then scan them once per request.
     quiet = ~exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start)
+    moved_inside = select(RequestEvent.request_id).where(RequestEvent.at >= window.start,
+                                                         RequestEvent.at < window.end)
     existing = (or_(*(scope.condition for scope in scopes)), Request.created_at < window.end)
-    columns = (Request.kind, Request.product_ref, Request.capability_ref)
+    columns = (Request.id, Request.kind, Request.product_ref, Request.capability_ref, Request.created_at,
+               Request.flow_item_type, Request.stage)
     open_stages = [_before_delivery(scope.stream) for scope in scopes]
     quiet_open = session.execute(
-        select(*columns, Request.created_at, Request.flow_item_type, Request.stage)
-        .where(*existing, quiet,
-               Request.stage.in_(sorted({stage for stages in open_stages for stage in stages})))
+        select(*columns).where(*existing, quiet,
+                               Request.stage.in_(sorted({stage for stages in open_stages for stage in stages})))
         .order_by(Request.id)).all()
-    moved = select(Request.id).where(*existing, Request.id.in_(moved_since_start))
-    requests = {row.id: row for row in session.execute(
-        select(Request.id, *columns, Request.created_at, Request.flow_item_type, Request.stage)
-        .where(Request.id.in_(moved)))}
+    moved = select(Request.id).where(*existing, Request.id.in_(moved_inside))
+    requests = {row.id: row for row in session.execute(select(*columns).where(Request.id.in_(moved)))}
+    def last_before_end(column):  # noqa: ANN001, ANN202 - a column of the request's last event before the end
+        return select(column).where(RequestEvent.request_id == Request.id, RequestEvent.at < window.end) \
+            .order_by(RequestEvent.at.desc(), RequestEvent.id.desc()).limit(1).scalar_subquery()
+
+    moved_after = session.execute(
+        select(*columns, last_before_end(RequestEvent.to_stage).label("stage_at_end"),
+               last_before_end(RequestEvent.at).label("moved_at"))
+        .where(*existing, Request.id.in_(select(RequestEvent.request_id).where(RequestEvent.at >= window.end)),
+               ~exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start,
+                               RequestEvent.at < window.end))).all()
+    # The times as the driver gives them, made UTC once below (UTCDateTime would convert each twice).
     rows = session.execute(
-        select(RequestEvent.request_id, RequestEvent.at, RequestEvent.to_stage, RequestEvent.work_time_seconds)
+        select(RequestEvent.request_id, type_coerce(RequestEvent.at, DateTime(timezone=True)), RequestEvent.to_stage,
+               RequestEvent.work_time_seconds)
         .where(RequestEvent.request_id.in_(moved), RequestEvent.at < window.end)
         .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id))
-    members = {request_id: [index for index, scope in enumerate(scopes) if _belongs(scope, row)]
-               for request_id, row in requests.items()}
-    items: list[list[FlowItem]] = [[] for _ in scopes]
+    keys = _stream_keys(scopes)
+    membership = _Membership(scopes)
+    members = {row.id: membership.of(row) for row in (*requests.values(), *moved_after)}
+    # (request id, item) per scope: moved requests keep their id order, after the quiet ones.
+    items: list[list[tuple[int, FlowItem]]] = [[] for _ in scopes]
     for request_id, group in groupby(rows, key=lambda row: row[0]):
         request = requests[request_id]
         events = [(as_utc(at), stage, work) for _, at, stage, work in group]
-        built: dict[ValueStream, FlowItem] = {}  # scopes with one value stream share the item
+        built: dict[int, FlowItem] = {}  # scopes with one value stream share the item
         for index in members[request_id]:
-            stream = scopes[index].stream
-            if stream not in built:
-                built[stream] = request_item(stream, request.created_at, request.flow_item_type, events)
-            items[index].append(built[stream])
-    answers = []
-    for index, (scope, total) in enumerate(zip(scopes, _totals(session, scopes, window))):
-        stages = open_stages[index]
-        quiet = [FlowItem(as_utc(row.created_at), row.flow_item_type,
-                          (Pass(row.stage, as_utc(row.created_at), None),), None, True)
-                 for row in quiet_open if row.stage in stages and _belongs(scope, row)]
-        moved_by_stage = Counter(request.stage for request_id, request in requests.items()
-                                 if index in members[request_id])
-        baseline = {stage: count - moved_by_stage[stage] for stage, count in total.items()
-                    if stage not in stages and count - moved_by_stage[stage]}
-        answers.append((quiet + items[index], baseline))
-    return answers
+            if keys[index] not in built:
+                built[keys[index]] = request_item(scopes[index].stream, request.created_at, request.flow_item_type,
+                                                  events)
+            items[index].append((request_id, built[keys[index]]))
+    sitting: list[list[FlowItem]] = [[] for _ in scopes]
+    for row in quiet_open:
+        for index in membership.of(row):
+            if row.stage in open_stages[index]:
+                sitting[index].append(_sitting(row, row.stage, row.created_at))
+    baselines = [Counter(total) for total in _totals(session, scopes, window)]
+    for row in requests.values():
+        for index in members[row.id]:
+            baselines[index][row.stage] -= 1
+    for row in moved_after:
+        for index in members[row.id]:
+            baselines[index][row.stage] -= 1
+            if row.stage_at_end in open_stages[index]:
+                # Its pass starts at its last move before the window (its passes before that end before it).
+                items[index].append((row.id, _sitting(row, row.stage_at_end, row.moved_at)))
+            elif row.stage_at_end is not None:  # a request with no move before the window's end is not there yet
+                baselines[index][row.stage_at_end] += 1
+    return [(sitting[index] + [item for _, item in sorted(items[index], key=lambda pair: pair[0])],
+             {stage: count for stage, count in baselines[index].items() if stage not in open_stages[index] and count})
+            for index in range(len(scopes))]
+
+
+def _sitting(row, stage: str, since) -> FlowItem:  # noqa: ANN001 - a request row and a time
+    """A request in progress that sits in `stage` through the window: one pass, from `since`."""
+    return FlowItem(as_utc(row.created_at), row.flow_item_type, (Pass(stage, as_utc(since), None),), None, True)
 
 
 def request_items(session: Session, scope: RequestScope, window: Window) -> tuple[list[FlowItem], dict[str, int]]:

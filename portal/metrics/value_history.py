@@ -25,6 +25,12 @@ class ValueHistory:
     # (capability, team, at): a member of the team first had an order of the capability delivered at `at`.
     team_firsts: list[tuple[str, str, datetime]]
 
+    def restricted(self, capabilities: Iterable[str]) -> ValueHistory:
+        """What value_history(capabilities) reads, for some of the capabilities this was read for."""
+        wanted = set(capabilities)
+        return ValueHistory([info for info in self.infos if info.ref in wanted], self.adoptions_of(wanted),
+                            self.owners, [item for item in self.team_firsts if item[0] in wanted])
+
     def adoptions_of(self, capabilities: set[str]) -> list[Adoption]:
         return [item for item in self.adoptions if item.capability in capabilities]
 

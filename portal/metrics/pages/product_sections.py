@@ -8,7 +8,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from portal.metrics.api_dora import dora_of_components
-from portal.metrics.api_value import capability_impact, value_report
+from portal.metrics.api_value import WindowOrders, capability_impact, value_report
 from portal.metrics.charts import trend
 from portal.metrics.entities import Adoption, adopters, capabilities_of_product, component_links
 from portal.metrics.flow_requests import scoped_flow_metrics
@@ -62,10 +62,11 @@ def trends(current: dict, previous: dict | None) -> dict:
 
 
 def _window_sections(session: Session, scopes: list[RequestScope], capabilities: list[str], history: ValueHistory,
-                     components: dict, window: Window, visible: ColumnElement | None) -> dict:
+                     orders: WindowOrders, components: dict, window: Window, visible: ColumnElement | None) -> dict:
     """The product's flow, value and DORA in one window; the flow of the capabilities in scopes[1:] beside."""
     flows = scoped_flow_metrics(session, scopes, window)
-    value = value_report(session, capabilities, window, adoption_interval(window), visible, history)
+    value = value_report(session, capabilities, window, adoption_interval(window), visible, history,
+                         orders.within(capabilities, window))
     dora = dora_of_components(session, components, window, DEFAULT_BENCHMARK)
     return {"scope": scopes[0], "flow": flows[0], "value": value, "dora": dora,
             "capability_flows": {scope.capability_ref: flow for scope, flow in zip(scopes[1:], flows[1:])}}
@@ -81,8 +82,9 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
                      visible: ColumnElement | None) -> dict:
     """Everything the product page shows, in the JSON twin's shape (trends as Trend objects).
 
-    What does not depend on the window (the capabilities' adoptions, who adopted them, the scopes) is
-    read once for both windows; the product's and its capabilities' orders are read together."""
+    What does not depend on the window (the capabilities' adoptions, who adopted them, the scopes) and the
+    orders delivered or confirmed in either window are read once; the product's and its capabilities'
+    orders are read together."""
     capabilities = sorted(capabilities_of_product(session, product_ref))
     history = value_history(session, capabilities)
     # The components of the product's scope (entities.resolve_scope): those adopting its capabilities.
@@ -90,10 +92,13 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
     scopes = [request_scope(session, "product", product_ref, None)]
     # Only the capabilities the value report lists (those in the catalog) get a flow of their own.
     scopes += [request_scope(session, "capability", info.ref, None) for info in history.infos]
-    now = _window_sections(session, scopes, capabilities, history, components, chosen.window, visible)
+    earliest = chosen.previous or chosen.window
+    orders = WindowOrders.read(session, capabilities, Window(earliest.start, chosen.window.end), visible)
+    now = _window_sections(session, scopes, capabilities, history, orders, components, chosen.window, visible)
     before = None
     if chosen.previous is not None:
-        before = _window_sections(session, scopes[:1], capabilities, history, components, chosen.previous, visible)
+        before = _window_sections(session, scopes[:1], capabilities, history, orders, components, chosen.previous,
+                                  visible)
     current_figures = headline(now["flow"], now["value"])
     previous_figures = headline(before["flow"], before["value"]) if before else None
     dora_trends = {}
