@@ -25,7 +25,7 @@ depends_on = None
 DELIVERED_STAGES = ("delivered", "in-use", "value-confirmed")
 INDEXES = {
     "ix_requests_delivered": ["capability_ref", "kind", "delivered_at", "stage", "requester_ref", "component_ref"],
-    "ix_requests_capability_confirmed": ["capability_ref", "value_confirmed_at"],
+    "ix_requests_capability_confirmed": ["capability_ref", "kind", "value_confirmed_at"],
     "ix_requests_product_kind_stage": ["product_ref", "kind", "stage", "created_at"],
     "ix_requests_capability_kind_stage": ["capability_ref", "kind", "stage", "created_at"],
 }

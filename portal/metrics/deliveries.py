@@ -21,9 +21,10 @@ from portal.requests.models import Request
 
 # These end an order without delivery: an order delivered and then cancelled does not count.
 UNDELIVERED_ENDS = ("failed", "cancelled", "rejected")
-# What the value metrics read of a delivered order (portal/metrics/value.py): a row, not the whole request.
-ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Request.component_ref, Request.parameters,
-                 Request.created_at, Request.lead_time_ended_at, Request.target_lead_time_seconds)
+# What the value metrics read of an order delivered in their window (value.time_saved and value.sla): a row,
+# not the whole request.
+ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Request.component_ref, Request.created_at,
+                 Request.lead_time_ended_at, Request.target_lead_time_seconds)
 
 
 def delivered(capabilities: Iterable[str]) -> ColumnElement:

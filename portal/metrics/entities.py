@@ -19,7 +19,7 @@ from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
 from portal.flow.query import LINK_ANNOTATIONS, Link, as_utc
-from portal.metrics.deliveries import UNDELIVERED_ENDS, delivered_between, first_by_component
+from portal.metrics.deliveries import UNDELIVERED_ENDS, first_by_component
 from portal.requests.models import Request
 from portal.requests.stages import DELIVERED_STAGES
 
@@ -123,12 +123,6 @@ def component_links(session: Session, components: Iterable[str]) -> dict[str, li
         for uid, key, value in rows:
             links[uids[uid]].append((key[len(_ANNOTATION_PREFIX):], value))
     return {ref: sorted(found) for ref, found in sorted(links.items())}
-
-
-def delivered_orders(session: Session, capabilities: Iterable[str]) -> list[tuple[Request, datetime]]:
-    """Orders of the capabilities that reached delivery (and did not end undelivered), with the time
-    they first did, oldest first: rows with the columns the value metrics read (deliveries.ORDER_COLUMNS)."""
-    return delivered_between(session, capabilities)
 
 
 def named_component(component_ref: str | None, parameters: object) -> str | None:

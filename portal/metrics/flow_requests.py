@@ -17,26 +17,39 @@ from portal.requests.models import Request, RequestEvent
 from portal.requests.stages import WORK, ValueStream
 
 
-def _finished_at(stream: ValueStream, events: list[tuple]) -> object:
+class StreamShape:
+    """Where each main-line stage of a value stream sits, and where delivery does: what a request's flow item
+    is built from, looked up once per stream rather than once per event."""
+
+    def __init__(self, stream: ValueStream) -> None:
+        line = stream.main_line
+        self.delivery = line.index(stream.delivery_stage)
+        self.position: dict[str, int] = {}
+        for index, stage in enumerate(line):
+            self.position.setdefault(stage, index)
+
+
+def _finished_at(shape: StreamShape, events: list[tuple]) -> object:
     """When the request first arrived at its delivery stage or a later one; None when it has not."""
-    line = stream.main_line
-    delivery = line.index(stream.delivery_stage)
-    return next((at for at, stage, _ in events if stage in line and line.index(stage) >= delivery), None)
+    return next((at for at, stage, _ in events if shape.position.get(stage, -1) >= shape.delivery), None)
 
 
-def _in_progress(stream: ValueStream, events: list[tuple]) -> bool:
+def _in_progress(shape: StreamShape, events: list[tuple]) -> bool:
     """In a main-line stage before delivery at the end (a request moved back after delivery counts again)."""
-    line = stream.main_line
-    return bool(events) and events[-1][1] in line and line.index(events[-1][1]) < line.index(stream.delivery_stage)
+    return bool(events) and shape.position.get(events[-1][1], shape.delivery) < shape.delivery
+
+
+def shaped_item(shape: StreamShape, created_at, flow_type: str, events: list[tuple]) -> FlowItem:  # noqa: ANN001
+    """A request's flow item from its time-ordered (at, to_stage, work_time_seconds) events: each event starts
+    a pass that the next one ends (with the work the next one records)."""
+    following = events[1:] + [(None, None, None)]
+    passes = tuple(Pass(stage, at, after[0], after[2]) for (at, stage, _), after in zip(events, following))
+    return FlowItem(as_utc(created_at), flow_type, passes, _finished_at(shape, events), _in_progress(shape, events))
 
 
 def request_item(stream: ValueStream, created_at, flow_type: str, events: list[tuple]) -> FlowItem:  # noqa: ANN001
     """A request's flow item from its time-ordered (at, to_stage, work_time_seconds) events."""
-    passes = tuple(
-        Pass(stage, at, events[index + 1][0] if index + 1 < len(events) else None,
-             events[index + 1][2] if index + 1 < len(events) else None)
-        for index, (at, stage, _) in enumerate(events))
-    return FlowItem(as_utc(created_at), flow_type, passes, _finished_at(stream, events), _in_progress(stream, events))
+    return shaped_item(StreamShape(stream), created_at, flow_type, events)
 
 
 def _before_delivery(stream: ValueStream) -> list[str]:
@@ -131,6 +144,7 @@ def scoped_request_items(session: Session, scopes: Sequence[RequestScope], windo
         .where(RequestEvent.request_id.in_(moved), RequestEvent.at < window.end)
         .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id))
     keys = _stream_keys(scopes)
+    shapes = {key: StreamShape(scope.stream) for key, scope in zip(keys, scopes)}
     membership = _Membership(scopes)
     members = {row.id: membership.of(row) for row in (*requests.values(), *moved_after)}
     # (request id, item) per scope: moved requests keep their id order, after the quiet ones.
@@ -141,8 +155,8 @@ def scoped_request_items(session: Session, scopes: Sequence[RequestScope], windo
         built: dict[int, FlowItem] = {}  # scopes with one value stream share the item
         for index in members[request_id]:
             if keys[index] not in built:
-                built[keys[index]] = request_item(scopes[index].stream, request.created_at, request.flow_item_type,
-                                                  events)
+                built[keys[index]] = shaped_item(shapes[keys[index]], request.created_at, request.flow_item_type,
+                                                 events)
             items[index].append((request_id, built[keys[index]]))
     sitting: list[list[FlowItem]] = [[] for _ in scopes]
     for row in quiet_open:

@@ -34,7 +34,7 @@ class Request(SQLModel, table=True):
         # confirmed value by time; requests by stage per product and per capability (metrics/flow_requests.py).
         Index("ix_requests_delivered", "capability_ref", "kind", "delivered_at", "stage", "requester_ref",
               "component_ref"),
-        Index("ix_requests_capability_confirmed", "capability_ref", "value_confirmed_at"),
+        Index("ix_requests_capability_confirmed", "capability_ref", "kind", "value_confirmed_at"),
         Index("ix_requests_product_kind_stage", "product_ref", "kind", "stage", "created_at"),
         Index("ix_requests_capability_kind_stage", "capability_ref", "kind", "stage", "created_at"),
     )

@@ -1,11 +1,11 @@
 """One row per platform product for the portfolio: adoption, request lead time, flow efficiency, load,
 SLA compliance, satisfaction and time saved, with trends against the previous window.
 
-The figures come from the functions the APIs use, and the products are read together: per window, all
-their orders (flow_requests.scoped_flow_metrics); for both windows, what the value reports need whatever
-the window (value_history) and the orders delivered or confirmed in them (WindowOrders). Besides two
-catalog reads per product (its capabilities and its value stream), the page costs a fixed number of
-queries, not a flow and a value report per product and window."""
+The figures are those the APIs give, read for all products together: per window, the flow figures of
+all their orders (flow_headlines, which reads only what those figures need); for both windows, what the
+value reports need whatever the window (value_history) and the orders delivered or confirmed in them
+(WindowOrders). Besides two catalog reads per product (its capabilities and its value stream), the
+page costs a fixed number of queries, not a flow and a value report per product and window."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from portal.metrics.api_value import WindowOrders, value_report
 from portal.metrics.entities import capabilities_of_product
-from portal.metrics.flow_requests import scoped_flow_metrics
+from portal.metrics.flow_headlines import scoped_flow_headlines
 from portal.metrics.flow_scope import request_scope
 from portal.metrics.page_window import PageWindow
 from portal.metrics.pages.product_sections import headline, trend_json, trends
@@ -29,7 +29,7 @@ INTERVAL = "month"
 def _figures(session: Session, products: list[dict], window: Window, history: ValueHistory, orders: WindowOrders,
              visible: ColumnElement | None) -> list[dict]:
     """The headline figures of every product in one window, plus the adopting teams."""
-    flows = scoped_flow_metrics(session, [product["scope"] for product in products], window)
+    flows = scoped_flow_headlines(session, [product["scope"] for product in products], window)
     answer = []
     for product, flow in zip(products, flows):
         capabilities = product["capabilities"]
