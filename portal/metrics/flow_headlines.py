@@ -17,7 +17,7 @@ from sqlmodel import Session
 from portal.flow.query import as_utc
 from portal.metrics.flow import flow_efficiency, flow_time
 from portal.metrics.flow_requests import StreamShape, _before_delivery, _Membership, _stream_keys, shaped_item
-from portal.metrics.flow_scope import RequestScope
+from portal.metrics.flow_scope import RequestScope, moved_in
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
 from portal.requests.stages import WORK
@@ -75,8 +75,7 @@ def scoped_flow_headlines(session: Session, scopes: Sequence[RequestScope], wind
     moved = session.execute(
         select(Request.id, *scope_columns, Request.created_at, Request.flow_item_type,
                _last_before(window, RequestEvent.to_stage).label("stage_at_end"), *arrivals.values())
-        .where(*existing, Request.id.in_(select(RequestEvent.request_id)
-                                         .where(RequestEvent.at >= window.start, RequestEvent.at < window.end))))
+        .where(*existing, moved_in(window)))
     finished: dict[int, tuple] = {}
     for row in moved:
         for index in membership.of(row):

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from portal.flow.query import as_utc
 from portal.metrics.flow import FlowItem, Pass, flow_metrics
-from portal.metrics.flow_scope import RequestScope
+from portal.metrics.flow_scope import RequestScope, moved_in
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
 from portal.requests.stages import WORK, ValueStream
@@ -115,8 +115,6 @@ def scoped_request_items(session: Session, scopes: Sequence[RequestScope], windo
     # NOT EXISTS rather than NOT IN: PostgreSQL cannot hash a year of events in its working memory and
     # would then scan them once per request.
     quiet = ~exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start)
-    moved_inside = select(RequestEvent.request_id).where(RequestEvent.at >= window.start,
-                                                         RequestEvent.at < window.end)
     existing = (or_(*(scope.condition for scope in scopes)), Request.created_at < window.end)
     columns = (Request.id, Request.kind, Request.product_ref, Request.capability_ref, Request.created_at,
                Request.flow_item_type, Request.stage)
@@ -125,7 +123,7 @@ def scoped_request_items(session: Session, scopes: Sequence[RequestScope], windo
         select(*columns).where(*existing, quiet,
                                Request.stage.in_(sorted({stage for stages in open_stages for stage in stages})))
         .order_by(Request.id)).all()
-    moved = select(Request.id).where(*existing, Request.id.in_(moved_inside))
+    moved = select(Request.id).where(*existing, moved_in(window))
     requests = {row.id: row for row in session.execute(select(*columns).where(Request.id.in_(moved)))}
     def last_before_end(column):  # noqa: ANN001, ANN202 - a column of the request's last event before the end
         return select(column).where(RequestEvent.request_id == Request.id, RequestEvent.at < window.end) \
