@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, exists, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
-from portal.metrics.flow import FlowItem, Pass, flow_metrics
+from portal.metrics.flow import FlowItem, Pass, finished_in, flow_efficiency, flow_metrics, flow_time
 from portal.metrics.flow_scope import RequestScope, moved_in
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
@@ -193,6 +193,15 @@ def scope_flow_metrics(scope: RequestScope, items: list[FlowItem], baseline: dic
     work_states = frozenset(stage.id for stage in stream.stages if stage.type == WORK)
     return flow_metrics(items, window, work_states=work_states, states=[stage.id for stage in stream.stages],
                         baseline=baseline)
+
+
+def flow_figures(scope: RequestScope, items: list[FlowItem], window: Window) -> dict:
+    """Flow time, efficiency, load (in progress) and velocity (finished) of the items, as flow_metrics
+    gives them, without the rest of its answer: what a capability's row on its product's page shows."""
+    work_states = frozenset(stage.id for stage in scope.stream.stages if stage.type == WORK)
+    return {"flowTime": flow_time(items, window), "efficiency": flow_efficiency(items, window, work_states),
+            "load": {"wip": sum(1 for item in items if item.in_progress)},
+            "velocity": {"finished": len(finished_in(items, window))}}
 
 
 def scoped_flow_metrics(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[dict]:
