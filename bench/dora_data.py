@@ -4,7 +4,8 @@ Per component, in shares of its records: commits 40 %, changes 15 %, deployments
 successful production deployments, 30 % staging, 10 % failed production), pipeline runs 20 % and
 incidents 5 %. Changes are merged, half of them with the sha of a later production deployment; their
 commits sit on the change's head branch. A platform product has 5 capabilities, each used by 20 of the
-components (100 in all), and the components form 25 systems owned by 10 teams. Deterministic per seed.
+components (100 in all), and the components form 25 systems owned by 10 teams. Deterministic per seed
+and year start (bench/dora.py measures 2025; bench/metrics_pages.py the year up to the day it runs).
 """
 
 from __future__ import annotations
@@ -75,14 +76,15 @@ def _base(record_id: str, source: str, annotation: str, value: str, at: datetime
             "link_value": value, "url": None, "source_updated_at": at, "updated_at": at}
 
 
-def component_rows(index: int, per_component: int, rng: random.Random) -> Iterator[tuple[type, dict]]:
-    """One component's records for the year."""
+def component_rows(index: int, per_component: int, rng: random.Random,
+                   year_start: datetime = YEAR_START) -> Iterator[tuple[type, dict]]:
+    """One component's records for the year from `year_start`."""
     repo = repo_of(index)
     github = ("github", "github.com/project-slug", repo)
     counts = {kind: max(1, round(per_component * share)) for kind, share in SHARES.items()}
 
     def moment() -> datetime:
-        return YEAR_START + timedelta(seconds=rng.randrange(int(YEAR.total_seconds())))
+        return year_start + timedelta(seconds=rng.randrange(int(YEAR.total_seconds())))
 
     production = []
     for number in range(counts["deployment"]):
@@ -134,12 +136,18 @@ def seed(session: Session, records: int, seed_value: int = 42) -> GeneratedFlow:
     """Write the catalog and about `records` flow records, committing in batches."""
     write_entities(session, [PreparedEntity(item, LOCATION, LOCATION) for item in catalog_entities()])
     session.commit()
+    return seed_records(session, records, seed_value)
+
+
+def seed_records(session: Session, records: int, seed_value: int = 42,
+                 year_start: datetime = YEAR_START) -> GeneratedFlow:
+    """Write about `records` flow records for the catalog's components (written by the caller), in batches."""
     rng = random.Random(seed_value)
     per_component = records // COMPONENTS
     pending: dict[type, list[dict]] = {}
     written = 0
     for index in range(COMPONENTS):
-        for model, row in component_rows(index, per_component, rng):
+        for model, row in component_rows(index, per_component, rng, year_start):
             pending.setdefault(model, []).append(row)
             written += 1
             if len(pending[model]) >= BATCH:
@@ -149,3 +157,9 @@ def seed(session: Session, records: int, seed_value: int = 42) -> GeneratedFlow:
         session.execute(insert(model.__table__), rows)
     session.commit()
     return GeneratedFlow(written, [f"component:default/svc-{i:03d}" for i in range(COMPONENTS)], PRODUCT)
+
+
+def capability_users(capability: int) -> list[str]:
+    """The components whose descriptors declare `capability-<capability>` (20 of them)."""
+    return [f"component:default/svc-{index:03d}" for index in range(CAPABILITIES * USERS_PER_CAPABILITY)
+            if index % CAPABILITIES == capability]

@@ -22,6 +22,8 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from portal.catalog.store import PreparedEntity, write_entities
 from portal.db import build_engine
 from portal.planner_statistics import refresh_planner_statistics
 from portal.requests.models import Request, RequestEvent
+from portal.requests.stages import DEFAULT_STREAMS, first_delivery
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_P95_MS = 50.0
@@ -55,8 +58,11 @@ def _entity(api_version: str, kind: str, name: str, spec: dict) -> dict:
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "spec": spec}
 
 
-def organisation() -> tuple[list[dict], dict]:
-    """The catalog (teams, people, platform teams, products, capabilities) and who is who in it."""
+def organisation(product_numbers: Iterable[int] = range(PRODUCTS)) -> tuple[list[dict], dict]:
+    """The catalog (teams, people, platform teams, products, capabilities) and who is who in it.
+
+    Product n is `product-<n>`, owned by team-n and approved by team-(n + 10); bench/metrics_pages.py
+    leaves product 0 out and brings its own (the DORA benchmark's product, whose capabilities components use)."""
     entities: list[dict] = []
     people: list[str] = []
     for team in range(TEAMS):
@@ -66,7 +72,7 @@ def organisation() -> tuple[list[dict], dict]:
         entities += [_entity("backstage.io/v1alpha1", "User", name, {"memberOf": [f"team-{team}"]}) for name in members]
         people += [f"user:default/{name}" for name in members]
     capabilities = []
-    for product in range(PRODUCTS):
+    for product in product_numbers:
         owner, approvers = f"team-{product}", f"team-{product + PRODUCTS}"
         entities.append(_entity("flowport.dev/v1alpha1", "PlatformProduct", f"product-{product}", {
             "type": "platform-product", "lifecycle": "production", "owner": f"group:default/{owner}"}))
@@ -101,14 +107,50 @@ def _timeline(rng: random.Random, kind: str, created: datetime, events: int) -> 
     return steps
 
 
-def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed: int, console: Console) -> int:
+@dataclass(frozen=True)
+class RequestMix:
+    """What seed_requests varies beyond its defaults (the requests API benchmark uses the defaults).
+
+    `capability_weights`, aligned with the organisation's capabilities, skews which capability an order
+    or idea is for (None: uniform); `component_for(capability, rng)` links an order to the component it is
+    for (None: no link) and `parameters_for(capability, linked, rng)` gives its parameters (None: none);
+    `outcomes` fills what delivery and value confirmation leave on a request (lead_time_ended_at,
+    value_confirmed_at and a rating), derived from its timeline."""
+
+    start: datetime = datetime(2025, 12, 1, tzinfo=UTC)
+    capability_weights: tuple[float, ...] | None = None
+    component_for: Callable[[dict, random.Random], str | None] | None = None
+    parameters_for: Callable[[dict, str | None, random.Random], dict | None] | None = None
+    outcomes: bool = False
+
+
+def _outcomes(kind: str, request_id: int, steps: list[tuple[datetime, str | None, str, bool]]) -> dict:
+    """Lead-time end as the portal keeps it (first arrival at delivery, cleared when moved back before it)
+    and, for a confirmed order, when it was confirmed with a rating and time saved that follow from its id."""
+    stream = DEFAULT_STREAMS[kind]
+    ended = None
+    for at, _, to, _ in steps[1:]:
+        ended = (ended or at) if stream.ends_lead_time(to) else None
+    answer: dict = {"lead_time_ended_at": ended}
+    last_at, _, stage, _ = steps[-1]
+    if kind == "order" and stage == "value-confirmed":
+        answer.update({"value_confirmed_at": last_at, "value_rating": 1 + request_id % 5,
+                       "value_time_saved": "PT2H", "value_time_saved_seconds": 7_200})
+    return answer
+
+
+def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed: int, console: Console,
+                  mix: RequestMix = RequestMix()) -> int:
     """Insert `total` requests and their events in bulk; returns the number of events."""
     rng = random.Random(seed)
-    start = datetime(2025, 12, 1, tzinfo=UTC)
+    # Components come from a generator of their own, so the requests themselves stay what the seed makes.
+    component_rng = random.Random(seed + 1)
+    start = mix.start
     requests, events, event_count = [], [], 0
     with engine.begin() as connection:
         for request_id in range(1, total + 1):
-            capability = rng.choice(orgs["capabilities"])
+            capability = (rng.choice(orgs["capabilities"]) if mix.capability_weights is None
+                          else rng.choices(orgs["capabilities"], mix.capability_weights)[0])
             kind = "order" if rng.random() < 0.8 else "idea"
             created = start + timedelta(minutes=rng.randint(0, 360 * 24 * 60))
             steps = _timeline(rng, kind, created, max(1, int(rng.gauss(events_per_request, 2))))
@@ -118,19 +160,24 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
                 "capability_ref": capability["ref"] if kind == "order" else None, "product_ref": capability["product"],
                 "requester_ref": rng.choice(orgs["people"]), "stage": stage, "flow_item_type": "feature",
                 "created_at": created, "updated_at": last_at, "vote_count": 0, "target_lead_time": "P2D",
-                "target_lead_time_seconds": 172_800})
+                "target_lead_time_seconds": 172_800, "delivered_at": first_delivery((at, to) for at, _, to, _ in steps)})
+            if kind == "order" and mix.component_for is not None:
+                requests[-1]["component_ref"] = mix.component_for(capability, component_rng)
+            if kind == "order" and mix.parameters_for is not None:
+                requests[-1]["parameters"] = mix.parameters_for(capability, requests[-1].get("component_ref"),
+                                                                component_rng)
+            if mix.outcomes:
+                requests[-1].update(_outcomes(kind, request_id, steps))
             for at, from_stage, to_stage, rework in steps:
                 events.append({"request_id": request_id, "at": at, "actor": requests[-1]["requester_ref"],
                                "from_stage": from_stage, "to_stage": to_stage, "source": "user", "is_rework": rework})
             if len(requests) >= INSERT_CHUNK:
-                connection.execute(insert(Request), requests)
-                connection.execute(insert(RequestEvent), events)
+                _insert(connection, requests, events)
                 event_count += len(events)
                 requests, events = [], []
                 console.print(f"  {request_id:,} requests, {event_count:,} events", highlight=False)
         if requests:
-            connection.execute(insert(Request), requests)
-            connection.execute(insert(RequestEvent), events)
+            _insert(connection, requests, events)
             event_count += len(events)
         if engine.dialect.name == "postgresql":
             # Explicit ids bypass the sequences; move them on so the portal's own inserts do not collide.
@@ -138,6 +185,18 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM {table}))"))
     return event_count
+
+
+# Every optional column a RequestMix may fill: one executemany needs the same keys in every row.
+_OPTIONAL = ("component_ref", "parameters", "lead_time_ended_at", "value_confirmed_at", "value_rating", "value_time_saved",
+             "value_time_saved_seconds")
+
+
+def _insert(connection, requests: list[dict], events: list[dict]) -> None:  # noqa: ANN001 - a Connection
+    present = {key for row in requests for key in _OPTIONAL if key in row}
+    rows = [{**{key: None for key in present}, **row} for row in requests] if present else requests
+    connection.execute(insert(Request), rows)
+    connection.execute(insert(RequestEvent), events)
 
 
 def _tokens(engine, people: dict[str, str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from portal.flow.link_changes import TRACKED_TIMES, log_link_changes, log_links_
 from portal.flow.models import FlowIncidentEvent, FlowWorkItemTransition
 from portal.flow.records import RECORD_TABLES, FlowRecord
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
+from portal.requests.stages import first_delivery
 
 DEFAULT_SEED = 2026
 DEFAULT_DAYS = 365
@@ -110,7 +111,11 @@ def _insert_requests(session: Session, requests: list[DemoRequest]) -> None:
     if not requests:
         return
     statement = insert(Request.__table__).returning(Request.__table__.c.id, sort_by_parameter_order=True)
-    ids = session.execute(statement, [request.row for request in requests]).scalars().all()
+    # Dated from the events as they are finally written (a demo timeline may have been shifted or cut).
+    rows = [{**request.row,
+             "delivered_at": first_delivery((event["at"], event["to_stage"]) for event in request.events)}
+            for request in requests]
+    ids = session.execute(statement, rows).scalars().all()
     events, votes, comments = [], [], []
     for request_id, request in zip(ids, requests):
         events += [{**event, "request_id": request_id} for event in request.events]

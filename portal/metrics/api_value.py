@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query, Request as HttpRequest
 from sqlmodel import Session
@@ -10,14 +12,16 @@ from sqlmodel import Session
 from portal.auth.identity import CurrentUser, require
 from portal.db import SessionDep
 from portal.errors import CatalogApiError
+from portal.flow.query import as_utc
 from portal.metrics import value
 from portal.metrics.api_dora import benchmark_from_query
+from portal.metrics.deliveries import delivered_between
 from portal.metrics.dora_rollup import bring_up_to_date
 from portal.metrics.entities import (
+    Adoption,
     adopters,
     capabilities_of_product,
     component_links,
-    delivered_orders,
     entity_kind,
     parse_entity_ref,
 )
@@ -28,6 +32,7 @@ from portal.metrics.impact import (
     summary_caveat,
     window_length_from_query,
 )
+from portal.metrics.value_history import ValueHistory, value_history
 from portal.metrics.window import Window, window_from_query
 from portal.requests.visibility import visible_requests
 
@@ -55,31 +60,52 @@ def _scope(session: Session, product: str | None, capability: str | None) -> tup
     return {"product": key}, sorted(capabilities_of_product(session, key))
 
 
+@dataclass(frozen=True)
+class WindowOrders:
+    """What a value report reads for its window: the orders first delivered in it (with when), those whose
+    value was confirmed in it, and the ids of the confirmed ones the caller may see."""
+
+    delivered: list[tuple]
+    confirmed: list
+    seen: set[int]
+
+    @classmethod
+    def read(cls, session: Session, capabilities: list[str], window: Window, visible) -> WindowOrders:  # noqa: ANN001
+        confirmed = value.confirmed_in(session, capabilities, window)
+        return cls(delivered_between(session, capabilities, window.start, window.end), confirmed,
+                   value.visible_ids(session, confirmed, visible))
+
+    def within(self, capabilities: Iterable[str], window: Window) -> WindowOrders:
+        """The part of these orders that read(…, capabilities, window) would give, for a window inside this one."""
+        wanted = set(capabilities)
+        confirmed = [order for order in self.confirmed
+                     if order.capability_ref in wanted and window.contains(as_utc(order.value_confirmed_at))]
+        return WindowOrders([(order, at) for order, at in self.delivered
+                             if order.capability_ref in wanted and window.contains(at)],
+                            confirmed, {order.id for order in confirmed if order.id in self.seen})
+
+
 def value_report(session: Session, capabilities: list[str], window: Window, interval: str,
-                 visible) -> dict:  # noqa: ANN001 - a SQL condition or None
-    """Adoption, time saved, satisfaction and SLA per capability and over all of them."""
-    infos = value.capability_info(session, capabilities)
-    delivered = delivered_orders(session, capabilities)
-    confirmed = value.confirmed_in(session, capabilities, window)
-    adoptions = adopters(session, capabilities)
-    owners = value.owners_of(session, {item.component for item in adoptions})
-    requester_groups = value.groups_of(session, {order.requester_ref for order, _ in delivered})
-    seen = value.visible_ids(session, confirmed, visible)
-    per_order = {info.ref: info.time_saved_seconds for info in infos}
+                 visible, history: ValueHistory | None = None,  # noqa: ANN001 - a SQL condition or None
+                 orders: WindowOrders | None = None) -> dict:
+    """Adoption, time saved, satisfaction and SLA per capability and over all of them. A page that shows
+    several windows or products reads `history` (value_history) and `orders` (WindowOrders) once."""
+    history = history or value_history(session, capabilities)
+    orders = orders or WindowOrders.read(session, capabilities, window, visible)
+    per_order = {info.ref: info.time_saved_seconds for info in history.infos}
 
     def section(refs: set[str]) -> dict:
-        orders = [(order, at) for order, at in delivered if order.capability_ref in refs]
-        rated = [order for order in confirmed if order.capability_ref in refs]
-        teams = [(at, team) for order, at in orders for team in requester_groups.get(order.requester_ref.lower(), ())]
-        return {"adoption": value.adoption([item for item in adoptions if item.capability in refs], teams, owners,
+        delivered = [(order, at) for order, at in orders.delivered if order.capability_ref in refs]
+        rated = [order for order in orders.confirmed if order.capability_ref in refs]
+        return {"adoption": value.adoption(history.adoptions_of(refs), history.team_events(refs), history.owners,
                                            window, interval),
-                "timeSaved": value.time_saved(orders, rated, per_order, window),
-                "satisfaction": value.satisfaction(rated, seen),
-                "sla": value.sla(orders, window)}
+                "timeSaved": value.time_saved(delivered, rated, per_order, window),
+                "satisfaction": value.satisfaction(rated, orders.seen),
+                "sla": value.sla(delivered, window)}
 
     items = [{"ref": info.ref, "title": info.title, "timeSavedPerOrder": info.time_saved_seconds,
-              "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in infos]
-    return {"capabilities": items, "totals": section({info.ref for info in infos})}
+              "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in history.infos]
+    return {"capabilities": items, "totals": section({info.ref for info in history.infos})}
 
 
 @router.get("/value")
@@ -115,15 +141,20 @@ def impact(
     length = window_length_from_query(window)
     chosen = benchmark_from_query(benchmark)
     key = _capability_ref(session, capability)
-    adoptions = [item for item in adopters(session, [key]) if item.at is not None]
-    adoptions.sort(key=lambda item: (item.at, item.component))
+    return capability_impact(session, key, adopters(session, [key]), length, chosen)
+
+
+def capability_impact(session: Session, capability: str, adoptions: list[Adoption], length: timedelta,
+                      benchmark: str) -> dict:
+    """GET /impact's answer for one capability, from its adoptions (entities.adopters)."""
+    adoptions = sorted((item for item in adoptions if item.at is not None), key=lambda item: (item.at, item.component))
     links = component_links(session, [item.component for item in adoptions])
     adoptions = [item for item in adoptions if item.component in links]
     now = datetime.now(UTC)
     compared = adoptions[:MAX_COMPONENTS]
     bring_up_to_date(session, {item.component: links[item.component] for item in compared})
-    components = [component_impact(session, item, links[item.component], length, chosen, now)
+    components = [component_impact(session, item, links[item.component], length, benchmark, now)
                   for item in compared]
-    return {"capability": key, "windowDays": length.total_seconds() / 86_400, "benchmark": chosen,
+    return {"capability": capability, "windowDays": length.total_seconds() / 86_400, "benchmark": benchmark,
             "components": components, "omittedComponents": max(0, len(adoptions) - MAX_COMPONENTS),
             "summary": summary(components), "caveat": summary_caveat(components)}

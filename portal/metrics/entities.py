@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from portal.catalog.group_tree import groups_below
@@ -19,12 +19,13 @@ from portal.catalog.models import CatalogEntity, CatalogRelation, CatalogSearch
 from portal.catalog.refs import RefError, parse_ref
 from portal.errors import CatalogApiError
 from portal.flow.query import LINK_ANNOTATIONS, Link, as_utc
-from portal.requests.models import Request, RequestEvent
+from portal.metrics.deliveries import UNDELIVERED_ENDS, first_by_component
+from portal.requests.models import Request
+from portal.requests.stages import DELIVERED_STAGES
 
 SCOPED_KINDS = ("component", "system", "domain", "group", "platformproduct")
-# Reaching any of these stages means the order was delivered; these end it without delivery.
-DELIVERED_STAGES = ("delivered", "in-use", "value-confirmed")
-UNDELIVERED_ENDS = ("failed", "cancelled", "rejected")
+# Reaching any of DELIVERED_STAGES means the order was delivered; UNDELIVERED_ENDS end it without delivery
+# (the team page imports both from here).
 _ANNOTATION_PREFIX = "metadata.annotations."
 
 
@@ -124,31 +125,12 @@ def component_links(session: Session, components: Iterable[str]) -> dict[str, li
     return {ref: sorted(found) for ref, found in sorted(links.items())}
 
 
-def delivered_orders(session: Session, capabilities: Iterable[str]) -> list[tuple[Request, datetime]]:
-    """Orders of the capabilities that reached delivery (and did not end undelivered), with the time
-    they first did, oldest first."""
-    capabilities = list(capabilities)
-    if not capabilities:
-        return []
-    delivered_at = (
-        select(RequestEvent.request_id, func.min(RequestEvent.at).label("at"))
-        .where(RequestEvent.to_stage.in_(DELIVERED_STAGES)).group_by(RequestEvent.request_id).subquery()
-    )
-    rows = session.execute(
-        select(Request, delivered_at.c.at).join(delivered_at, delivered_at.c.request_id == Request.id)
-        .where(Request.kind == "order", Request.capability_ref.in_(capabilities),
-               Request.stage.not_in(UNDELIVERED_ENDS))
-        .order_by(delivered_at.c.at, Request.id)
-    ).all()
-    return [(row, as_utc(at)) for row, at in rows]
-
-
-def ordered_component(order: Request) -> str | None:
+def named_component(component_ref: str | None, parameters: object) -> str | None:
     """The component an order was placed for or created: the request's link (`component`, set when
     ordering, through `PUT …/links` or from the template's output), else its `component` parameter."""
-    if order.component_ref:
-        return order.component_ref
-    value = (order.parameters or {}).get("component") if isinstance(order.parameters, dict) else None
+    if component_ref:
+        return component_ref
+    value = parameters.get("component") if isinstance(parameters, dict) else None
     if not isinstance(value, str) or not value.strip() or len(value) > 400:
         return None
     try:
@@ -158,15 +140,21 @@ def ordered_component(order: Request) -> str | None:
     return parsed.key if parsed.kind.lower() == "component" else None
 
 
+def ordered_component(order: Request) -> str | None:
+    """`named_component` of an order."""
+    return named_component(order.component_ref, order.parameters or {})
+
+
 def adopters(session: Session, capabilities: Iterable[str]) -> list[Adoption]:
     """Every (component, capability) adoption, dated by the first delivered order naming the component,
     else, for a component whose descriptor declares the capability, by when the catalog first stored it."""
     capabilities = sorted(set(capabilities))
     found: dict[tuple[str, str], Adoption] = {}
-    for order, at in delivered_orders(session, capabilities):
-        component = ordered_component(order)
-        if component and (component, order.capability_ref) not in found:
-            found[(component, order.capability_ref)] = Adoption(component, order.capability_ref, at, "order")
+    for capability, component_ref, parameters, at in first_by_component(session, capabilities):
+        component = named_component(component_ref, parameters)
+        known = found.get((component, capability))
+        if component and (known is None or at < known.at):
+            found[(component, capability)] = Adoption(component, capability, at, "order")
     if capabilities:
         declared = session.execute(
             select(CatalogRelation.source_ref, CatalogRelation.target_ref, CatalogEntity.created_at)

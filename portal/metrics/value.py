@@ -22,7 +22,7 @@ from portal.metrics.entities import Adoption
 from portal.metrics.stats import mean, median
 from portal.metrics.window import Window
 from portal.requests.durations import duration_seconds_or_none
-from portal.requests.models import Request
+from portal.requests.models import PUBLIC_ID_PREFIX, Request
 
 INTERVALS = ("week", "month")
 MAX_PERIODS = 160
@@ -125,8 +125,8 @@ def satisfaction(confirmed: Sequence[Request], visible_ids: set[int]) -> dict:
     promoters = sum(1 for rating in ratings if rating >= PROMOTER)
     passives = sum(1 for rating in ratings if rating == PASSIVE)
     detractors = len(ratings) - promoters - passives
-    comments = [{"request": order.public_id, "rating": order.value_rating, "comment": order.value_comment,
-                 "confirmedAt": iso(order.value_confirmed_at)}
+    comments = [{"request": f"{PUBLIC_ID_PREFIX}{order.id}", "rating": order.value_rating,
+                 "comment": order.value_comment, "confirmedAt": iso(order.value_confirmed_at)}
                 for order in sorted(confirmed, key=lambda order: (as_utc(order.value_confirmed_at), order.id),
                                     reverse=True)
                 if order.value_comment and order.value_comment.strip() and order.id in visible_ids]
@@ -155,14 +155,19 @@ def sla(delivered: Sequence[tuple[Request, datetime]], window: Window) -> dict:
             "medianLeadTime": median(lead_times), "unit": "seconds", "ordersWithoutTarget": without_target}
 
 
-def confirmed_in(session: Session, capabilities: Sequence[str], window: Window) -> list[Request]:
-    """Orders of the capabilities whose value was confirmed in the window."""
+# What the value metrics read of an order whose value was confirmed (time_saved, satisfaction).
+CONFIRMED_COLUMNS = (Request.id, Request.capability_ref, Request.value_rating, Request.value_time_saved_seconds,
+                     Request.value_comment, Request.value_confirmed_at)
+
+
+def confirmed_in(session: Session, capabilities: Sequence[str], window: Window) -> list:
+    """Orders of the capabilities whose value was confirmed in the window (rows of CONFIRMED_COLUMNS)."""
     if not capabilities:
         return []
     return list(session.execute(
-        select(Request).where(Request.kind == "order", Request.capability_ref.in_(list(capabilities)),
-                              Request.value_confirmed_at >= window.start, Request.value_confirmed_at < window.end)
-    ).scalars())
+        select(*CONFIRMED_COLUMNS).where(Request.kind == "order", Request.capability_ref.in_(list(capabilities)),
+                                         Request.value_confirmed_at >= window.start,
+                                         Request.value_confirmed_at < window.end)).all())
 
 
 def visible_ids(session: Session, orders: Sequence[Request], visible: ColumnElement | None) -> set[int]:

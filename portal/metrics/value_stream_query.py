@@ -11,7 +11,7 @@ from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from portal.metrics.flow_scope import RequestScope
+from portal.metrics.flow_scope import RequestScope, moved_in
 from portal.metrics.value_stream import StageAggregate, value_stream_answer
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
@@ -33,9 +33,9 @@ def _passes(scope: RequestScope, window: Window, dialect: str):  # noqa: ANN202 
     line = scope.stream.main_line
     position = case({stage: index for index, stage in enumerate(line)}, value=RequestEvent.to_stage, else_=None)
     # From the events of the window (ix_request_events_at) to their requests, rather than from every
-    # request of the scope to its events: a product may have many more requests than move in a month.
-    in_window = select(RequestEvent.request_id).where(RequestEvent.at >= window.start, RequestEvent.at < window.end)
-    moved = select(Request.id).where(Request.id.in_(in_window), scope.condition)
+    # request of the scope to its events: a product may have many more requests than move in a month
+    # (for long windows it is the other way round: flow_scope.moved_in).
+    moved = select(Request.id).where(moved_in(window), scope.condition)
     timeline = {"partition_by": RequestEvent.request_id, "order_by": (RequestEvent.at, RequestEvent.id)}
     return select(
         RequestEvent.request_id.label("request_id"),

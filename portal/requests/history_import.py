@@ -27,6 +27,7 @@ from portal.requests.history_import_lines import (
 from portal.requests.history_import_models import RequestImportKey
 from portal.requests.models import PUBLIC_ID_PREFIX, Request, RequestEvent
 from portal.requests.offerings import Offering, capability_offering, product_offering
+from portal.requests.stages import first_delivery
 
 IMPORTED, UNCHANGED, FAILED = "imported", "unchanged", "failed"
 
@@ -136,6 +137,7 @@ def _store(session: Session, record: HistoryRecord) -> Request:
                   capability_ref=offering.capability_ref, product_ref=offering.product_ref,
                   requester_ref=record.requester, stage=last.to_stage, flow_item_type=record.flow_item_type,
                   created_at=record.created_at, updated_at=last.at, lead_time_ended_at=_lead_time_ended_at(record),
+                  delivered_at=first_delivery((event.at, event.to_stage) for event in record.events),
                   parameters=record.parameters if record.kind == "order" else None)
     if record.kind == "order":
         row.target_lead_time = offering.target_lead_time

@@ -29,6 +29,14 @@ class Request(SQLModel, table=True):
         Index("ix_requests_kind_updated", "kind", "updated_at", "id"),
         Index("ix_requests_component", "component_ref", "stage"),
         Index("ix_requests_tracker_item", "tracker_item", "stage"),
+        # The metrics read these without visiting the rows (docs/benchmarks.md, "Product-management pages at
+        # scale"): deliveries by capability and time, with what adoption groups them by (metrics/deliveries.py);
+        # confirmed value by time; requests by stage per product and per capability (metrics/flow_requests.py).
+        Index("ix_requests_delivered", "capability_ref", "kind", "delivered_at", "stage", "requester_ref",
+              "component_ref"),
+        Index("ix_requests_capability_confirmed", "capability_ref", "kind", "value_confirmed_at"),
+        Index("ix_requests_product_kind_stage", "product_ref", "kind", "stage", "created_at"),
+        Index("ix_requests_capability_kind_stage", "capability_ref", "kind", "stage", "created_at"),
     )
 
     # Shown as REQ-<id>: short enough to say out loud, and the database hands it out without races.
@@ -47,6 +55,10 @@ class Request(SQLModel, table=True):
     # When the request first reached delivery or a terminal stage (cleared if it is reopened): the
     # end of the lead time that `breached` compares with the target.
     lead_time_ended_at: datetime | None = None
+    # When the request first reached a delivered stage (stages.DELIVERED_STAGES), kept when it moves
+    # back: what the value metrics date deliveries and adoptions by, without reading every timeline.
+    # Set wherever stage events are written (service.transition, history import, demo seed).
+    delivered_at: datetime | None = None
     # The capability's targetLeadTime as written (ISO-8601), and in seconds when it could be parsed.
     target_lead_time: str | None = Field(default=None, max_length=100)
     target_lead_time_seconds: int | None = None

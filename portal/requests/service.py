@@ -22,7 +22,7 @@ from portal.requests.offerings import (
     offering_of,
     product_offering,
 )
-from portal.requests.stages import StageError
+from portal.requests.stages import DELIVERED_STAGES, StageError
 from portal.notifications.hooks import request_moved  # the one notification hook (see its module)
 
 AWAITING_APPROVAL, REJECTED, VALUE_CONFIRMED = "awaiting-approval", "rejected", "value-confirmed"
@@ -159,6 +159,8 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
         row.lead_time_ended_at = row.lead_time_ended_at or at
     else:
         row.lead_time_ended_at = None  # reopened before delivery: the clock runs again
+    if to in DELIVERED_STAGES:
+        row.delivered_at = row.delivered_at or at  # moves only go forward in time: the first is the earliest
     session.add(row)
     session.flush()
     request_moved(session, row, event, offering)

@@ -9,7 +9,9 @@ to (REQUIRED_STAGES); one that does not is ignored, with the reason kept in `Val
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 WAIT, WORK = "wait", "work"
 STAGE_ID = re.compile(r"[a-z][a-z0-9-]{0,62}", re.ASCII)
@@ -118,6 +120,14 @@ REQUIRED_STAGES = {
     "idea": {"submitted": False, "released": False, "rejected": True},
 }
 OVERRIDE_KEYS = {"order": "orders", "idea": "ideas"}
+# Reaching any of these stages means an order was delivered: the value metrics date it from the first
+# (portal/metrics/entities.py), whatever happened after.
+DELIVERED_STAGES = ("delivered", "in-use", "value-confirmed")
+
+
+def first_delivery(moves: Iterable[tuple[datetime, str]]) -> datetime | None:
+    """`Request.delivered_at` from a request's (at, to_stage) moves: the earliest arrival at a delivered stage."""
+    return min((at for at, stage in moves if stage in DELIVERED_STAGES), default=None)
 
 
 def value_stream_for(kind: str, product: dict | None) -> ValueStream:

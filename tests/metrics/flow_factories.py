@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from portal.requests.models import Request, RequestEvent
+from portal.requests.stages import first_delivery
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 WINDOW = {"from": "2026-03-01T00:00:00Z", "until": "2026-04-01T00:00:00Z"}
@@ -24,7 +25,8 @@ def make_request(session: Session, events: list[tuple], *, capability: str | Non
     row = Request(kind=kind, title=title, requester_ref="user:default/rui.requester",
                   capability_ref=f"capability:default/{capability}" if capability else None,
                   product_ref=f"platformproduct:default/{product}", stage=events[-1][1],
-                  flow_item_type=flow_item_type, created_at=events[0][0], updated_at=events[-1][0])
+                  flow_item_type=flow_item_type, created_at=events[0][0], updated_at=events[-1][0],
+                  delivered_at=first_delivery((event[0], event[1]) for event in events))
     session.add(row)
     session.flush()
     previous = None

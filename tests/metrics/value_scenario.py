@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from portal.requests.models import Request, RequestEvent
+from portal.requests.stages import first_delivery
 from tests.flow.factories import GITHUB
 from tests.requests.factories import capability, group, product, store, user
 
@@ -53,13 +54,14 @@ def order(session: Session, capability_ref: str, created: datetime, *, stage: st
                   target_lead_time_seconds=target, parameters={"component": component} if component else {},
                   value_rating=rating, value_time_saved_seconds=saved, value_comment=comment,
                   value_confirmed_at=confirmed)
-    session.add(row)
-    session.flush()
     events = [(created, None, "submitted"), (created, "submitted", "fulfilling")]
     if delivered is not None:
         events.append((delivered, "fulfilling", "delivered"))
     if stage not in ("submitted", "fulfilling", "delivered"):
         events.append((confirmed or delivered or created, events[-1][2], stage))
+    row.delivered_at = first_delivery((at, to_stage) for at, _, to_stage in events)
+    session.add(row)
+    session.flush()
     for at, from_stage, to_stage in events:
         session.add(RequestEvent(request_id=row.id, at=at, actor=requester, from_stage=from_stage,
                                  to_stage=to_stage, source="user"))

@@ -8,14 +8,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from portal.metrics.api_dora import dora_of_components
-from portal.metrics.api_value import impact, value_report
+from portal.metrics.api_value import WindowOrders, capability_impact, value_report
 from portal.metrics.charts import trend
-from portal.metrics.entities import adopters, capabilities_of_product, component_links, resolve_scope
-from portal.metrics.flow_requests import request_flow_metrics
-from portal.metrics.flow_scope import request_scope
+from portal.metrics.entities import Adoption, adopters, capabilities_of_product, component_links
+from portal.metrics.flow_requests import flow_figures, scope_flow_metrics, scoped_request_items
+from portal.metrics.flow_scope import RequestScope, request_scope
+from portal.metrics.impact import DEFAULT_WINDOW as DEFAULT_IMPACT_WINDOW
 from portal.metrics.page_window import PageWindow
 from portal.metrics.tiers import DEFAULT_BENCHMARK
 from portal.metrics.value import capability_info
+from portal.metrics.value_history import ValueHistory, value_history
 from portal.metrics.value_stream_query import scope_value_stream
 from portal.metrics.window import Window
 
@@ -59,38 +61,48 @@ def trends(current: dict, previous: dict | None) -> dict:
     return {name: trend(value, previous.get(name), _TREND_METRIC.get(name, name)) for name, value in current.items()}
 
 
-def _window_sections(session: Session, product_ref: str, capabilities: list[str], components: dict,
-                     window: Window, visible: ColumnElement | None) -> dict:
-    scope = request_scope(session, "product", product_ref, None)
-    flow = request_flow_metrics(session, scope, window)
-    value = value_report(session, capabilities, window, adoption_interval(window), visible)
+def _window_sections(session: Session, scopes: list[RequestScope], capabilities: list[str], history: ValueHistory,
+                     orders: WindowOrders, components: dict, window: Window, visible: ColumnElement | None) -> dict:
+    """The product's flow, value and DORA in one window; the flow figures of the capabilities in scopes[1:]
+    (flow time, efficiency, load and velocity of each one's orders) beside."""
+    found = scoped_request_items(session, scopes, window)
+    flow = scope_flow_metrics(scopes[0], *found[0], window)
+    value = value_report(session, capabilities, window, adoption_interval(window), visible, history,
+                         orders.within(capabilities, window))
     dora = dora_of_components(session, components, window, DEFAULT_BENCHMARK)
-    return {"scope": scope, "flow": flow, "value": value, "dora": dora}
-
-
-def capability_flow(session: Session, capability: str, window: Window) -> dict:
-    """Flow time, efficiency and load of one capability's orders."""
-    flow = request_flow_metrics(session, request_scope(session, "capability", capability, None), window)
-    return {"flowTime": flow["flowTime"], "efficiency": flow["efficiency"], "load": {"wip": flow["load"]["wip"]},
-            "velocity": {"finished": flow["velocity"]["finished"]}}
+    return {"scope": scopes[0], "flow": flow, "value": value, "dora": dora,
+            "capability_flows": {scope.capability_ref: flow_figures(scope, items, window)
+                                 for scope, (items, _) in zip(scopes[1:], found[1:])}}
 
 
 def product_sections(session: Session, product_ref: str, chosen: PageWindow,
                      visible: ColumnElement | None) -> dict:
-    """Everything the product page shows, in the JSON twin's shape (trends as Trend objects)."""
+    """Everything the product page shows, in the JSON twin's shape (trends as Trend objects).
+
+    What does not depend on the window (the capabilities' adoptions, who adopted them, the scopes) and the
+    orders delivered or confirmed in either window are read once; the product's and its capabilities'
+    orders are read together."""
     capabilities = sorted(capabilities_of_product(session, product_ref))
-    components = resolve_scope(session, product_ref).components
-    now = _window_sections(session, product_ref, capabilities, components, chosen.window, visible)
+    history = value_history(session, capabilities)
+    # The components of the product's scope (entities.resolve_scope): those adopting its capabilities.
+    components = component_links(session, {item.component for item in history.adoptions})
+    scopes = [request_scope(session, "product", product_ref, None)]
+    # Only the capabilities the value report lists (those in the catalog) get a flow of their own.
+    scopes += [request_scope(session, "capability", info.ref, None) for info in history.infos]
+    earliest = chosen.previous or chosen.window
+    orders = WindowOrders.read(session, capabilities, Window(earliest.start, chosen.window.end), visible)
+    now = _window_sections(session, scopes, capabilities, history, orders, components, chosen.window, visible)
     before = None
     if chosen.previous is not None:
-        before = _window_sections(session, product_ref, capabilities, components, chosen.previous, visible)
+        before = _window_sections(session, scopes[:1], capabilities, history, orders, components, chosen.previous,
+                                  visible)
     current_figures = headline(now["flow"], now["value"])
     previous_figures = headline(before["flow"], before["value"]) if before else None
     dora_trends = {}
     if before:
         dora_trends = {key: trend(now["dora"][key]["value"], before["dora"][key]["value"], metric)
                        for key, (_, metric) in DORA_NAMES.items()}
-    per_capability = [{**item, "flow": capability_flow(session, item["ref"], chosen.window)}
+    per_capability = [{**item, "flow": now["capability_flows"][item["ref"]]}
                       for item in now["value"]["capabilities"]]
     return {
         "product": product_ref,
@@ -108,19 +120,26 @@ def product_sections(session: Session, product_ref: str, chosen: PageWindow,
     }
 
 
-def capability_dora(session: Session, capability: str, window: Window) -> dict:
-    """DORA over the components that adopted one capability, in the page's window."""
-    links = component_links(session, {item.component for item in adopters(session, [capability])})
+def capability_dora(session: Session, adoptions: list[Adoption], window: Window) -> dict:
+    """DORA over the components that adopted one capability (its `adoptions`), in the page's window."""
+    links = component_links(session, {item.component for item in adoptions})
     return {"components": len(links), **dora_of_components(session, links, window, DEFAULT_BENCHMARK)}
 
 
 def product_impact(session: Session, product_ref: str, window: Window) -> list[dict]:
     """Per capability: DORA of its adopters in the window, and the answer of GET /api/v1/metrics/impact
     (DORA before and after each adoption). One DORA read per capability plus two per adopting component,
-    so the page loads this apart (see portal/metrics/pages/product.py)."""
-    infos = capability_info(session, sorted(capabilities_of_product(session, product_ref)))
-    return [{"ref": info.ref, "title": info.title, "dora": capability_dora(session, info.ref, window),
-             "impact": impact(session, capability=info.ref, window=None, benchmark=None)} for info in infos]
+    so the page loads this apart (see portal/metrics/pages/product.py); the adoptions are read once."""
+    capabilities = sorted(capabilities_of_product(session, product_ref))
+    infos = capability_info(session, capabilities)
+    adoptions = adopters(session, capabilities)
+    answer = []
+    for info in infos:
+        own = [item for item in adoptions if item.capability == info.ref]
+        answer.append({"ref": info.ref, "title": info.title, "dora": capability_dora(session, own, window),
+                       "impact": capability_impact(session, info.ref, own, DEFAULT_IMPACT_WINDOW,
+                                                   DEFAULT_BENCHMARK)})
+    return answer
 
 
 def trend_json(value: object) -> dict:

@@ -1,0 +1,89 @@
+"""Delivered orders, read through `requests.delivered_at` (the first arrival at a delivered stage).
+
+A delivered order is an order of the capabilities that reached a delivered stage and did not end
+undelivered. The value metrics need, whatever their window, each component's and each requester's
+first delivered order per capability (adoption), and the orders delivered inside the window (time
+saved, SLA): the first two are aggregated in SQL and the last is a range of
+`ix_requests_capability_delivered`, so none of them reads every order's timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import JSON, String, and_, case, func, literal_column, null, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from portal.flow.query import as_utc
+from portal.requests.models import Request
+
+# These end an order without delivery: an order delivered and then cancelled does not count.
+UNDELIVERED_ENDS = ("failed", "cancelled", "rejected")
+# What the value metrics read of an order delivered in their window (value.time_saved and value.sla): a row,
+# not the whole request.
+ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Request.component_ref, Request.created_at,
+                 Request.lead_time_ended_at, Request.target_lead_time_seconds)
+
+
+def delivered(capabilities: Iterable[str]) -> ColumnElement:
+    """The condition on `Request` of the capabilities' delivered orders."""
+    return (Request.kind == "order") & Request.capability_ref.in_(sorted(set(capabilities))) \
+        & Request.stage.not_in(UNDELIVERED_ENDS) & Request.delivered_at.is_not(None)
+
+
+def delivered_between(session: Session, capabilities: Iterable[str], start: datetime | None = None,
+                      end: datetime | None = None) -> list[tuple]:
+    """(order row, delivered at) of the orders first delivered in [start, end) (all when open), oldest first."""
+    capabilities = list(capabilities)
+    if not capabilities:
+        return []
+    statement = select(*ORDER_COLUMNS, Request.delivered_at).where(delivered(capabilities))
+    if start is not None:
+        statement = statement.where(Request.delivered_at >= start)
+    if end is not None:
+        statement = statement.where(Request.delivered_at < end)
+    rows = session.execute(statement.order_by(Request.delivered_at, Request.id)).all()
+    return [(row, as_utc(row.delivered_at)) for row in rows]
+
+
+def _component_parameter(dialect: str) -> tuple[ColumnElement, ColumnElement]:
+    """The `component` member of an order's parameters when it is a JSON string (else NULL), and that test.
+    Constants are written out, so the grouped expression is the selected one (PostgreSQL compares them)."""
+    if dialect == "postgresql":
+        key = literal_column("'component'")
+        return (Request.parameters.op("->>", return_type=String)(key),
+                func.json_typeof(Request.parameters.op("->", return_type=JSON)(key)) == "string")
+    path = literal_column("""'$."component"'""")
+    return func.json_extract(Request.parameters, path, type_=String), func.json_type(Request.parameters, path) == "text"
+
+
+def first_by_component(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str | None, dict | None,
+                                                                                     datetime]]:
+    """(capability, component_ref, parameters, first delivered at) per component that delivered orders
+    name: through their link (`component_ref`), or, for orders without one, through a `component`
+    parameter, given here as `{"component": value}` for `entities.named_component` to check. Grouped in
+    SQL in one pass over the deliveries index, so the answer has a row per component, not per order;
+    only the orders without a link are read for their parameters."""
+    capabilities = list(capabilities)
+    if not capabilities:
+        return []
+    value, is_text = _component_parameter(session.get_bind().dialect.name)
+    named = case((and_(Request.component_ref.is_(None), is_text), value), else_=null()).label("named")
+    rows = session.execute(
+        select(Request.capability_ref, Request.component_ref, named, func.min(Request.delivered_at))
+        .where(delivered(capabilities)).group_by(Request.capability_ref, Request.component_ref, named)).all()
+    return [(capability, component, None if component or parameter is None else {"component": parameter}, as_utc(at))
+            for capability, component, parameter, at in rows if component is not None or parameter is not None]
+
+
+def first_by_requester(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str, datetime]]:
+    """(capability, requester_ref, first delivered at) per requester of a delivered order."""
+    capabilities = list(capabilities)
+    if not capabilities:
+        return []
+    rows = session.execute(
+        select(Request.capability_ref, Request.requester_ref, func.min(Request.delivered_at))
+        .where(delivered(capabilities)).group_by(Request.capability_ref, Request.requester_ref)).all()
+    return [(capability, requester, as_utc(at)) for capability, requester, at in rows]
