@@ -8,10 +8,10 @@ consumed are deleted (`forget_consumed`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, Integer, delete, func, insert, select, text, text
+from sqlalchemy import BigInteger, Column, Integer, delete, func, insert, select, text
 from sqlmodel import Field, Session, SQLModel
 
 # An incident counts against the last deployment before it, looked for this far back
@@ -19,7 +19,9 @@ from sqlmodel import Field, Session, SQLModel
 ATTRIBUTION_REACH = timedelta(days=90)
 # Taken shared by every write that logs link changes and briefly exclusive by a reader of the latest id:
 # on PostgreSQL ids are handed out before their transactions commit, so without it a reader could move
-# past a lower id whose transaction commits later, and never see it.
+# past a lower id whose transaction commits later, and never see it. A writer holds it to its commit,
+# which for the inbox worker is a whole batch of deliveries: readers that must answer quickly do not
+# queue for it (see `latest_change_id`'s `if_busy`), or writers arriving later would queue behind them.
 CHANGE_LOG_LOCK = 0x0D0A_0D0A
 # Records without any time (rare, malformed) invalidate everything of their link.
 EVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -91,12 +93,18 @@ def _log(session: Session, earliest: Mapping[tuple[str, str], datetime]) -> int:
     return len(earliest)
 
 
-def latest_change_id(session: Session) -> int:
-    """The latest logged change id such that no lower id can still appear (see CHANGE_LOG_LOCK)."""
+def latest_change_id(session: Session, *, if_busy: Callable[[Session], int] | None = None) -> int:
+    """The latest logged change id such that no lower id can still appear (see CHANGE_LOG_LOCK).
+
+    Waits for writers holding the lock, unless `if_busy` is given: then it answers `if_busy(session)`
+    at once. That must be an id already known safe the same way, e.g. one an earlier call returned."""
     latest = select(func.coalesce(func.max(FlowLinkChange.id), 0))
     if session.get_bind().dialect.name != "postgresql":
         return session.execute(latest).scalar_one()
-    session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+    if if_busy is None:
+        session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+    elif not session.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": CHANGE_LOG_LOCK}).scalar_one():
+        return if_busy(session)
     try:
         return session.execute(latest).scalar_one()
     finally:

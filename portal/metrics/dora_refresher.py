@@ -64,7 +64,9 @@ def refresh_round(engine: Engine, *, new_components: int = BATCH) -> int:
     for chunk in [*_chunks(touched), *_chunks(unbuilt)]:
         with Session(engine) as session:
             links = component_links(session, chunk)
-            bring_up_to_date(session, links, advance=True)
+            # Waits for writers in flight: a fallback below `latest` would leave touched components behind
+            # `latest` while the others are advanced to it.
+            bring_up_to_date(session, links, advance=True, wait_for_writers=True)
             session.commit()
             done += len(links)
     with Session(engine) as session:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -177,11 +177,22 @@ def apply(session: Session, plan: Plan, latest: int, *, force: bool = False) -> 
     return written
 
 
-def bring_up_to_date(session: Session, components: Mapping[str, Sequence[Link]], *, advance: bool = False) -> int:
+def last_consumed_change_id(session: Session) -> int:
+    """The highest change id any component consumed. Every consumed id was a `latest_change_id` answer, so
+    no lower id can still commit: a safe answer when the latest cannot be had without waiting."""
+    return session.execute(select(func.coalesce(func.max(DoraRollupState.consumed_change_id), 0))).scalar_one()
+
+
+def bring_up_to_date(session: Session, components: Mapping[str, Sequence[Link]], *, advance: bool = False,
+                     wait_for_writers: bool = False) -> int:
     """Make the rollup current for these components (in the caller's transaction); returns rows written.
     Reads leave the state of components no change touched alone (no write per read); the background
-    refresher `advance`s them, so the change log can be compacted."""
-    latest = latest_change_id(session)
+    refresher `advance`s them, so the change log can be compacted.
+
+    A read does not wait for flow writes in flight (an inbox batch holds CHANGE_LOG_LOCK until it
+    commits): it brings components only up to the last consumed change, and a later read or the
+    refresher, which `wait_for_writers`, consumes the rest."""
+    latest = latest_change_id(session, if_busy=None if wait_for_writers else last_consumed_change_id)
     plans, untouched = plans_for(session, components, latest)
     written = sum(apply(session, plan, latest) for plan in plans)
     if advance and untouched:

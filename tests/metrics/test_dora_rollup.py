@@ -9,18 +9,20 @@ portal/metrics/dora.py applied to all the records at once."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlmodel import Session
 
-from portal.flow.link_changes import FlowLinkChange, change_since
+from portal.flow.link_changes import CHANGE_LOG_LOCK, FlowLinkChange, change_since
 from portal.flow.records import FlowRecord
 from portal.flow.writer import write_records
 from portal.metrics.api_dora import dora_of_components
 from portal.metrics.dora import changes_shipped_in, collect_samples, dora_metrics
 from portal.metrics.dora_records import first_commits, load_records, with_first_commits
-from portal.metrics.dora_rollup import FOREVER
+from portal.metrics.dora_rollup import FOREVER, bring_up_to_date
 from portal.metrics.dora_refresher import rebuild_all, refresh_round
 from portal.metrics.dora_rollup_models import DoraRollupState, DoraSample
 from portal.metrics.entities import component_links
@@ -179,38 +181,92 @@ def test_the_refresher_builds_unread_components_and_rebuild_all_matches(session,
     assert rebuild_all(engine) == 1
 
 
-def test_on_postgresql_a_reader_never_moves_past_a_change_not_yet_committed(engine):
-    """Ids are handed out before commit: the reader waits for the writer's shared lock instead of
-    reading a latest id that a slower transaction's lower id could still join."""
+def _postgresql_only(engine) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: ids commit in order there")
-    import threading
+        pytest.skip("SQLite has one writer at a time: ids commit in order there, and nothing is in flight")
 
-    from sqlalchemy import text
-    from sqlmodel import Session
 
-    from portal.flow.link_changes import latest_change_id
+def _queued_for_the_change_log_lock(observer: Session) -> int:
+    """Sessions of this test database waiting for CHANGE_LOG_LOCK (the server may be shared)."""
+    return observer.execute(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 0 "
+        "AND objid::bigint = :key AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+        {"key": CHANGE_LOG_LOCK}).scalar_one()
 
-    found = {}
+
+def _states(session: Session) -> dict[str, int]:
+    session.expire_all()
+    return dict(session.execute(select(DoraRollupState.component_ref, DoraRollupState.consumed_change_id)).all())
+
+
+def test_on_postgresql_a_read_does_not_wait_for_a_batch_in_flight_and_answers_as_last_consumed(session, engine):
+    """Ids are handed out before commit, so a read must not move past an uncommitted writer's ids; it
+    answers from what was consumed instead of queueing for the writer's lock (an inbox batch holds it
+    until the whole batch commits)."""
+    _postgresql_only(engine)
+    make_component(session, "la", {GITHUB: "acme/la"})
+    make_component(session, "lb", {GITHUB: "acme/lb"})
+    write_records(session, [deployment("acme/la", 1, "production", BASE)])
+    session.commit()
+    la, both = "component:default/la", ["component:default/la", "component:default/lb"]
+    window = Window(BASE - timedelta(days=1), BASE + timedelta(days=1))
+
+    def deployments(refs: list[str]) -> int:
+        return dora_of_components(session, component_links(session, refs), window, "2023"
+                                  )["deploymentFrequency"]["samples"]
+
+    assert deployments([la]) == 1
+    session.commit()
+    consumed = _states(session)[la]
     with Session(engine) as writer:
-        write_records(writer, [deployment("acme/lock", 1, "production", BASE)])
+        write_records(writer, [deployment("acme/la", 2, "production", BASE + timedelta(hours=1)),
+                               deployment("acme/lb", 3, "production", BASE + timedelta(hours=2))])
         written = writer.execute(select(func.max(FlowLinkChange.id))).scalar_one()
+        assert written > consumed
+        # The writer is this thread's own, so a read that waited for its lock would never return:
+        # the lock timeout makes that an error instead of a hang.
+        session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        # la as it was consumed; lb, never read, built from what is committed and marked as of the
+        # same change, so the batch is still ahead of both.
+        assert deployments(both) == 1
+        session.commit()
+        assert _states(session) == {la: consumed, "component:default/lb": consumed}
+        writer.commit()
+    assert deployments(both) == 3
+    session.commit()
+    assert _states(session) == {la: written, "component:default/lb": written}
 
-        def read() -> None:
-            with Session(engine) as reader:
-                found["latest"] = latest_change_id(reader)
 
-        thread = threading.Thread(target=read)
+def _refresh_one_chunk(engine) -> int:
+    """What refresh_round does for each chunk of components, with the one component of the test below."""
+    with Session(engine) as session:
+        written = bring_up_to_date(session, component_links(session, ["component:default/lr"]), advance=True,
+                                   wait_for_writers=True)
+        session.commit()
+        return written
+
+
+@pytest.mark.parametrize("refresh", [refresh_round, _refresh_one_chunk], ids=["round", "chunk"])
+def test_on_postgresql_the_refresher_waits_for_a_batch_in_flight(session, engine, refresh):
+    """The refresher is not latency-bound: it queues for the writer's lock and then consumes its batch."""
+    _postgresql_only(engine)
+    make_component(session, "lr", {GITHUB: "acme/lr"})
+    refreshed = []
+    with Session(engine) as writer:
+        write_records(writer, [deployment("acme/lr", 1, "production", BASE)])
+        written = writer.execute(select(func.max(FlowLinkChange.id))).scalar_one()
+        thread = threading.Thread(target=lambda: refreshed.append(refresh(engine)))
         thread.start()
         with Session(engine) as observer:
-            waiting = 0
-            for _ in range(200):  # until the reader is queued behind the writer's lock (at most ~10 s)
-                waiting = observer.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                                                "AND NOT granted")).scalar_one()
-                if waiting:
+            queued = 0
+            for _ in range(200):  # until the refresher is queued behind the writer's lock (at most ~10 s)
+                queued = _queued_for_the_change_log_lock(observer)
+                if queued:
                     break
                 threading.Event().wait(0.05)
-        assert waiting == 1 and "latest" not in found
+        assert queued == 1 and not refreshed
         writer.commit()
     thread.join(30)
-    assert found["latest"] == written
+    assert refreshed == [1]
+    assert _states(session) == {"component:default/lr": written}
+    assert session.execute(select(func.count()).select_from(DoraSample)).scalar_one() == 1
