@@ -43,6 +43,7 @@ from portal.catalog.store import PreparedEntity, write_entities
 from portal.db import build_engine
 from portal.planner_statistics import refresh_planner_statistics
 from portal.requests.models import Request, RequestEvent
+from portal.requests.passes import rebuild_request_passes
 from portal.requests.stages import DEFAULT_STREAMS, first_delivery
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -184,6 +185,10 @@ def seed_requests(engine, orgs: dict, total: int, events_per_request: int, seed:
             for table in ("requests", "request_events"):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM {table}))"))
+    # Written past the request service: derive the passes and flow finish its writers keep.
+    started = time.perf_counter()
+    passes = rebuild_request_passes(engine)
+    console.print(f"  derived {passes:,} request passes in {time.perf_counter() - started:.0f} s", highlight=False)
     return event_count
 
 

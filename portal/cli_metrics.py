@@ -1,4 +1,5 @@
-"""`flowport metrics rebuild`: rebuild the DORA rollup of every component from its flow records."""
+"""`flowport metrics rebuild`: rebuild the DORA rollup of every component from its flow records, and
+every request's passes from its stage events."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ metrics_app = typer.Typer(help="Maintain the metrics' derived data.", no_args_is
 @reports_errors
 def rebuild() -> None:
     """Rebuild every component's DORA samples from the flow records (docs/metrics.md, "How DORA is
-    computed at scale"). Never needed for correctness: reads and the worker keep the rollup current."""
+    computed at scale") and every request's passes from its stage events ("Value stream map"). Never
+    needed for correctness: writers, reads and the worker keep both current."""
     from portal.metrics.dora_refresher import rebuild_all
+    from portal.requests.passes import rebuild_request_passes
 
     settings = load_settings()
     console = Console(stderr=True)
@@ -32,4 +35,7 @@ def rebuild() -> None:
                 progress.update(task, completed=done, total=total)
 
             written = rebuild_all(engine, report)
-    typer.echo(f"Rebuilt the DORA rollup: {written:,} samples in {time.perf_counter() - started:.1f} s")
+            task = progress.add_task("Deriving the requests' passes", total=None)
+            passes = rebuild_request_passes(engine, report)
+    typer.echo(f"Rebuilt the DORA rollup: {written:,} samples, and {passes:,} request passes, in "
+               f"{time.perf_counter() - started:.1f} s")

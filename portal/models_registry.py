@@ -15,3 +15,4 @@ from portal.notifications import models as notification_models  # noqa: F401
 from portal.scaffolder.tasks import models as scaffolder_task_models  # noqa: F401
 from portal.flow import link_changes as flow_link_change_models  # noqa: F401
 from portal.metrics import dora_rollup_models as metrics_dora_rollup_models  # noqa: F401
+from portal.requests import passes_models as request_passes_models  # noqa: F401

@@ -22,6 +22,8 @@ from portal.flow.link_changes import TRACKED_TIMES, log_link_changes, log_links_
 from portal.flow.models import FlowIncidentEvent, FlowWorkItemTransition
 from portal.flow.records import RECORD_TABLES, FlowRecord
 from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
+from portal.requests.passes import derive_requests
+from portal.requests.passes_models import RequestPass
 from portal.requests.stages import first_delivery
 
 DEFAULT_SEED = 2026
@@ -124,6 +126,7 @@ def _insert_requests(session: Session, requests: list[DemoRequest]) -> None:
     for model, rows in ((RequestEvent, events), (RequestVote, votes), (RequestComment, comments)):
         if rows:
             session.execute(insert(model.__table__), rows)
+    derive_requests(session, ids)
 
 
 def _demo_requests():  # noqa: ANN202 - a SQL condition
@@ -161,7 +164,7 @@ def remove_demo(session: Session, *, flow_data: bool = True, requests: bool = Tr
     if requests:
         # Taken first: the events that mark a demo request are deleted with it.
         ids = list(session.execute(select(Request.id).where(_demo_requests())).scalars())
-        for model in (RequestEvent, RequestVote, RequestComment, Request):
+        for model in (RequestPass, RequestEvent, RequestVote, RequestComment, Request):
             column = model.id if model is Request else model.request_id
             removed[model.__tablename__] = sum(
                 session.execute(delete(model).where(column.in_(chunk))).rowcount for chunk in _chunks(ids))

@@ -1,6 +1,8 @@
 """Keeps the DORA rollup current in the background, so reads rarely have a component to rebuild:
 components whose links changed in the flow data are rebuilt from where they changed, components no
-one has read yet are built a batch at a time, and the consumed part of the change log is deleted."""
+one has read yet are built a batch at a time, and the consumed part of the change log is deleted.
+The same loop derives the passes of requests whose product's value stream changed or that were never
+derived (portal/requests/passes.py), so the value stream map's reads rarely have any to derive."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from portal.flow.query import ANNOTATION_KEY_PREFIX
 from portal.metrics.dora_rollup import Plan, apply, bring_up_to_date, compact_change_log
 from portal.metrics.dora_rollup_models import DoraRollupState
 from portal.metrics.entities import component_links
+from portal.requests.passes import refresh_request_passes
 
 log = get_logger(__name__)
 # Components brought up to date per transaction: a rebuild holds SQLite's write lock while it runs.
@@ -110,7 +113,8 @@ class DoraRollupRefresher(BackgroundLoop):
         self.interval = interval
 
     def round(self) -> int:
-        return refresh_round(self.engine)
+        # The requests' derived passes ride along: same cadence, same kind of work (requests/passes.py).
+        return refresh_round(self.engine) + refresh_request_passes(self.engine)
 
     def pause_after(self, done: int) -> float:
         return self.interval

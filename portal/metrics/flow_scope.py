@@ -16,6 +16,7 @@ from portal.errors import CatalogApiError
 from portal.metrics.window import Window
 from portal.requests.models import KINDS, Request, RequestEvent
 from portal.requests.offerings import OfferingRefError, capability_offering, normalize_ref, product_offering
+from portal.requests.passes import bring_scope_up_to_date
 from portal.requests.stages import ValueStream
 
 MAX_REF_LENGTH = 400
@@ -25,9 +26,10 @@ MAX_REF_LENGTH = 400
 LONG_WINDOW_DAYS = 90
 
 
-def moved_in(window: Window) -> ColumnElement:
-    """The condition on `Request`: it has an event in the window."""
-    inside = (RequestEvent.at >= window.start, RequestEvent.at < window.end)
+def moved_in(window: Window, *, or_after: bool = False) -> ColumnElement:
+    """The condition on `Request`: it has an event in the window (or, `or_after`, at or after its start)."""
+    inside = (RequestEvent.at >= window.start,) if or_after else (RequestEvent.at >= window.start,
+                                                                  RequestEvent.at < window.end)
     if window.seconds > LONG_WINDOW_DAYS * 86_400:
         return exists().where(RequestEvent.request_id == Request.id, *inside)
     return Request.id.in_(select(RequestEvent.request_id).where(*inside))
@@ -50,6 +52,10 @@ class RequestScope:
 
     def json(self) -> dict:
         return {"kind": self.kind, "product": self.product_ref, "capability": self.capability_ref}
+
+    def bring_up_to_date(self, session: Session) -> int:
+        """Re-derive the scope's requests derived with another value stream or never (requests/passes.py)."""
+        return bring_scope_up_to_date(session, self.product_ref, self.kind, self.stream, self.capability_ref)
 
 
 def check_ref_text(value: str, name: str) -> None:

@@ -27,6 +27,7 @@ from portal.requests.history_import_lines import (
 from portal.requests.history_import_models import RequestImportKey
 from portal.requests.models import PUBLIC_ID_PREFIX, Request, RequestEvent
 from portal.requests.offerings import Offering, capability_offering, product_offering
+from portal.requests.passes import catalog_streams, derive_requests
 from portal.requests.stages import first_delivery
 
 IMPORTED, UNCHANGED, FAILED = "imported", "unchanged", "failed"
@@ -79,6 +80,7 @@ class HistoryImporter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._offerings: dict[tuple[str, str], Offering | None] = {}
+        self._streams = catalog_streams(session)
 
     def _find(self, kind: str, ref: str) -> Offering | None:
         if (kind, ref) not in self._offerings:
@@ -98,6 +100,7 @@ class HistoryImporter:
         try:
             with self.session.begin_nested():
                 row = _store(self.session, record)
+                derive_requests(self.session, [row.id], self._streams)
         except IntegrityError:
             return LineOutcome(number, FAILED, f"id {record.source_id!r} was imported at the same time by another "
                                                "import; run the import again")

@@ -37,6 +37,13 @@ class Request(SQLModel, table=True):
         Index("ix_requests_capability_confirmed", "capability_ref", "kind", "value_confirmed_at"),
         Index("ix_requests_product_kind_stage", "product_ref", "kind", "stage", "created_at"),
         Index("ix_requests_capability_kind_stage", "capability_ref", "kind", "stage", "created_at"),
+        # Derived from the stage events (portal/requests/passes.py): which requests a scope must re-derive,
+        # and the finished ones of a window with what flow time and efficiency need (metrics/flow_headlines.py).
+        Index("ix_requests_passes_key", "product_ref", "kind", "passes_key", "capability_ref"),
+        Index("ix_requests_product_finished", "product_ref", "kind", "flow_finished_at", "created_at",
+              "flow_work_seconds", "id"),
+        Index("ix_requests_capability_finished", "capability_ref", "kind", "flow_finished_at", "created_at",
+              "flow_work_seconds", "id"),
     )
 
     # Shown as REQ-<id>: short enough to say out loud, and the database hands it out without races.
@@ -75,6 +82,12 @@ class Request(SQLModel, table=True):
     value_time_saved_seconds: int | None = None
     value_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     value_confirmed_at: datetime | None = None
+    # Derived from the stage events with the value stream whose fingerprint is `passes_key` (None: not yet),
+    # by portal/requests/passes.py, with the request's passes (request_passes): the first arrival at the
+    # delivery stage or a later main-line one (the flow metrics' finish) and the work time up to it.
+    passes_key: str | None = Field(default=None, max_length=32)
+    flow_finished_at: datetime | None = None
+    flow_work_seconds: float | None = None
 
     @property
     def public_id(self) -> str:

@@ -22,6 +22,7 @@ from portal.requests.offerings import (
     offering_of,
     product_offering,
 )
+from portal.requests.passes import derive_requests
 from portal.requests.stages import DELIVERED_STAGES, StageError
 from portal.notifications.hooks import request_moved  # the one notification hook (see its module)
 
@@ -119,6 +120,7 @@ def _start(session: Session, row: Request, stage: str, actor: str, note: str) ->
                          source="user", note=note)
     session.add(event)
     session.flush()
+    derive_requests(session, [row.id])
     request_moved(session, row, event)
 
 
@@ -163,6 +165,7 @@ def transition(session: Session, row: Request, *, to: str, actor: str, source: s
         row.delivered_at = row.delivered_at or at  # moves only go forward in time: the first is the earliest
     session.add(row)
     session.flush()
+    derive_requests(session, [row.id])
     request_moved(session, row, event, offering)
     fulfillment.order_moved(session, row, source)  # a withdrawn order stops its task
     return event
