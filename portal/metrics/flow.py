@@ -63,11 +63,12 @@ class FlowItem:
         return current
 
 
-def _work_seconds(item: FlowItem, work_states: frozenset[str]) -> float:
-    """Work between creation and finishing: recorded per pass (at most the pass), else the whole pass of a work state."""
+def work_until(passes: Sequence[Pass], finished_at: datetime, work_states: frozenset[str]) -> float:
+    """Work between creation and finishing: recorded per pass (at most the pass), else the whole pass of a work
+    state (the request writers keep this per request too: portal/requests/passes.py)."""
     total = 0.0
-    for one in item.passes:
-        end = min(one.end or item.finished_at, item.finished_at)
+    for one in passes:
+        end = min(one.end or finished_at, finished_at)
         if end <= one.start:
             continue
         seconds = (end - one.start).total_seconds()
@@ -97,7 +98,10 @@ def velocity(items: Sequence[FlowItem], window: Window) -> dict:
 
 def flow_time(items: Sequence[FlowItem], window: Window) -> dict:
     """Percentiles (seconds) of creation → finish over the items finished in the window."""
-    samples = [(item.finished_at - item.created_at).total_seconds() for item in finished_in(items, window)]
+    return flow_time_of([(item.finished_at - item.created_at).total_seconds() for item in finished_in(items, window)])
+
+
+def flow_time_of(samples: Sequence[float]) -> dict:
     return {"samples": len(samples), "p50": percentile(samples, 0.5), "p85": percentile(samples, 0.85),
             "p95": percentile(samples, 0.95)}
 
@@ -105,9 +109,14 @@ def flow_time(items: Sequence[FlowItem], window: Window) -> dict:
 def flow_efficiency(items: Sequence[FlowItem], window: Window, work_states: frozenset[str]) -> dict:
     """Σ work time ÷ Σ flow time over the items finished in the window (0–1; None without flow time)."""
     done = finished_in(items, window)
-    flow = sum((item.finished_at - item.created_at).total_seconds() for item in done)
-    work = sum(_work_seconds(item, work_states) for item in done)
-    return {"samples": len(done), "workTime": work, "flowTime": flow, "ratio": work / flow if flow > 0 else None}
+    return efficiency_of([(item.finished_at - item.created_at).total_seconds() for item in done],
+                         [work_until(item.passes, item.finished_at, work_states) for item in done])
+
+
+def efficiency_of(flow_seconds: Sequence[float], work_seconds: Sequence[float]) -> dict:
+    """Flow efficiency of finished items from their flow and work times (summed in the order given)."""
+    flow, work = sum(flow_seconds), sum(work_seconds)
+    return {"samples": len(flow_seconds), "workTime": work, "flowTime": flow, "ratio": work / flow if flow > 0 else None}
 
 
 def flow_load(items: Sequence[FlowItem], window: Window) -> dict:
@@ -140,6 +149,31 @@ def flow_distribution(items: Sequence[FlowItem], window: Window) -> dict:
             "inProgress": shares([item for item in items if item.in_progress])}
 
 
+def days_of(window: Window) -> tuple[list[datetime], list[datetime]]:
+    """The window's days: when each starts, and the moment the diagram counts it at (its end, or the
+    window's end for the last)."""
+    starts, moments = [], []
+    start = window.start
+    while start < window.end:
+        starts.append(start)
+        moments.append(min(start + DAY, window.end))
+        start = moments[-1]
+    return starts, moments
+
+
+def flow_diagram(window: Window, states: Sequence[str], changes: Mapping[str, list[int]],
+                 baseline: Mapping[str, int] | None = None) -> dict:
+    """The diagram's answer from per-state difference arrays over the window's days (len(days) + 1 each:
+    +n at the first day an item is counted in the state, −n at the first day it no longer is)."""
+    starts, moments = days_of(window)
+    totals = {state: [count + (baseline or {}).get(state, 0) for count in accumulate(changes[state][:-1])]
+              for state in states}
+    days = [{"date": starts[index].date().isoformat(), "at": iso(moment),
+             "counts": {state: totals[state][index] for state in states}}
+            for index, moment in enumerate(moments)]
+    return {"states": list(states), "days": days}
+
+
 def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[str],
                     baseline: Mapping[str, int] | None = None) -> dict:
     """Per day of the window: how many items were in each state at the day's end (or the window's end),
@@ -147,12 +181,7 @@ def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[
 
     Each pass adds one to its state for the days whose end falls inside it, through a difference array,
     so the work grows with passes plus days, not with their product."""
-    starts, moments = [], []
-    start = window.start
-    while start < window.end:
-        starts.append(start)
-        moments.append(min(start + DAY, window.end))
-        start = moments[-1]
+    _, moments = days_of(window)
     changes = {state: [0] * (len(moments) + 1) for state in states}
     for item in items:
         for one in item.passes:
@@ -163,12 +192,7 @@ def cumulative_flow(items: Sequence[FlowItem], window: Window, states: Sequence[
             after = max(first, len(moments) if one.end is None else bisect_right(moments, one.end))
             changes[one.state][first] += 1
             changes[one.state][after] -= 1
-    totals = {state: [count + (baseline or {}).get(state, 0) for count in accumulate(changes[state][:-1])]
-              for state in states}
-    days = [{"date": starts[index].date().isoformat(), "at": iso(moment),
-             "counts": {state: totals[state][index] for state in states}}
-            for index, moment in enumerate(moments)]
-    return {"states": list(states), "days": days}
+    return flow_diagram(window, states, changes, baseline)
 
 
 def flow_metrics(items: Sequence[FlowItem], window: Window, *, work_states: frozenset[str],

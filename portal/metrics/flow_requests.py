@@ -1,58 +1,42 @@
-"""Requests as flow items: their stages as states, delivery as the finish, terminal stages as endings."""
+"""Requests as flow items, read from what the request writers derive (portal/requests/passes.py): their
+stages as states, the first arrival at delivery as the finish, terminal stages as endings.
+
+No timeline is read. A request finished in the window is a row of `requests` (its finish and its work
+time up to it never change once it has finished); one in progress at the window's end is the pass that
+covers the end, in a stage before delivery; the cumulative flow diagram counts passes per stage and day
+in SQL. Several scopes (a product and its capabilities, every product of the portfolio) are read
+together. Definitions: docs/metrics.md, "Flow metrics"."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from itertools import groupby
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, exists, func, or_, select, type_coerce
+from sqlalchemy import Date, DateTime, String, Time, cast, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
-from portal.metrics.flow import FlowItem, Pass, finished_in, flow_efficiency, flow_metrics, flow_time
-from portal.metrics.flow_scope import RequestScope, moved_in
+from portal.metrics.flow import (
+    FlowItem,
+    Pass,
+    days_of,
+    efficiency_of,
+    flow_diagram,
+    flow_distribution,
+    flow_load,
+    flow_time_of,
+    velocity,
+)
+from portal.metrics.flow_scope import RequestScope
 from portal.metrics.window import Window
-from portal.requests.models import Request, RequestEvent
-from portal.requests.stages import WORK, ValueStream
+from portal.requests.models import Request
+from portal.requests.passes_models import RequestPass
+from portal.requests.stages import ValueStream
 
 
-class StreamShape:
-    """Where each main-line stage of a value stream sits, and where delivery does: what a request's flow item
-    is built from, looked up once per stream rather than once per event."""
-
-    def __init__(self, stream: ValueStream) -> None:
-        line = stream.main_line
-        self.delivery = line.index(stream.delivery_stage)
-        self.position: dict[str, int] = {}
-        for index, stage in enumerate(line):
-            self.position.setdefault(stage, index)
-
-
-def _finished_at(shape: StreamShape, events: list[tuple]) -> object:
-    """When the request first arrived at its delivery stage or a later one; None when it has not."""
-    return next((at for at, stage, _ in events if shape.position.get(stage, -1) >= shape.delivery), None)
-
-
-def _in_progress(shape: StreamShape, events: list[tuple]) -> bool:
-    """In a main-line stage before delivery at the end (a request moved back after delivery counts again)."""
-    return bool(events) and shape.position.get(events[-1][1], shape.delivery) < shape.delivery
-
-
-def shaped_item(shape: StreamShape, created_at, flow_type: str, events: list[tuple]) -> FlowItem:  # noqa: ANN001
-    """A request's flow item from its time-ordered (at, to_stage, work_time_seconds) events: each event starts
-    a pass that the next one ends (with the work the next one records)."""
-    following = events[1:] + [(None, None, None)]
-    passes = tuple(Pass(stage, at, after[0], after[2]) for (at, stage, _), after in zip(events, following))
-    return FlowItem(as_utc(created_at), flow_type, passes, _finished_at(shape, events), _in_progress(shape, events))
-
-
-def request_item(stream: ValueStream, created_at, flow_type: str, events: list[tuple]) -> FlowItem:  # noqa: ANN001
-    """A request's flow item from its time-ordered (at, to_stage, work_time_seconds) events."""
-    return shaped_item(StreamShape(stream), created_at, flow_type, events)
-
-
-def _before_delivery(stream: ValueStream) -> list[str]:
+def open_stages(stream: ValueStream) -> list[str]:
+    """The main-line stages before delivery: a request there is in progress."""
     line = stream.main_line
     return list(line[:line.index(stream.delivery_stage)])
 
@@ -68,146 +52,173 @@ class _Membership:
                 else ("product", scope.kind, scope.product_ref)
             self.by_key.setdefault(key, []).append(index)
 
-    def of(self, row) -> list[int]:  # noqa: ANN001 - a request row
+    def of(self, row) -> list[int]:  # noqa: ANN001 - a row with the scope columns
         return self.by_key.get(("product", row.kind, row.product_ref), []) + \
             self.by_key.get(("capability", row.kind, row.capability_ref), [])
 
 
-def _totals(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[Counter]:
-    """Per scope: its requests created before the window's end, counted by current stage (one query per
-    kind of scope, each a range of an index that leads with the scope's column)."""
-    totals = [Counter() for _ in scopes]
-    for column, key in ((Request.capability_ref, "capability_ref"), (Request.product_ref, "product_ref")):
-        chosen = [(index, scope) for index, scope in enumerate(scopes)
-                  if (scope.capability_ref is not None) == (key == "capability_ref")]
-        for kind in sorted({scope.kind for _, scope in chosen}):
-            values = sorted({getattr(scope, key) for _, scope in chosen if scope.kind == kind})
-            rows = session.execute(
-                select(column, Request.stage, func.count())
-                .where(column.in_(values), Request.kind == kind, Request.created_at < window.end)
-                .group_by(column, Request.stage)).all()
-            for value, stage, count in rows:
-                for index, scope in chosen:
-                    if scope.kind == kind and getattr(scope, key) == value:
-                        totals[index][stage] += count
-    return totals
+@dataclass
+class ScopeItems:
+    """One scope's requests that the window's figures need, as flow items in the order the figures sum
+    them (those quiet since before the window first, then by id), with the work time of the finished ones."""
+
+    items: list[FlowItem]
+    work: dict[int, float]  # id(item) → work time up to its finish, for items finished in the window
 
 
-def _stream_keys(scopes: Sequence[RequestScope]) -> list[int]:
-    """A number per scope, equal for scopes with equal value streams (a product's and its capabilities')."""
-    known: dict[ValueStream, int] = {}
-    return [known.setdefault(scope.stream, len(known)) for scope in scopes]
+def _finished(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
+    return session.execute(
+        select(Request.id, Request.kind, Request.product_ref, Request.capability_ref, Request.flow_item_type,
+               type_coerce(Request.created_at, DateTime(timezone=True)).label("created"),
+               type_coerce(Request.flow_finished_at, DateTime(timezone=True)).label("finished"),
+               Request.flow_work_seconds)
+        .where(or_(*(scope.condition for scope in scopes)), Request.flow_finished_at >= window.start,
+               Request.flow_finished_at < window.end)).all()
 
 
-def scoped_request_items(session: Session, scopes: Sequence[RequestScope], window: Window
-                         ) -> list[tuple[list[FlowItem], dict[str, int]]]:
-    """For each scope: its requests created before the window's end as flow items, and a per-stage count
-    of those that are not in progress and sit in one stage through the whole window.
+def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
+    """The pass covering the window's end of each request then in a stage before delivery."""
+    stages = sorted({stage for scope in scopes for stage in open_stages(scope.stream)})
+    return session.execute(
+        select(RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,
+               RequestPass.capability_ref, RequestPass.stage,
+               type_coerce(RequestPass.entered_at, DateTime(timezone=True)).label("entered"),
+               RequestPass.left_at.is_(None).label("open"), Request.flow_item_type,
+               type_coerce(Request.created_at, DateTime(timezone=True)).label("created"))
+        .join(Request, Request.id == RequestPass.request_id)
+        .where(or_(*(scope.pass_condition for scope in scopes)), RequestPass.stage.in_(stages),
+               RequestPass.entered_at < window.end,
+               or_(RequestPass.left_at.is_(None), RequestPass.left_at >= window.end),
+               Request.created_at < window.end)).all()
 
-    Only the requests that moved inside the window are read with their events, once for all the scopes
-    (a product and its capabilities share their orders), so a long history costs little. The others sit
-    in one stage through the window: their current stage for those quiet since its start, the stage of
-    their last move before its end for those that moved only after it (a past window). In progress,
-    they are items that need only their age; else they only add to the cumulative flow diagram,
-    counted per stage from an index (every request's current stage, less those that moved)."""
+
+def scoped_items(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[ScopeItems]:
+    """For each scope: the requests finished in the window or in progress at its end, as flow items
+    (an in-progress one has the pass it is in; a finished one no pass: no figure here reads it)."""
     if not scopes:
         return []
-    # NOT EXISTS rather than NOT IN: PostgreSQL cannot hash a year of events in its working memory and
-    # would then scan them once per request.
-    quiet = ~exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start)
-    existing = (or_(*(scope.condition for scope in scopes)), Request.created_at < window.end)
-    columns = (Request.id, Request.kind, Request.product_ref, Request.capability_ref, Request.created_at,
-               Request.flow_item_type, Request.stage)
-    open_stages = [_before_delivery(scope.stream) for scope in scopes]
-    quiet_open = session.execute(
-        select(*columns).where(*existing, quiet,
-                               Request.stage.in_(sorted({stage for stages in open_stages for stage in stages})))
-        .order_by(Request.id)).all()
-    moved = select(Request.id).where(*existing, moved_in(window))
-    requests = {row.id: row for row in session.execute(select(*columns).where(Request.id.in_(moved)))}
-    def last_before_end(column):  # noqa: ANN001, ANN202 - a column of the request's last event before the end
-        return select(column).where(RequestEvent.request_id == Request.id, RequestEvent.at < window.end) \
-            .order_by(RequestEvent.at.desc(), RequestEvent.id.desc()).limit(1).scalar_subquery()
-
-    moved_after = session.execute(
-        select(*columns, last_before_end(RequestEvent.to_stage).label("stage_at_end"),
-               last_before_end(RequestEvent.at).label("moved_at"))
-        .where(*existing, Request.id.in_(select(RequestEvent.request_id).where(RequestEvent.at >= window.end)),
-               ~exists().where(RequestEvent.request_id == Request.id, RequestEvent.at >= window.start,
-                               RequestEvent.at < window.end))).all()
-    # The times as the driver gives them, made UTC once below (UTCDateTime would convert each twice).
-    rows = session.execute(
-        select(RequestEvent.request_id, type_coerce(RequestEvent.at, DateTime(timezone=True)), RequestEvent.to_stage,
-               RequestEvent.work_time_seconds)
-        .where(RequestEvent.request_id.in_(moved), RequestEvent.at < window.end)
-        .order_by(RequestEvent.request_id, RequestEvent.at, RequestEvent.id))
-    keys = _stream_keys(scopes)
-    shapes = {key: StreamShape(scope.stream) for key, scope in zip(keys, scopes)}
+    for scope in scopes:
+        scope.bring_up_to_date(session)
     membership = _Membership(scopes)
-    members = {row.id: membership.of(row) for row in (*requests.values(), *moved_after)}
-    # (request id, item) per scope: moved requests keep their id order, after the quiet ones.
-    items: list[list[tuple[int, FlowItem]]] = [[] for _ in scopes]
-    for request_id, group in groupby(rows, key=lambda row: row[0]):
-        request = requests[request_id]
-        events = [(as_utc(at), stage, work) for _, at, stage, work in group]
-        built: dict[int, FlowItem] = {}  # scopes with one value stream share the item
-        for index in members[request_id]:
-            if keys[index] not in built:
-                built[keys[index]] = shaped_item(shapes[keys[index]], request.created_at, request.flow_item_type,
-                                                 events)
-            items[index].append((request_id, built[keys[index]]))
-    sitting: list[list[FlowItem]] = [[] for _ in scopes]
-    for row in quiet_open:
+    finished = {row.id: row for row in _finished(session, scopes, window)}
+    ongoing = {row.id: row for row in _in_progress(session, scopes, window)}
+    open_by_scope = [set(open_stages(scope.stream)) for scope in scopes]
+    chosen: list[dict[int, tuple[bool, object | None, object | None]]] = [{} for _ in scopes]
+    for row in finished.values():
         for index in membership.of(row):
-            if row.stage in open_stages[index]:
-                sitting[index].append(_sitting(row, row.stage, row.created_at))
-    baselines = [Counter(total) for total in _totals(session, scopes, window)]
-    for row in requests.values():
-        for index in members[row.id]:
-            baselines[index][row.stage] -= 1
-    for row in moved_after:
-        for index in members[row.id]:
-            baselines[index][row.stage] -= 1
-            if row.stage_at_end in open_stages[index]:
-                # Its pass starts at its last move before the window (its passes before that end before it).
-                items[index].append((row.id, _sitting(row, row.stage_at_end, row.moved_at)))
-            elif row.stage_at_end is not None:  # a request with no move before the window's end is not there yet
-                baselines[index][row.stage_at_end] += 1
-    return [(sitting[index] + [item for _, item in sorted(items[index], key=lambda pair: pair[0])],
-             {stage: count for stage, count in baselines[index].items() if stage not in open_stages[index] and count})
-            for index in range(len(scopes))]
+            chosen[index][row.id] = (False, row, None)
+    for row in ongoing.values():
+        for index in membership.of(row):
+            if row.stage in open_by_scope[index]:
+                # Quiet: in this pass since before the window and never moved again.
+                quiet = bool(row.open) and as_utc(row.entered) < window.start
+                chosen[index][row.id] = (quiet, chosen[index].get(row.id, (False, None, None))[1], row)
+    answer = []
+    for found in chosen:
+        items, work = [], {}
+        for request_id in sorted(found, key=lambda key: (not found[key][0], key)):
+            _, done, current = found[request_id]
+            source = done or current
+            passes = (Pass(current.stage, as_utc(current.entered), None),) if current is not None else ()
+            item = FlowItem(as_utc(source.created), source.flow_item_type, passes,
+                            as_utc(done.finished) if done is not None else None, current is not None)
+            if done is not None:
+                work[id(item)] = done.flow_work_seconds
+            items.append(item)
+        answer.append(ScopeItems(items, work))
+    return answer
 
 
-def _sitting(row, stage: str, since) -> FlowItem:  # noqa: ANN001 - a request row and a time
-    """A request in progress that sits in `stage` through the window: one pass, from `since`."""
-    return FlowItem(as_utc(row.created_at), row.flow_item_type, (Pass(stage, as_utc(since), None),), None, True)
+def _efficiency(found: ScopeItems, window: Window) -> dict:
+    done = [item for item in found.items if window.contains(item.finished_at)]
+    return efficiency_of([(item.finished_at - item.created_at).total_seconds() for item in done],
+                         [found.work[id(item)] for item in done])
 
 
-def request_items(session: Session, scope: RequestScope, window: Window) -> tuple[list[FlowItem], dict[str, int]]:
-    """One scope's flow items and quiet baseline (scoped_request_items)."""
-    return scoped_request_items(session, [scope], window)[0]
+def _flow_time(found: ScopeItems, window: Window) -> dict:
+    return flow_time_of([(item.finished_at - item.created_at).total_seconds() for item in found.items
+                         if window.contains(item.finished_at)])
 
 
-def scope_flow_metrics(scope: RequestScope, items: list[FlowItem], baseline: dict[str, int], window: Window) -> dict:
-    stream = scope.stream
-    work_states = frozenset(stage.id for stage in stream.stages if stage.type == WORK)
-    return flow_metrics(items, window, work_states=work_states, states=[stage.id for stage in stream.stages],
-                        baseline=baseline)
+def flow_figures(found: ScopeItems, window: Window) -> dict:
+    """Flow time, efficiency, load (in progress) and velocity (finished): a capability's row on its
+    product's page."""
+    return {"flowTime": _flow_time(found, window), "efficiency": _efficiency(found, window),
+            "load": {"wip": sum(1 for item in found.items if item.in_progress)},
+            "velocity": {"finished": sum(1 for item in found.items if window.contains(item.finished_at))}}
 
 
-def flow_figures(scope: RequestScope, items: list[FlowItem], window: Window) -> dict:
-    """Flow time, efficiency, load (in progress) and velocity (finished) of the items, as flow_metrics
-    gives them, without the rest of its answer: what a capability's row on its product's page shows."""
-    work_states = frozenset(stage.id for stage in scope.stream.stages if stage.type == WORK)
-    return {"flowTime": flow_time(items, window), "efficiency": flow_efficiency(items, window, work_states),
-            "load": {"wip": sum(1 for item in items if item.in_progress)},
-            "velocity": {"finished": len(finished_in(items, window))}}
+def scoped_flow_headlines(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[dict]:
+    """Per scope: `flowTime` and `efficiency` as the flow metrics answer them, and `load` with `wip` only
+    (a portfolio row)."""
+    return [{"flowTime": _flow_time(found, window), "efficiency": _efficiency(found, window),
+             "load": {"wip": sum(1 for item in found.items if item.in_progress)}}
+            for found in scoped_items(session, scopes, window)]
+
+
+def _day_and_side(column, window: Window, dialect: str):  # noqa: ANN001, ANN202 - SQL expressions
+    """A time's UTC date, and whether its time of day is at or after the window start's: with them, how
+    many of the window's day ends lie at or before it is exact date arithmetic (no floating days)."""
+    start_time = as_utc(window.start).time()
+    if dialect == "postgresql":
+        utc = func.timezone("UTC", column)
+        return cast(utc, Date).label("day"), (cast(utc, Time) >= start_time).label("late")
+    # SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff' text (UTC), which compares as it sorts.
+    text_column = type_coerce(column, String)
+    return (func.substr(text_column, 1, 10, type_=String).label("day"),
+            (func.substr(text_column, 12, type_=String) >= start_time.strftime("%H:%M:%S.%f")).label("late"))
+
+
+def _day_index(day: date | str, late: bool, window: Window, days: int) -> int:
+    """bisect_right of the window's day ends at a time inside it: whole days since its start, at most the
+    last day's (whose end is the window's end)."""
+    whole = ((date.fromisoformat(day) if isinstance(day, str) else day) - as_utc(window.start).date()).days
+    return min(whole - (0 if late else 1), days - 1)
+
+
+def request_flow_diagram(session: Session, scope: RequestScope, window: Window) -> dict:
+    """The cumulative flow diagram of a scope from its passes: each pass counts in its stage at the day
+    ends after it starts up to the one at or before it ends, added up per stage and day in SQL."""
+    states = [stage.id for stage in scope.stream.stages]
+    days = len(days_of(window)[1])
+    changes = {state: [0] * (days + 1) for state in states}
+    dialect = session.get_bind().dialect.name
+    covering = (scope.pass_condition, RequestPass.stage.in_(states), RequestPass.entered_at < window.end)
+
+    def grouped(time_column, *conditions):  # noqa: ANN001, ANN202 - (stage, before, day, late, count) rows
+        # Grouped over a subquery: PostgreSQL cannot tell a selected expression with bound values from
+        # the same expression in GROUP BY.
+        inner = select(RequestPass.stage, (time_column < window.start).label("before"),
+                       *_day_and_side(time_column, window, dialect)).where(*covering, *conditions).subquery()
+        return session.execute(select(*inner.c, func.count()).group_by(*inner.c))
+
+    # Where each pass that is in a stage at some day end starts counting (day 0 if it began before the
+    # window), and where those that end inside the window stop.
+    for later in (RequestPass.left_at.is_(None), RequestPass.left_at >= window.start):
+        for stage, began_before, day, late, count in grouped(RequestPass.entered_at, later):
+            changes[stage][0 if began_before else _day_index(day, late, window, days)] += count
+    inside = (RequestPass.left_at >= window.start, RequestPass.left_at < window.end)
+    for stage, _, day, late, count in grouped(RequestPass.left_at, *inside):
+        changes[stage][_day_index(day, late, window, days)] -= count
+    return flow_diagram(window, states, changes)
+
+
+def scope_flow_metrics(session: Session, scope: RequestScope, found: ScopeItems, window: Window) -> dict:
+    """Every flow metric of a scope over the window, in the API's shape."""
+    return {
+        "velocity": velocity(found.items, window),
+        "flowTime": _flow_time(found, window),
+        "efficiency": _efficiency(found, window),
+        "load": flow_load(found.items, window),
+        "distribution": flow_distribution(found.items, window),
+        "cumulativeFlow": request_flow_diagram(session, scope, window),
+    }
 
 
 def scoped_flow_metrics(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[dict]:
     """Every flow metric of each scope over the window, reading the requests of all of them once."""
-    return [scope_flow_metrics(scope, items, baseline, window)
-            for scope, (items, baseline) in zip(scopes, scoped_request_items(session, scopes, window))]
+    return [scope_flow_metrics(session, scope, found, window)
+            for scope, found in zip(scopes, scoped_items(session, scopes, window))]
 
 
 def request_flow_metrics(session: Session, scope: RequestScope, window: Window) -> dict:

@@ -17,6 +17,7 @@ from portal.metrics.window import Window
 from portal.requests.models import KINDS, Request, RequestEvent
 from portal.requests.offerings import OfferingRefError, capability_offering, normalize_ref, product_offering
 from portal.requests.passes import bring_scope_up_to_date
+from portal.requests.passes_models import RequestPass
 from portal.requests.stages import ValueStream
 
 MAX_REF_LENGTH = 400
@@ -49,6 +50,13 @@ class RequestScope:
         if self.capability_ref is not None:
             return and_(Request.capability_ref == self.capability_ref, Request.kind == self.kind)
         return and_(Request.product_ref == self.product_ref, Request.kind == self.kind)
+
+    @property
+    def pass_condition(self) -> ColumnElement:
+        """The same scope on `request_passes` (which carries each request's scope columns)."""
+        if self.capability_ref is not None:
+            return and_(RequestPass.capability_ref == self.capability_ref, RequestPass.kind == self.kind)
+        return and_(RequestPass.product_ref == self.product_ref, RequestPass.kind == self.kind)
 
     def json(self) -> dict:
         return {"kind": self.kind, "product": self.product_ref, "capability": self.capability_ref}

@@ -17,13 +17,6 @@ from portal.metrics.window import Window
 from portal.requests.passes_models import RequestPass
 
 
-def _in_scope(scope: RequestScope):  # noqa: ANN202 - SQL conditions
-    """The scope's passes: by capability or product (each leads an index), then kind."""
-    if scope.capability_ref is not None:
-        return RequestPass.capability_ref == scope.capability_ref, RequestPass.kind == scope.kind
-    return RequestPass.product_ref == scope.product_ref, RequestPass.kind == scope.kind
-
-
 def stage_aggregates(session: Session, scope: RequestScope, window: Window) -> dict[str, StageAggregate]:
     """Per main-line stage: the items that left it in the window and their summed times and exits."""
     scope.bring_up_to_date(session)
@@ -38,7 +31,7 @@ def stage_aggregates(session: Session, scope: RequestScope, window: Window) -> d
                func.sum(case((RequestPass.forward, 1), else_=0)),
                func.sum(case((kept, 1), else_=0)))
         # The main line's stages (those with a position in the stream the passes were derived with).
-        .where(*_in_scope(scope), RequestPass.stage.in_(scope.stream.main_line), RequestPass.left_at >= window.start,
+        .where(scope.pass_condition, RequestPass.stage.in_(scope.stream.main_line), RequestPass.left_at >= window.start,
                RequestPass.left_at < window.end)
         .group_by(RequestPass.stage))
     return {stage: StageAggregate(int(items), float(lead or 0), float(process or 0), int(forward or 0), int(kept or 0))

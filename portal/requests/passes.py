@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
+from portal.metrics.flow import Pass, work_until  # the flow metrics' definition of work time
 from portal.requests.models import Request, RequestEvent
 from portal.requests.offerings import load_entity
 from portal.requests.passes_models import RequestPass
@@ -56,21 +57,6 @@ class Derived:
     work_seconds: float | None
 
 
-def _flow_work(passes: list[dict], work_stages: frozenset[str], finished_at: datetime) -> float:
-    """Work between creation and the finish (metrics/flow.py `_work_seconds` on the request's flow item)."""
-    total = 0.0
-    for one in passes:
-        end = min(one["left_at"] or finished_at, finished_at)
-        if end <= one["entered_at"]:
-            continue
-        seconds = (end - one["entered_at"]).total_seconds()
-        if one["recorded"] is not None:
-            total += min(one["recorded"], seconds)
-        elif one["stage"] in work_stages:
-            total += seconds
-    return total
-
-
 def derive(stream: ValueStream, moves: Sequence[Move]) -> Derived:
     """A request's passes (without its scope columns) and flow finish from its moves in (at, id) order."""
     line = stream.main_line
@@ -99,7 +85,10 @@ def derive(stream: ValueStream, moves: Sequence[Move]) -> Derived:
         passes.append(row)
     _stage_totals(passes)
     finished_at = next((move.at for move in moves if position.get(move.to_stage, -1) >= delivery), None)
-    work = _flow_work(passes, work_stages, finished_at) if finished_at is not None else None
+    work = None
+    if finished_at is not None:
+        timeline = [Pass(row["stage"], row["entered_at"], row["left_at"], row["recorded"]) for row in passes]
+        work = work_until(timeline, finished_at, work_stages)
     for row in passes:
         del row["recorded"]
     return Derived(passes, finished_at, work)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from portal.metrics.flow import flow_metrics
-from portal.metrics.flow_requests import request_item
+from tests.metrics.flow_requests_oracle import request_item
 from portal.metrics.window import Window
 from portal.requests.stages import DEFAULT_STREAMS, WORK
 from tests.metrics.test_value_stream_properties import START, WINDOW, timelines

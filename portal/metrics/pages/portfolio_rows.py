@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from portal.metrics.api_value import WindowOrders, value_report
 from portal.metrics.entities import capabilities_of_product
-from portal.metrics.flow_headlines import scoped_flow_headlines
+from portal.metrics.flow_requests import scoped_flow_headlines
 from portal.metrics.flow_scope import request_scope
 from portal.metrics.page_window import PageWindow
 from portal.metrics.pages.product_sections import headline, trend_json, trends
