@@ -21,7 +21,8 @@ down_revision = '0035'
 branch_labels = None
 depends_on = None
 
-READ_COLUMNS = ["stage", "left_at", "next_exit_at", "stage_seconds", "stage_work_seconds", "forward", "returned_at"]
+READ_COLUMNS = ["stage", "left_at", "next_exit_at", "stage_seconds", "stage_work_seconds", "forward", "returned_at",
+                "entered_at"]
 REQUEST_INDEXES = {
     "ix_requests_passes_key": ["product_ref", "kind", "passes_key", "capability_ref"],
     "ix_requests_product_finished": ["product_ref", "kind", "flow_finished_at", "created_at", "flow_work_seconds", "id"],

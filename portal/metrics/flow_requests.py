@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, String, Time, cast, func, or_, select, type_coerce
+from sqlalchemy import Date, DateTime, String, Time, case, cast, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
@@ -162,11 +162,11 @@ def _day_and_side(column, window: Window, dialect: str):  # noqa: ANN001, ANN202
     start_time = as_utc(window.start).time()
     if dialect == "postgresql":
         utc = func.timezone("UTC", column)
-        return cast(utc, Date).label("day"), (cast(utc, Time) >= start_time).label("late")
+        return cast(utc, Date), cast(utc, Time) >= start_time
     # SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff' text (UTC), which compares as it sorts.
     text_column = type_coerce(column, String)
-    return (func.substr(text_column, 1, 10, type_=String).label("day"),
-            (func.substr(text_column, 12, type_=String) >= start_time.strftime("%H:%M:%S.%f")).label("late"))
+    return (func.substr(text_column, 1, 10, type_=String),
+            func.substr(text_column, 12, type_=String) >= start_time.strftime("%H:%M:%S.%f"))
 
 
 def _day_index(day: date | str, late: bool, window: Window, days: int) -> int:
@@ -188,8 +188,10 @@ def request_flow_diagram(session: Session, scope: RequestScope, window: Window) 
     def grouped(time_column, *conditions):  # noqa: ANN001, ANN202 - (stage, before, day, late, count) rows
         # Grouped over a subquery: PostgreSQL cannot tell a selected expression with bound values from
         # the same expression in GROUP BY.
-        inner = select(RequestPass.stage, (time_column < window.start).label("before"),
-                       *_day_and_side(time_column, window, dialect)).where(*covering, *conditions).subquery()
+        before = time_column < window.start
+        day, late = _day_and_side(time_column, window, dialect)
+        inner = select(RequestPass.stage, before.label("before"), case((before, None), else_=day).label("day"),
+                       case((before, None), else_=late).label("late")).where(*covering, *conditions).subquery()
         return session.execute(select(*inner.c, func.count()).group_by(*inner.c))
 
     # Where each pass that is in a stage at some day end starts counting (day 0 if it began before the
