@@ -62,8 +62,9 @@ class RequestScope:
         return {"kind": self.kind, "product": self.product_ref, "capability": self.capability_ref}
 
     def bring_up_to_date(self, session: Session) -> int:
-        """Re-derive the scope's requests derived with another value stream or never (requests/passes.py)."""
-        return bring_scope_up_to_date(session, self.product_ref, self.kind, self.stream, self.capability_ref)
+        """Re-derive the requests of the scope's product (a capability's orders follow its product's value
+        stream) derived with another value stream or never (requests/passes.py)."""
+        return bring_scope_up_to_date(session, self.product_ref, self.kind, self.stream)
 
 
 def check_ref_text(value: str, name: str) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, bindparam, delete, insert, or_, select, type_coerce, update
+from sqlalchemy import DateTime, bindparam, delete, insert, or_, select, type_coerce, union_all, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -179,28 +179,28 @@ def _expire_loaded(session: Session, ids: list[int]) -> None:
             session.expire(item, ["passes_key", "flow_finished_at", "flow_work_seconds"])
 
 
-def _stale(product_ref: str | None, kind: str, key: str, capability_ref: str | None = None):  # noqa: ANN202
-    """The condition on `Request` of a scope's requests derived with no or another value stream."""
-    conditions = [Request.kind == kind, Request.product_ref == product_ref if product_ref is not None
-                  else Request.product_ref.is_(None),
-                  or_(Request.passes_key.is_(None), Request.passes_key < key, Request.passes_key > key)]
-    if capability_ref is not None:
-        conditions.append(Request.capability_ref == capability_ref)
-    return conditions
+def _stale_ids(session: Session, product_ref: str | None, kind: str, key: str, limit: int | None) -> list[int]:
+    """The product's requests of `kind` derived with no or another value stream. Three seeks of
+    ix_requests_passes_key (an OR of them would scan the product's requests)."""
+    scope = (Request.kind == kind,
+             Request.product_ref == product_ref if product_ref is not None else Request.product_ref.is_(None))
+    parts = [select(Request.id).where(*scope, condition)
+             for condition in (Request.passes_key.is_(None), Request.passes_key < key, Request.passes_key > key)]
+    query = union_all(*parts).order_by("id")
+    return list(session.execute(query if limit is None else query.limit(limit)).scalars())
 
 
 def bring_scope_up_to_date(session: Session, product_ref: str | None, kind: str, stream: ValueStream,
-                           capability_ref: str | None = None, limit: int | None = None) -> int:
-    """Re-derive the requests of a product (or of one of its capabilities) whose derivation is not that of
-    `stream` (at most `limit` of them), in the caller's transaction; returns the requests derived (usually
-    none: one index range).
+                           limit: int | None = None) -> int:
+    """Re-derive the requests of a product (its ideas, or its capabilities' orders) whose derivation is
+    not that of `stream` (at most `limit` of them), in the caller's transaction; returns the requests
+    derived (usually none: three empty index seeks).
 
     Each chunk is claimed by setting its fingerprint first (`UPDATE … RETURNING`), so two readers of one
     scope on PostgreSQL do not both derive a request: the second waits for the first's row locks and then
     finds nothing left to claim."""
     key = stream_key(stream)
-    query = select(Request.id).where(*_stale(product_ref, kind, key, capability_ref)).order_by(Request.id)
-    stale = list(session.execute(query if limit is None else query.limit(limit)).scalars())
+    stale = _stale_ids(session, product_ref, kind, key, limit)
     done = 0
     table = Request.__table__
     for start in range(0, len(stale), CHUNK):
