@@ -160,3 +160,25 @@ def test_two_readers_derive_a_stale_request_once(engine, session) -> None:  # no
     assert found == {"derived": 0, "passes": 6}
     events = session.execute(select(RequestEvent.id).where(RequestEvent.request_id.in_(ids))).all()
     assert len(events) == 6
+
+
+def test_metrics_rebuild_derives_every_request(tmp_path) -> None:
+    from portal.db import build_engine
+    from tests.test_cli import run_cli
+
+    env = {"FLOWPORT_DATA_DIR": str(tmp_path / "data")}
+    assert run_cli(["migrate"], env).exit_code == 0
+    engine = build_engine(f"sqlite:///{tmp_path / 'data' / 'flowport.db'}")
+    try:
+        with Session(engine) as session:
+            row = make_request(session, [(hour(0), "submitted"), (hour(2), "fulfilling"), (hour(3), "delivered")])
+            session.commit()
+            request_id = row.id
+        result = run_cli(["metrics", "rebuild"], env)
+        assert result.exit_code == 0, result.output
+        assert "and 3 request passes" in result.stdout
+        with Session(engine) as session:
+            assert session.get(Request, request_id).flow_finished_at == hour(3)
+            assert len(_stored(session, request_id)) == 3
+    finally:
+        engine.dispose()
