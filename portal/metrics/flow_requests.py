@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Date, DateTime, String, Time, case, cast, func, or_, select, type_coerce
 from sqlmodel import Session
@@ -58,12 +58,30 @@ class _Membership:
 
 
 @dataclass
-class ScopeItems:
-    """One scope's requests that the window's figures need, as flow items in the order the figures sum
-    them (those quiet since before the window first, then by id), with the work time of the finished ones."""
+class ScopeRequests:
+    """One scope's requests that the window's figures need: those finished in it (id, created, finished,
+    work time up to the finish, type) by id, and those in progress at its end (id, quiet since before the
+    window, created, stage, in it since, type)."""
 
-    items: list[FlowItem]
-    work: dict[int, float]  # id(item) → work time up to its finish, for items finished in the window
+    finished: list[tuple]
+    ongoing: list[tuple]
+
+    def flow_seconds(self) -> list[float]:
+        return [(finished - created).total_seconds() for _, created, finished, _, _ in self.finished]
+
+    def items(self) -> list[FlowItem]:
+        """As flow items, in the order the figures sum them: the quiet ones first, then by id (an item in
+        progress has the pass it is in; one only finished no pass: no figure reads it)."""
+        finished = {row[0]: row for row in self.finished}
+        ongoing = {row[0]: row for row in self.ongoing}
+        quiet = {row[0] for row in self.ongoing if row[1]}
+        answer = []
+        for request_id in sorted(finished.keys() | ongoing.keys(), key=lambda key: (key not in quiet, key)):
+            done, current = finished.get(request_id), ongoing.get(request_id)
+            created, flow_type = (done[1], done[4]) if done else (current[2], current[5])
+            passes = (Pass(current[3], current[4], None),) if current else ()
+            answer.append(FlowItem(created, flow_type, passes, done[2] if done else None, current is not None))
+        return answer
 
 
 def _finished(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
@@ -92,68 +110,46 @@ def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Windo
                Request.created_at < window.end)).all()
 
 
-def scoped_items(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[ScopeItems]:
-    """For each scope: the requests finished in the window or in progress at its end, as flow items
-    (an in-progress one has the pass it is in; a finished one no pass: no figure here reads it)."""
+def scoped_requests(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[ScopeRequests]:
+    """For each scope: its requests finished in the window and those in progress at its end."""
     if not scopes:
         return []
     for scope in scopes:
         scope.bring_up_to_date(session)
     membership = _Membership(scopes)
-    finished = {row.id: row for row in _finished(session, scopes, window)}
-    ongoing = {row.id: row for row in _in_progress(session, scopes, window)}
-    open_by_scope = [set(open_stages(scope.stream)) for scope in scopes]
-    chosen: list[dict[int, tuple[bool, object | None, object | None]]] = [{} for _ in scopes]
-    for row in finished.values():
+    found = [ScopeRequests([], []) for _ in scopes]
+    for row in sorted(_finished(session, scopes, window), key=lambda row: row.id):
+        entry = (row.id, as_utc(row.created), as_utc(row.finished), row.flow_work_seconds, row.flow_item_type)
         for index in membership.of(row):
-            chosen[index][row.id] = (False, row, None)
-    for row in ongoing.values():
+            found[index].finished.append(entry)
+    open_by_scope = [set(open_stages(scope.stream)) for scope in scopes]
+    for row in _in_progress(session, scopes, window):
+        entered = as_utc(row.entered)
+        # Quiet: in this pass since before the window and never moved again.
+        entry = (row.id, bool(row.open) and entered < window.start, as_utc(row.created), row.stage, entered,
+                 row.flow_item_type)
         for index in membership.of(row):
             if row.stage in open_by_scope[index]:
-                # Quiet: in this pass since before the window and never moved again.
-                quiet = bool(row.open) and as_utc(row.entered) < window.start
-                chosen[index][row.id] = (quiet, chosen[index].get(row.id, (False, None, None))[1], row)
-    answer = []
-    for found in chosen:
-        items, work = [], {}
-        for request_id in sorted(found, key=lambda key: (not found[key][0], key)):
-            _, done, current = found[request_id]
-            source = done or current
-            passes = (Pass(current.stage, as_utc(current.entered), None),) if current is not None else ()
-            item = FlowItem(as_utc(source.created), source.flow_item_type, passes,
-                            as_utc(done.finished) if done is not None else None, current is not None)
-            if done is not None:
-                work[id(item)] = done.flow_work_seconds
-            items.append(item)
-        answer.append(ScopeItems(items, work))
-    return answer
+                found[index].ongoing.append(entry)
+    return found
 
 
-def _efficiency(found: ScopeItems, window: Window) -> dict:
-    done = [item for item in found.items if window.contains(item.finished_at)]
-    return efficiency_of([(item.finished_at - item.created_at).total_seconds() for item in done],
-                         [found.work[id(item)] for item in done])
+def _efficiency(found: ScopeRequests) -> dict:
+    return efficiency_of(found.flow_seconds(), [row[3] for row in found.finished])
 
 
-def _flow_time(found: ScopeItems, window: Window) -> dict:
-    return flow_time_of([(item.finished_at - item.created_at).total_seconds() for item in found.items
-                         if window.contains(item.finished_at)])
-
-
-def flow_figures(found: ScopeItems, window: Window) -> dict:
+def flow_figures(found: ScopeRequests) -> dict:
     """Flow time, efficiency, load (in progress) and velocity (finished): a capability's row on its
     product's page."""
-    return {"flowTime": _flow_time(found, window), "efficiency": _efficiency(found, window),
-            "load": {"wip": sum(1 for item in found.items if item.in_progress)},
-            "velocity": {"finished": sum(1 for item in found.items if window.contains(item.finished_at))}}
+    return {"flowTime": flow_time_of(found.flow_seconds()), "efficiency": _efficiency(found),
+            "load": {"wip": len(found.ongoing)}, "velocity": {"finished": len(found.finished)}}
 
 
 def scoped_flow_headlines(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[dict]:
     """Per scope: `flowTime` and `efficiency` as the flow metrics answer them, and `load` with `wip` only
     (a portfolio row)."""
-    return [{"flowTime": _flow_time(found, window), "efficiency": _efficiency(found, window),
-             "load": {"wip": sum(1 for item in found.items if item.in_progress)}}
-            for found in scoped_items(session, scopes, window)]
+    return [{"flowTime": flow_time_of(found.flow_seconds()), "efficiency": _efficiency(found),
+             "load": {"wip": len(found.ongoing)}} for found in scoped_requests(session, scopes, window)]
 
 
 def _day_and_side(column, window: Window, dialect: str):  # noqa: ANN001, ANN202 - SQL expressions
@@ -205,14 +201,15 @@ def request_flow_diagram(session: Session, scope: RequestScope, window: Window) 
     return flow_diagram(window, states, changes)
 
 
-def scope_flow_metrics(session: Session, scope: RequestScope, found: ScopeItems, window: Window) -> dict:
+def scope_flow_metrics(session: Session, scope: RequestScope, found: ScopeRequests, window: Window) -> dict:
     """Every flow metric of a scope over the window, in the API's shape."""
+    items = found.items()
     return {
-        "velocity": velocity(found.items, window),
-        "flowTime": _flow_time(found, window),
-        "efficiency": _efficiency(found, window),
-        "load": flow_load(found.items, window),
-        "distribution": flow_distribution(found.items, window),
+        "velocity": velocity(items, window),
+        "flowTime": flow_time_of(found.flow_seconds()),
+        "efficiency": _efficiency(found),
+        "load": flow_load(items, window),
+        "distribution": flow_distribution(items, window),
         "cumulativeFlow": request_flow_diagram(session, scope, window),
     }
 
@@ -220,7 +217,7 @@ def scope_flow_metrics(session: Session, scope: RequestScope, found: ScopeItems,
 def scoped_flow_metrics(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[dict]:
     """Every flow metric of each scope over the window, reading the requests of all of them once."""
     return [scope_flow_metrics(session, scope, found, window)
-            for scope, found in zip(scopes, scoped_items(session, scopes, window))]
+            for scope, found in zip(scopes, scoped_requests(session, scopes, window))]
 
 
 def request_flow_metrics(session: Session, scope: RequestScope, window: Window) -> dict:

@@ -11,7 +11,7 @@ from portal.metrics.api_dora import dora_of_components
 from portal.metrics.api_value import WindowOrders, capability_impact, value_report
 from portal.metrics.charts import trend
 from portal.metrics.entities import Adoption, adopters, capabilities_of_product, component_links
-from portal.metrics.flow_requests import flow_figures, scope_flow_metrics, scoped_items
+from portal.metrics.flow_requests import flow_figures, scope_flow_metrics, scoped_requests
 from portal.metrics.flow_scope import RequestScope, request_scope
 from portal.metrics.impact import DEFAULT_WINDOW as DEFAULT_IMPACT_WINDOW
 from portal.metrics.page_window import PageWindow
@@ -65,14 +65,14 @@ def _window_sections(session: Session, scopes: list[RequestScope], capabilities:
                      orders: WindowOrders, components: dict, window: Window, visible: ColumnElement | None) -> dict:
     """The product's flow, value and DORA in one window; the flow figures of the capabilities in scopes[1:]
     (flow time, efficiency, load and velocity of each one's orders) beside."""
-    found = scoped_items(session, scopes, window)
+    found = scoped_requests(session, scopes, window)
     flow = scope_flow_metrics(session, scopes[0], found[0], window)
     value = value_report(session, capabilities, window, adoption_interval(window), visible, history,
                          orders.within(capabilities, window))
     dora = dora_of_components(session, components, window, DEFAULT_BENCHMARK)
     return {"scope": scopes[0], "flow": flow, "value": value, "dora": dora,
-            "capability_flows": {scope.capability_ref: flow_figures(items, window)
-                                 for scope, items in zip(scopes[1:], found[1:])}}
+            "capability_flows": {scope.capability_ref: flow_figures(requests)
+                                 for scope, requests in zip(scopes[1:], found[1:])}}
 
 
 def product_sections(session: Session, product_ref: str, chosen: PageWindow,
