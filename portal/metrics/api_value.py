@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query, Request as HttpRequest
@@ -75,14 +77,25 @@ class WindowOrders:
         return cls(delivered_between(session, capabilities, window.start, window.end), confirmed,
                    value.visible_ids(session, confirmed, visible))
 
+    @cached_property
+    def _by_capability(self) -> tuple[dict[str, list[tuple]], dict[str, list]]:
+        delivered: dict[str, list[tuple]] = defaultdict(list)
+        confirmed: dict[str, list] = defaultdict(list)
+        for order, at in self.delivered:
+            delivered[order.capability_ref].append((order, at))
+        for order in self.confirmed:
+            confirmed[order.capability_ref].append((order, as_utc(order.value_confirmed_at)))
+        return delivered, confirmed
+
     def within(self, capabilities: Iterable[str], window: Window) -> WindowOrders:
-        """The part of these orders that read(…, capabilities, window) would give, for a window inside this one."""
-        wanted = set(capabilities)
-        confirmed = [order for order in self.confirmed
-                     if order.capability_ref in wanted and window.contains(as_utc(order.value_confirmed_at))]
-        return WindowOrders([(order, at) for order, at in self.delivered
-                             if order.capability_ref in wanted and window.contains(at)],
-                            confirmed, {order.id for order in confirmed if order.id in self.seen})
+        """The part of these orders that read(…, capabilities, window) would give, for a window inside this one
+        (a page's several products and windows each take theirs from one read, per capability)."""
+        delivered, confirmed = self._by_capability
+        wanted = sorted(set(capabilities))
+        chosen = [order for ref in wanted for order, at in confirmed.get(ref, ()) if window.contains(at)]
+        return WindowOrders(sorted((pair for ref in wanted for pair in delivered.get(ref, ()) if window.contains(pair[1])),
+                                   key=lambda pair: (pair[1], pair[0].id)),
+                            chosen, {order.id for order in chosen if order.id in self.seen})
 
 
 def value_report(session: Session, capabilities: list[str], window: Window, interval: str,

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, String, and_, case, func, literal_column, null, sel
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from portal.catalog.models import CatalogRelation
 from portal.flow.query import as_utc
 from portal.requests.models import Request
 
@@ -78,12 +79,18 @@ def first_by_component(session: Session, capabilities: Iterable[str]) -> list[tu
             for capability, component, parameter, at in rows if component is not None or parameter is not None]
 
 
-def first_by_requester(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str, datetime]]:
-    """(capability, requester_ref, first delivered at) per requester of a delivered order."""
+def first_by_team(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str, datetime]]:
+    """(capability, group ref, first delivered at) per group with a member (`memberOf`, the requester's ref
+    lower-cased as relations store it) who had an order of the capability delivered, by capability and
+    group: grouped in SQL, so the answer has a row per team, not per requester."""
     capabilities = list(capabilities)
     if not capabilities:
         return []
+    team = CatalogRelation.target_ref
     rows = session.execute(
-        select(Request.capability_ref, Request.requester_ref, func.min(Request.delivered_at))
-        .where(delivered(capabilities)).group_by(Request.capability_ref, Request.requester_ref)).all()
-    return [(capability, requester, as_utc(at)) for capability, requester, at in rows]
+        select(Request.capability_ref, team, func.min(Request.delivered_at))
+        .join(CatalogRelation, and_(CatalogRelation.source_ref == func.lower(Request.requester_ref),
+                                    CatalogRelation.type == "memberOf", func.substr(team, 1, 6) == "group:"))
+        .where(delivered(capabilities)).group_by(Request.capability_ref, team)
+        .order_by(Request.capability_ref, team)).all()
+    return [(capability, group, as_utc(at)) for capability, group, at in rows]

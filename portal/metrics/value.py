@@ -73,11 +73,6 @@ def owners_of(session: Session, components: Iterable[str]) -> dict[str, set[str]
     return _related(session, components, "ownedBy")
 
 
-def groups_of(session: Session, users: Iterable[str]) -> dict[str, set[str]]:
-    """The groups each user is a member of (`memberOf`)."""
-    return _related(session, users, "memberOf")
-
-
 def _related(session: Session, sources: Iterable[str], relation: str) -> dict[str, set[str]]:
     sources = sorted({source.lower() for source in sources})
     found: dict[str, set[str]] = defaultdict(set)

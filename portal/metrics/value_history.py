@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from portal.metrics.deliveries import first_by_requester
+from portal.metrics.deliveries import first_by_team
 from portal.metrics.entities import Adoption, adopters
-from portal.metrics.value import CapabilityInfo, capability_info, groups_of, owners_of
+from portal.metrics.value import CapabilityInfo, capability_info, owners_of
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,10 @@ class ValueHistory:
 
 
 def value_history(session: Session, capabilities: Iterable[str]) -> ValueHistory:
-    """The window-free part of the value report of `capabilities`, in five queries."""
+    """The window-free part of the value report of `capabilities`, in four queries."""
     capabilities = sorted(set(capabilities))
     adoptions = adopters(session, capabilities)
-    firsts = first_by_requester(session, capabilities)
-    groups = groups_of(session, {requester for _, requester, _ in firsts})
-    earliest: dict[tuple[str, str], datetime] = {}
-    for capability, requester, at in firsts:
-        # A team counts from its members' first delivered order: only the earliest per capability matters.
-        for team in groups.get(requester.lower(), ()):
-            if (capability, team) not in earliest or at < earliest[(capability, team)]:
-                earliest[(capability, team)] = at
+    # A team counts from its members' first delivered order: only the earliest per capability matters.
     return ValueHistory(capability_info(session, capabilities), adoptions,
                         owners_of(session, {item.component for item in adoptions}),
-                        [(capability, team, at) for (capability, team), at in sorted(earliest.items())])
+                        first_by_team(session, capabilities))

@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from portal.catalog.models import CatalogRelation
 from portal.db import build_engine
-from portal.metrics.deliveries import delivered_between, first_by_component, first_by_requester
+from portal.metrics.deliveries import delivered_between, first_by_component, first_by_team
 from portal.metrics.entities import adopters
 from portal.metrics.value_history import value_history
 from portal.migrate import upgrade
 from portal.requests import service
 from portal.requests.models import Request, RequestEvent
-from tests.requests.factories import OWNER, REQUESTER, seed_request_catalog
+from tests.requests.factories import OWNER, REQUESTER, seed_request_catalog, store, user
 from tests.test_migrations import command_downgrade
 
 CI = "capability:default/ci-pipeline"
@@ -79,10 +80,12 @@ def test_first_delivery_per_component_takes_the_earliest_naming_order(session) -
         ("component:default/web", CI, at(2), "order")]
 
 
-def test_first_delivery_per_requester_and_the_deliveries_of_a_window(session) -> None:  # noqa: ANN001
+def test_first_delivery_per_team_and_the_deliveries_of_a_window(session) -> None:  # noqa: ANN001
     seed_orders(session)
-    # The requester's CI orders were delivered on the 3rd and 2nd (the 5th was cancelled); the owner's on 8th, 9th.
-    assert sorted(first_by_requester(session, [CI, FLAGS])) == [(CI, OWNER, at(8)), (CI, REQUESTER, at(2))]
+    # The requester's (team-apps) CI orders were delivered on the 3rd and 2nd (the 5th was cancelled); the
+    # owner's (team-dx) on the 8th and 9th.
+    assert first_by_team(session, [CI, FLAGS]) == [(CI, "group:default/team-apps", at(2)),
+                                                   (CI, "group:default/team-dx", at(8))]
     # [3rd, 9th): the orders delivered on the 3rd and the 8th; the 9th is the window's end.
     assert [moment for _, moment in delivered_between(session, [CI], at(3), at(9))] == [at(3), at(8)]
     assert [moment for _, moment in delivered_between(session, [CI])] == [at(2), at(3), at(8), at(9)]
@@ -118,3 +121,30 @@ def test_migration_0035_dates_existing_orders_from_their_events(scratch_database
         assert dated == {1: at(2), 2: None}
     finally:
         engine.dispose()
+
+
+def test_first_delivery_per_team_is_each_members_first_as_the_catalog_lists_memberships(session) -> None:  # noqa: ANN001
+    """A requester ref in another case than the catalog stores it, a person in two teams, a membership of
+    something that is not a group, and a team whose only delivery was then cancelled."""
+    seed_request_catalog(session)
+    store(session, [user("dana.dual", ["team-apps", "team-sre"])])
+    session.add(CatalogRelation(originating_uid="test", source_ref="user:default/dana.dual", type="memberOf",
+                                target_ref="component:default/not-a-team"))
+    session.commit()
+    order(session, CI, [(at(1), "submitted"), (at(6), "delivered")], requester="User:Default/Dana.Dual")
+    order(session, CI, [(at(1), "submitted"), (at(4), "delivered")], requester=REQUESTER)
+    order(session, FLAGS, [(at(1), "submitted"), (at(2), "delivered"), (at(3), "cancelled")],
+          requester="user:default/sami.approver")
+    order(session, FLAGS, [(at(1), "submitted"), (at(7), "in-use")], requester="user:default/dana.dual")
+    assert first_by_team(session, [CI, FLAGS]) == [
+        (CI, "group:default/team-apps", at(4)), (CI, "group:default/team-sre", at(6)),
+        (FLAGS, "group:default/team-apps", at(7)), (FLAGS, "group:default/team-sre", at(7))]
+    # The same as each delivered order's requester's groups, looked up one by one.
+    expected: dict[tuple[str, str], datetime] = {}
+    for row, moment in delivered_between(session, [CI, FLAGS]):
+        for (target,) in session.execute(select(CatalogRelation.target_ref).where(
+                CatalogRelation.source_ref == row.requester_ref.lower(), CatalogRelation.type == "memberOf")):
+            if target.startswith("group:"):
+                key = (row.capability_ref, target)
+                expected[key] = min(moment, expected.get(key, moment))
+    assert first_by_team(session, [CI, FLAGS]) == [(*key, moment) for key, moment in sorted(expected.items())]
