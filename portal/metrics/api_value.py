@@ -100,9 +100,10 @@ class WindowOrders:
 
 def value_report(session: Session, capabilities: list[str], window: Window, interval: str,
                  visible, history: ValueHistory | None = None,  # noqa: ANN001 - a SQL condition or None
-                 orders: WindowOrders | None = None) -> dict:
-    """Adoption, time saved, satisfaction and SLA per capability and over all of them. A page that shows
-    several windows or products reads `history` (value_history) and `orders` (WindowOrders) once."""
+                 orders: WindowOrders | None = None, *, totals_only: bool = False) -> dict:
+    """Adoption, time saved, satisfaction and SLA per capability and over all of them (`totals_only`: only
+    over all of them, for a page that shows no capability). A page that shows several windows or products
+    reads `history` (value_history) and `orders` (WindowOrders) once."""
     history = history or value_history(session, capabilities)
     orders = orders or WindowOrders.read(session, capabilities, window, visible)
     per_order = {info.ref: info.time_saved_seconds for info in history.infos}
@@ -116,9 +117,12 @@ def value_report(session: Session, capabilities: list[str], window: Window, inte
                 "satisfaction": value.satisfaction(rated, orders.seen),
                 "sla": value.sla(delivered, window)}
 
+    totals = section({info.ref for info in history.infos})
+    if totals_only:
+        return {"totals": totals}
     items = [{"ref": info.ref, "title": info.title, "timeSavedPerOrder": info.time_saved_seconds,
               "targetLeadTime": info.target_lead_time_seconds, **section({info.ref})} for info in history.infos]
-    return {"capabilities": items, "totals": section({info.ref for info in history.infos})}
+    return {"capabilities": items, "totals": totals}
 
 
 @router.get("/value")

@@ -34,7 +34,7 @@ def _figures(session: Session, products: list[dict], window: Window, history: Va
     for product, flow in zip(products, flows):
         capabilities = product["capabilities"]
         value = value_report(session, capabilities, window, INTERVAL, visible, history.restricted(capabilities),
-                             orders.within(capabilities, window))
+                             orders.within(capabilities, window), totals_only=True)
         answer.append({**headline(flow, value), "teams": value["totals"]["adoption"]["teams"]})
     return answer
 
