@@ -82,15 +82,19 @@ def first_by_component(session: Session, capabilities: Iterable[str]) -> list[tu
 def first_by_team(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str, datetime]]:
     """(capability, group ref, first delivered at) per group with a member (`memberOf`, the requester's ref
     lower-cased as relations store it) who had an order of the capability delivered, by capability and
-    group: grouped in SQL, so the answer has a row per team, not per requester."""
+    group. Grouped in SQL per requester first, then per group through each membership once (relations are
+    stored from both ends), so neither the database nor Python handles a row per order and group."""
     capabilities = list(capabilities)
     if not capabilities:
         return []
-    team = CatalogRelation.target_ref
+    person = func.lower(Request.requester_ref)
+    firsts = select(Request.capability_ref, person.label("person"), func.min(Request.delivered_at).label("at")) \
+        .where(delivered(capabilities)).group_by(Request.capability_ref, person).subquery()
+    teams = select(CatalogRelation.source_ref, CatalogRelation.target_ref).distinct() \
+        .where(CatalogRelation.type == "memberOf", func.substr(CatalogRelation.target_ref, 1, 6) == "group:").subquery()
     rows = session.execute(
-        select(Request.capability_ref, team, func.min(Request.delivered_at))
-        .join(CatalogRelation, and_(CatalogRelation.source_ref == func.lower(Request.requester_ref),
-                                    CatalogRelation.type == "memberOf", func.substr(team, 1, 6) == "group:"))
-        .where(delivered(capabilities)).group_by(Request.capability_ref, team)
-        .order_by(Request.capability_ref, team)).all()
+        select(firsts.c.capability_ref, teams.c.target_ref, func.min(firsts.c.at))
+        .join(teams, teams.c.source_ref == firsts.c.person)
+        .group_by(firsts.c.capability_ref, teams.c.target_ref)
+        .order_by(firsts.c.capability_ref, teams.c.target_ref)).all()
     return [(capability, group, as_utc(at)) for capability, group, at in rows]

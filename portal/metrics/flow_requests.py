@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, DateTime, String, Time, case, cast, func, or_, select, type_coerce
+from sqlalchemy import Date, DateTime, String, Time, and_, case, cast, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import as_utc
@@ -94,20 +94,36 @@ def _finished(session: Session, scopes: Sequence[RequestScope], window: Window) 
                Request.flow_finished_at < window.end)).all()
 
 
+def _passes_of(scopes: Sequence[RequestScope]):  # noqa: ANN202 - a SQL condition
+    """The scopes' passes as one IN list per kind of scope (an OR per scope makes PostgreSQL scan them all)."""
+    conditions = []
+    for kind in sorted({scope.kind for scope in scopes}):
+        products = sorted({scope.product_ref for scope in scopes if scope.kind == kind and scope.capability_ref is None
+                           and scope.product_ref is not None})
+        capabilities = sorted({scope.capability_ref for scope in scopes if scope.kind == kind
+                               and scope.capability_ref is not None})
+        if products:
+            conditions.append(and_(RequestPass.product_ref.in_(products), RequestPass.kind == kind))
+        if capabilities:
+            conditions.append(and_(RequestPass.capability_ref.in_(capabilities), RequestPass.kind == kind))
+    conditions += [scope.pass_condition for scope in scopes if scope.capability_ref is None and scope.product_ref is None]
+    return or_(*conditions)
+
+
 def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
-    """The pass covering the window's end of each request then in a stage before delivery."""
+    """The pass covering the window's end of each request then in a stage before delivery: one still open
+    or one left at or after the end, each a seek of the passes index per stage."""
     stages = sorted({stage for scope in scopes for stage in open_stages(scope.stream)})
-    return session.execute(
-        select(RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,
+    columns = (RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,
                RequestPass.capability_ref, RequestPass.stage,
                type_coerce(RequestPass.entered_at, DateTime(timezone=True)).label("entered"),
                RequestPass.left_at.is_(None).label("open"), Request.flow_item_type,
                type_coerce(Request.created_at, DateTime(timezone=True)).label("created"))
-        .join(Request, Request.id == RequestPass.request_id)
-        .where(or_(*(scope.pass_condition for scope in scopes)), RequestPass.stage.in_(stages),
-               RequestPass.entered_at < window.end,
-               or_(RequestPass.left_at.is_(None), RequestPass.left_at >= window.end),
-               Request.created_at < window.end)).all()
+    covering = (_passes_of(scopes), RequestPass.stage.in_(stages), RequestPass.entered_at < window.end,
+                Request.created_at < window.end)
+    return [row for still in (RequestPass.left_at.is_(None), RequestPass.left_at >= window.end)
+            for row in session.execute(select(*columns).join(Request, Request.id == RequestPass.request_id)
+                                       .where(*covering, still))]
 
 
 def scoped_requests(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[ScopeRequests]:
