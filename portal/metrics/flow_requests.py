@@ -110,20 +110,25 @@ def _passes_of(scopes: Sequence[RequestScope]):  # noqa: ANN202 - a SQL conditio
     return or_(*conditions)
 
 
-def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
-    """The pass covering the window's end of each request then in a stage before delivery: one still open
-    or one left at or after the end, each a seek of the passes index per stage."""
+def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[tuple]:
+    """(pass row, request row) for the pass covering the window's end of each request then in a stage before
+    delivery: one still open or one left at or after the end (each a seek of the passes index per stage),
+    then their requests by id (a join makes PostgreSQL hash every request)."""
     stages = sorted({stage for scope in scopes for stage in open_stages(scope.stream)})
-    columns = (RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,
-               RequestPass.capability_ref, RequestPass.stage,
-               type_coerce(RequestPass.entered_at, DateTime(timezone=True)).label("entered"),
-               RequestPass.left_at.is_(None).label("open"), Request.flow_item_type,
-               type_coerce(Request.created_at, DateTime(timezone=True)).label("created"))
-    covering = (_passes_of(scopes), RequestPass.stage.in_(stages), RequestPass.entered_at < window.end,
-                Request.created_at < window.end)
-    return [row for still in (RequestPass.left_at.is_(None), RequestPass.left_at >= window.end)
-            for row in session.execute(select(*columns).join(Request, Request.id == RequestPass.request_id)
-                                       .where(*covering, still))]
+    covering = (_passes_of(scopes), RequestPass.stage.in_(stages), RequestPass.entered_at < window.end)
+    passes = [row for still in (RequestPass.left_at.is_(None), RequestPass.left_at >= window.end)
+              for row in session.execute(
+                  select(RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,
+                         RequestPass.capability_ref, RequestPass.stage,
+                         type_coerce(RequestPass.entered_at, DateTime(timezone=True)).label("entered"),
+                         RequestPass.left_at.is_(None).label("open")).where(*covering, still))]
+    requests = {}
+    ids = sorted({row.id for row in passes})
+    for start in range(0, len(ids), 1000):
+        requests.update((row.id, row) for row in session.execute(
+            select(Request.id, Request.flow_item_type, type_coerce(Request.created_at, DateTime(timezone=True))
+                   .label("created")).where(Request.id.in_(ids[start:start + 1000]), Request.created_at < window.end)))
+    return [(row, requests[row.id]) for row in passes if row.id in requests]
 
 
 def scoped_requests(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[ScopeRequests]:
@@ -139,11 +144,11 @@ def scoped_requests(session: Session, scopes: Sequence[RequestScope], window: Wi
         for index in membership.of(row):
             found[index].finished.append(entry)
     open_by_scope = [set(open_stages(scope.stream)) for scope in scopes]
-    for row in _in_progress(session, scopes, window):
+    for row, request in _in_progress(session, scopes, window):
         entered = as_utc(row.entered)
         # Quiet: in this pass since before the window and never moved again.
-        entry = (row.id, bool(row.open) and entered < window.start, as_utc(row.created), row.stage, entered,
-                 row.flow_item_type)
+        entry = (row.id, bool(row.open) and entered < window.start, as_utc(request.created), row.stage, entered,
+                 request.flow_item_type)
         for index in membership.of(row):
             if row.stage in open_by_scope[index]:
                 found[index].ongoing.append(entry)
