@@ -42,7 +42,7 @@ from portal.auth.tokens import issue_token
 from portal.catalog.store import PreparedEntity, write_entities
 from portal.db import build_engine
 from portal.planner_statistics import refresh_planner_statistics
-from portal.requests.models import Request, RequestEvent
+from portal.requests.models import Request, RequestEvent, component_parameter
 from portal.requests.passes import rebuild_request_passes
 from portal.requests.stages import DEFAULT_STREAMS, first_delivery
 
@@ -199,7 +199,8 @@ _OPTIONAL = ("component_ref", "parameters", "lead_time_ended_at", "value_confirm
 
 def _insert(connection, requests: list[dict], events: list[dict]) -> None:  # noqa: ANN001 - a Connection
     present = {key for row in requests for key in _OPTIONAL if key in row}
-    rows = [{**{key: None for key in present}, **row} for row in requests] if present else requests
+    rows = [{**{key: None for key in present}, **row, "component_parameter": component_parameter(row.get("parameters"))}
+            for row in requests]
     connection.execute(insert(Request), rows)
     connection.execute(insert(RequestEvent), events)
 

@@ -21,7 +21,7 @@ from portal.demo.work_items import projects, work_item_records
 from portal.flow.link_changes import TRACKED_TIMES, log_link_changes, log_links_changed
 from portal.flow.models import FlowIncidentEvent, FlowWorkItemTransition
 from portal.flow.records import RECORD_TABLES, FlowRecord
-from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
+from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote, component_parameter
 from portal.requests.passes import derive_requests
 from portal.requests.passes_models import RequestPass
 from portal.requests.stages import first_delivery
@@ -115,7 +115,8 @@ def _insert_requests(session: Session, requests: list[DemoRequest]) -> None:
     statement = insert(Request.__table__).returning(Request.__table__.c.id, sort_by_parameter_order=True)
     # Dated from the events as they are finally written (a demo timeline may have been shifted or cut).
     rows = [{**request.row,
-             "delivered_at": first_delivery((event["at"], event["to_stage"]) for event in request.events)}
+             "delivered_at": first_delivery((event["at"], event["to_stage"]) for event in request.events),
+             "component_parameter": component_parameter(request.row.get("parameters"))}
             for request in requests]
     ids = session.execute(statement, rows).scalars().all()
     events, votes, comments = [], [], []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import JSON, String, and_, case, func, literal_column, null, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -49,29 +49,18 @@ def delivered_between(session: Session, capabilities: Iterable[str], start: date
     return [(row, as_utc(row.delivered_at)) for row in rows]
 
 
-def _component_parameter(dialect: str) -> tuple[ColumnElement, ColumnElement]:
-    """The `component` member of an order's parameters when it is a JSON string (else NULL), and that test.
-    Constants are written out, so the grouped expression is the selected one (PostgreSQL compares them)."""
-    if dialect == "postgresql":
-        key = literal_column("'component'")
-        return (Request.parameters.op("->>", return_type=String)(key),
-                func.json_typeof(Request.parameters.op("->", return_type=JSON)(key)) == "string")
-    path = literal_column("""'$."component"'""")
-    return func.json_extract(Request.parameters, path, type_=String), func.json_type(Request.parameters, path) == "text"
-
-
 def first_by_component(session: Session, capabilities: Iterable[str]) -> list[tuple[str, str | None, dict | None,
                                                                                      datetime]]:
     """(capability, component_ref, parameters, first delivered at) per component that delivered orders
     name: through their link (`component_ref`), or, for orders without one, through a `component`
     parameter, given here as `{"component": value}` for `entities.named_component` to check. Grouped in
-    SQL in one pass over the deliveries index, so the answer has a row per component, not per order;
-    only the orders without a link are read for their parameters."""
+    SQL in one pass over the deliveries index (which carries the `component` parameter as the request
+    writers keep it, `requests.component_parameter`), so the answer has a row per component, not per order
+    and no order's parameters are parsed."""
     capabilities = list(capabilities)
     if not capabilities:
         return []
-    value, is_text = _component_parameter(session.get_bind().dialect.name)
-    named = case((and_(Request.component_ref.is_(None), is_text), value), else_=null()).label("named")
+    named = case((Request.component_ref.is_(None), Request.component_parameter), else_=null()).label("named")
     rows = session.execute(
         select(Request.capability_ref, Request.component_ref, named, func.min(Request.delivered_at))
         .where(delivered(capabilities)).group_by(Request.capability_ref, Request.component_ref, named)).all()

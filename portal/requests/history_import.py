@@ -25,7 +25,7 @@ from portal.requests.history_import_lines import (
     parse_line,
 )
 from portal.requests.history_import_models import RequestImportKey
-from portal.requests.models import PUBLIC_ID_PREFIX, Request, RequestEvent
+from portal.requests.models import PUBLIC_ID_PREFIX, Request, RequestEvent, component_parameter
 from portal.requests.offerings import Offering, capability_offering, product_offering
 from portal.requests.passes import catalog_streams, derive_requests
 from portal.requests.stages import first_delivery
@@ -141,7 +141,8 @@ def _store(session: Session, record: HistoryRecord) -> Request:
                   requester_ref=record.requester, stage=last.to_stage, flow_item_type=record.flow_item_type,
                   created_at=record.created_at, updated_at=last.at, lead_time_ended_at=_lead_time_ended_at(record),
                   delivered_at=first_delivery((event.at, event.to_stage) for event in record.events),
-                  parameters=record.parameters if record.kind == "order" else None)
+                  parameters=record.parameters if record.kind == "order" else None,
+                  component_parameter=component_parameter(record.parameters) if record.kind == "order" else None)
     if record.kind == "order":
         row.target_lead_time = offering.target_lead_time
         row.target_lead_time_seconds = duration_seconds_or_none(offering.target_lead_time)

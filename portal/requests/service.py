@@ -13,7 +13,7 @@ from portal.catalog.models import CatalogEntity
 from portal.requests import fulfillment
 from portal.requests.durations import DurationError, duration_seconds_or_none, parse_duration
 from portal.requests.inputs import FieldProblem, RequestProblem, json_problems, parameter_problems, schema_is_usable
-from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote
+from portal.requests.models import Request, RequestComment, RequestEvent, RequestVote, component_parameter
 from portal.requests.offerings import (
     Offering,
     OfferingRefError,
@@ -75,6 +75,7 @@ def create_order(session: Session, *, capability: str, requester: str, parameter
     row = _new_request(session, "order", title or _entity_title(offering.capability) or capability_ref,
                        description, requester, value_hypothesis, flow_item_type, offering)
     row.parameters = parameters
+    row.component_parameter = component_parameter(parameters)
     row.target_lead_time = offering.target_lead_time
     row.target_lead_time_seconds = duration_seconds_or_none(offering.target_lead_time)
     _start(session, row, _initial_stage(offering), requester, "Ordered")

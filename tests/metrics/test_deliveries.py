@@ -15,7 +15,7 @@ from portal.metrics.entities import adopters
 from portal.metrics.value_history import value_history
 from portal.migrate import upgrade
 from portal.requests import service
-from portal.requests.models import Request, RequestEvent
+from portal.requests.models import Request, RequestEvent, component_parameter
 from tests.requests.factories import OWNER, REQUESTER, seed_request_catalog, store, user
 from tests.test_migrations import command_downgrade
 
@@ -32,7 +32,7 @@ def order(session: Session, capability: str, moves: list[tuple[datetime, str]], 
     """An order moved through `moves` by the request service (which keeps delivered_at), first at moves[0]."""
     row = Request(kind="order", title="t", capability_ref=capability, requester_ref=requester,
                   product_ref="platformproduct:default/delivery-platform", stage="submitted", created_at=moves[0][0], updated_at=moves[0][0],
-                  component_ref=component, parameters=parameters)
+                  component_ref=component, parameters=parameters, component_parameter=component_parameter(parameters))
     session.add(row)
     session.flush()
     session.add(RequestEvent(request_id=row.id, at=moves[0][0], actor=requester, to_stage="submitted", source="user"))
@@ -148,3 +148,24 @@ def test_first_delivery_per_team_is_each_members_first_as_the_catalog_lists_memb
                 key = (row.capability_ref, target)
                 expected[key] = min(moment, expected.get(key, moment))
     assert first_by_team(session, [CI, FLAGS]) == [(*key, moment) for key, moment in sorted(expected.items())]
+
+
+def test_migration_0038_takes_each_orders_component_parameter_when_it_is_text(scratch_database_url) -> None:  # noqa: ANN001
+    engine = build_engine(scratch_database_url)
+    try:
+        upgrade(engine)
+        command_downgrade(engine, "0037")
+        base = {"kind": "order", "title": "t", "requester_ref": "user:default/a", "flow_item_type": "feature",
+                "created_at": at(1), "updated_at": at(1), "vote_count": 0, "stage": "submitted"}
+        named = {1: {"component": " Web "}, 2: {"component": 42}, 3: {"component": "x" * 401}, 4: {"other": "web"},
+                 5: None, 6: {"component": "component:default/api", "more": [1, 2]}}
+        with engine.begin() as connection:
+            connection.execute(insert(Request.__table__), [{**base, "id": key, "parameters": value}
+                                                           for key, value in named.items()])
+        upgrade(engine)
+        with Session(engine) as session:
+            found = dict(session.execute(select(Request.id, Request.component_parameter)).all())
+        assert found == {1: " Web ", 2: None, 3: None, 4: None, 5: None, 6: "component:default/api"}
+        assert found == {key: component_parameter(value) for key, value in named.items()}
+    finally:
+        engine.dispose()

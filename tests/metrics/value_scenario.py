@@ -52,6 +52,7 @@ def order(session: Session, capability_ref: str, created: datetime, *, stage: st
                   product_ref=PRODUCT, requester_ref=requester, stage=stage, created_at=created,
                   updated_at=confirmed or delivered or created, lead_time_ended_at=delivered,
                   target_lead_time_seconds=target, parameters={"component": component} if component else {},
+                  component_parameter=component,
                   value_rating=rating, value_time_saved_seconds=saved, value_comment=comment,
                   value_confirmed_at=confirmed)
     events = [(created, None, "submitted"), (created, "submitted", "fulfilling")]
