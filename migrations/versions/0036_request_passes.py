@@ -25,9 +25,8 @@ READ_COLUMNS = ["stage", "left_at", "next_exit_at", "stage_seconds", "stage_work
                 "entered_at"]
 REQUEST_INDEXES = {
     "ix_requests_passes_key": ["product_ref", "kind", "passes_key", "capability_ref"],
-    "ix_requests_product_finished": ["product_ref", "kind", "flow_finished_at", "created_at", "flow_work_seconds", "id"],
-    "ix_requests_capability_finished": ["capability_ref", "kind", "flow_finished_at", "created_at",
-                                        "flow_work_seconds", "id"],
+    "ix_requests_product_finished": ["product_ref", "kind", "flow_finished_at", "created_at", "flow_work_seconds",
+                                     "capability_ref", "flow_item_type", "id"],
 }
 
 
@@ -38,6 +37,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("flow_work_seconds", sa.Float(), nullable=True))
     for name, columns in REQUEST_INDEXES.items():
         op.create_index(name, "requests", columns)
+    # Capability scopes now read through their product's rows; with sampled statistics SQLite also took
+    # this index for deliveries that ix_requests_delivered covers.
+    op.drop_index("ix_requests_capability_kind_stage", table_name="requests")
     op.create_table(
         "request_passes",
         sa.Column("event_id", sa.Integer(), sa.ForeignKey("request_events.id", ondelete="CASCADE"), primary_key=True,
@@ -67,6 +69,7 @@ def downgrade() -> None:
     for name in ("ix_request_passes_request", "ix_request_passes_capability", "ix_request_passes_product"):
         op.drop_index(name, table_name="request_passes")
     op.drop_table("request_passes")
+    op.create_index("ix_requests_capability_kind_stage", "requests", ["capability_ref", "kind", "stage", "created_at"])
     for name in REQUEST_INDEXES:
         op.drop_index(name, table_name="requests")
     with op.batch_alter_table("requests") as batch:

@@ -10,7 +10,7 @@ saved, SLA): the first two are aggregated in SQL and the last is a range of
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import case, func, null, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,10 +28,15 @@ ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Requ
                  Request.lead_time_ended_at, Request.target_lead_time_seconds)
 
 
+# "Delivered at all" as a range rather than IS NOT NULL: with sampled statistics SQLite then takes the
+# covering ix_requests_delivered instead of another index on the capability that visits every row.
+EVER = datetime(1, 1, 1, tzinfo=UTC)
+
+
 def delivered(capabilities: Iterable[str]) -> ColumnElement:
     """The condition on `Request` of the capabilities' delivered orders."""
     return (Request.kind == "order") & Request.capability_ref.in_(sorted(set(capabilities))) \
-        & Request.stage.not_in(UNDELIVERED_ENDS) & Request.delivered_at.is_not(None)
+        & Request.stage.not_in(UNDELIVERED_ENDS) & (Request.delivered_at >= EVER)
 
 
 def delivered_between(session: Session, capabilities: Iterable[str], start: datetime | None = None,

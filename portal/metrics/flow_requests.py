@@ -84,30 +84,31 @@ class ScopeRequests:
         return answer
 
 
+def _covering(model, scopes: Sequence[RequestScope]):  # noqa: ANN001, ANN202 - a table and a SQL condition
+    """Rows of `model` (requests or their passes) that cover the scopes: by product and kind, one IN list
+    per kind (an OR per scope makes PostgreSQL scan them all); a capability's orders are read through its
+    product's (the rows say which capability they are for), unless it has none. The caller sorts rows into
+    scopes with _Membership."""
+    conditions = []
+    for kind in sorted({scope.kind for scope in scopes}):
+        products = sorted({scope.product_ref for scope in scopes if scope.kind == kind and scope.product_ref is not None})
+        if products:
+            conditions.append(and_(model.product_ref.in_(products), model.kind == kind))
+        alone = sorted({scope.capability_ref for scope in scopes if scope.kind == kind and scope.product_ref is None
+                        and scope.capability_ref is not None})
+        if alone:
+            conditions.append(and_(model.capability_ref.in_(alone), model.kind == kind))
+    return or_(*conditions)
+
+
 def _finished(session: Session, scopes: Sequence[RequestScope], window: Window) -> list:
     return session.execute(
         select(Request.id, Request.kind, Request.product_ref, Request.capability_ref, Request.flow_item_type,
                type_coerce(Request.created_at, DateTime(timezone=True)).label("created"),
                type_coerce(Request.flow_finished_at, DateTime(timezone=True)).label("finished"),
                Request.flow_work_seconds)
-        .where(or_(*(scope.condition for scope in scopes)), Request.flow_finished_at >= window.start,
+        .where(_covering(Request, scopes), Request.flow_finished_at >= window.start,
                Request.flow_finished_at < window.end)).all()
-
-
-def _passes_of(scopes: Sequence[RequestScope]):  # noqa: ANN202 - a SQL condition
-    """The scopes' passes as one IN list per kind of scope (an OR per scope makes PostgreSQL scan them all)."""
-    conditions = []
-    for kind in sorted({scope.kind for scope in scopes}):
-        products = sorted({scope.product_ref for scope in scopes if scope.kind == kind and scope.capability_ref is None
-                           and scope.product_ref is not None})
-        capabilities = sorted({scope.capability_ref for scope in scopes if scope.kind == kind
-                               and scope.capability_ref is not None})
-        if products:
-            conditions.append(and_(RequestPass.product_ref.in_(products), RequestPass.kind == kind))
-        if capabilities:
-            conditions.append(and_(RequestPass.capability_ref.in_(capabilities), RequestPass.kind == kind))
-    conditions += [scope.pass_condition for scope in scopes if scope.capability_ref is None and scope.product_ref is None]
-    return or_(*conditions)
 
 
 def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[tuple]:
@@ -115,7 +116,7 @@ def _in_progress(session: Session, scopes: Sequence[RequestScope], window: Windo
     delivery: one still open or one left at or after the end (each a seek of the passes index per stage),
     then their requests by id (a join makes PostgreSQL hash every request)."""
     stages = sorted({stage for scope in scopes for stage in open_stages(scope.stream)})
-    covering = (_passes_of(scopes), RequestPass.stage.in_(stages), RequestPass.entered_at < window.end)
+    covering = (_covering(RequestPass, scopes), RequestPass.stage.in_(stages), RequestPass.entered_at < window.end)
     passes = [row for still in (RequestPass.left_at.is_(None), RequestPass.left_at >= window.end)
               for row in session.execute(
                   select(RequestPass.request_id.label("id"), RequestPass.kind, RequestPass.product_ref,

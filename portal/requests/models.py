@@ -36,14 +36,13 @@ class Request(SQLModel, table=True):
               "component_ref", "component_parameter"),
         Index("ix_requests_capability_confirmed", "capability_ref", "kind", "value_confirmed_at"),
         Index("ix_requests_product_kind_stage", "product_ref", "kind", "stage", "created_at"),
-        Index("ix_requests_capability_kind_stage", "capability_ref", "kind", "stage", "created_at"),
         # Derived from the stage events (portal/requests/passes.py): which requests a scope must re-derive,
         # and the finished ones of a window with what flow time and efficiency need (metrics/flow_headlines.py).
         Index("ix_requests_passes_key", "product_ref", "kind", "passes_key", "capability_ref"),
+        # Capability scopes read through their product's (metrics/flow_requests.py): no capability twin, which
+        # SQLite's sampled statistics would also pick for the deliveries that ix_requests_delivered covers.
         Index("ix_requests_product_finished", "product_ref", "kind", "flow_finished_at", "created_at",
-              "flow_work_seconds", "id"),
-        Index("ix_requests_capability_finished", "capability_ref", "kind", "flow_finished_at", "created_at",
-              "flow_work_seconds", "id"),
+              "flow_work_seconds", "capability_ref", "flow_item_type", "id"),
     )
 
     # Shown as REQ-<id>: short enough to say out loud, and the database hands it out without races.
