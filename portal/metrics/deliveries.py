@@ -28,15 +28,16 @@ ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Requ
                  Request.lead_time_ended_at, Request.target_lead_time_seconds)
 
 
-# "Delivered at all" as a range rather than IS NOT NULL: with sampled statistics SQLite then takes the
-# covering ix_requests_delivered instead of another index on the capability that visits every row.
-EVER = datetime(1, 1, 1, tzinfo=UTC)
+# "Delivered at all" as a range closed at both ends rather than IS NOT NULL: with sampled statistics
+# SQLite then takes the covering ix_requests_delivered instead of another index on the capability that
+# visits every row (a range open at one end was not always enough).
+EVER, NEVER = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def delivered(capabilities: Iterable[str]) -> ColumnElement:
     """The condition on `Request` of the capabilities' delivered orders."""
     return (Request.kind == "order") & Request.capability_ref.in_(sorted(set(capabilities))) \
-        & Request.stage.not_in(UNDELIVERED_ENDS) & (Request.delivered_at >= EVER)
+        & Request.stage.not_in(UNDELIVERED_ENDS) & (Request.delivered_at >= EVER) & (Request.delivered_at < NEVER)
 
 
 def delivered_between(session: Session, capabilities: Iterable[str], start: datetime | None = None,
