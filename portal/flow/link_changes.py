@@ -3,7 +3,7 @@ portal/metrics/dora_rollup.py) can redo only what a write may have changed.
 
 The writer adds one row per link and batch: `since` is the earliest time from which a sample derived
 from that link's records may differ. Readers remember the last id they consumed; rows every reader has
-consumed are deleted (`forget_consumed`).
+consumed are deleted (`forget_consumed`), all but the newest, which keeps ids growing.
 """
 
 from __future__ import annotations
@@ -112,5 +112,10 @@ def latest_change_id(session: Session, *, if_busy: Callable[[Session], int] | No
 
 
 def forget_consumed(session: Session, consumed_by_all: int) -> int:
-    """Delete the rows every reader has consumed (ids up to `consumed_by_all`)."""
-    return session.execute(delete(FlowLinkChange).where(FlowLinkChange.id <= consumed_by_all)).rowcount or 0
+    """Delete the rows every reader has consumed (ids up to `consumed_by_all`) but the newest row."""
+    # The newest row stays: SQLite (the table has no AUTOINCREMENT) numbers a row one past the highest id
+    # left in the table, so an emptied log would hand out 1, 2, ... again, ids every reader has consumed
+    # already, and the changes they stand for would never be seen.
+    newest = select(func.max(FlowLinkChange.id)).scalar_subquery()
+    return session.execute(delete(FlowLinkChange).where(FlowLinkChange.id <= consumed_by_all,
+                                                        FlowLinkChange.id < newest)).rowcount or 0
