@@ -17,7 +17,7 @@ from portal.catalog.models import CatalogEntity, CatalogSearch
 from portal.logging_setup import get_logger
 from portal.flow.link_changes import FlowLinkChange, latest_change_id
 from portal.flow.query import ANNOTATION_KEY_PREFIX
-from portal.metrics.dora_rollup import Plan, apply, bring_up_to_date, compact_change_log
+from portal.metrics.dora_rollup import Plan, apply, bring_up_to_date, compact_change_log, exclude_rollup_writers
 from portal.metrics.dora_rollup_models import DoraRollupState
 from portal.metrics.entities import component_links
 from portal.requests.passes import refresh_request_passes
@@ -73,14 +73,24 @@ def refresh_round(engine: Engine, *, new_components: int = BATCH) -> int:
             session.commit()
             done += len(links)
     with Session(engine) as session:
-        # Every other built component has no link a change up to `latest` names: it is current up to there.
-        untouched = DoraRollupState.consumed_change_id < latest
-        if touched:
-            untouched = and_(untouched, DoraRollupState.component_ref.not_in(touched))
-        session.execute(update(DoraRollupState).where(untouched).values(consumed_change_id=latest))
-        compact_change_log(session)
+        # Only with no rollup write in flight (else the next round does it): a first build in flight has a
+        # state row no one else sees yet, and may have read its records before changes up to `latest`.
+        if exclude_rollup_writers(session):
+            _mark_untouched_current(session, latest)
+            compact_change_log(session, latest)
         session.commit()
     return done
+
+
+def _mark_untouched_current(session: Session, latest: int) -> None:
+    """Built components no change up to `latest` touched are current up to there: say so."""
+    # Listed again rather than taken from the start of the round: a component whose first build was in
+    # flight then, and committed since, is not on that list, yet changes after its build may touch it.
+    behind = _touched_components(session, latest)
+    untouched = DoraRollupState.consumed_change_id < latest
+    if behind:
+        untouched = and_(untouched, DoraRollupState.component_ref.not_in(behind))
+    session.execute(update(DoraRollupState).where(untouched).values(consumed_change_id=latest))
 
 
 def rebuild_all(engine: Engine, progress: Callable[[int, int], None] = lambda done, total: None) -> int:

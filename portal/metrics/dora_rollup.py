@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -31,6 +31,16 @@ from portal.metrics.window import Window
 FOREVER = datetime(3000, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = datetime(1970, 1, 1, tzinfo=UTC)
 SAMPLE_COLUMNS = [column.name for column in DoraSample.__table__.columns]
+# On PostgreSQL, held shared by every transaction that writes rollup state, from before it reads a record
+# to its commit, and exclusively, never waiting, by whoever marks components current or compacts the change
+# log. A component built for the first time has a state row no other transaction sees until it commits, so
+# neither can tell that the build read its records before changes that committed since, and would mark it
+# past them or delete them. With the lock they only run when no build is in flight; a build that starts
+# while they run waits, then reads records that include every change they deleted or marked consumed.
+# (Reads run in READ COMMITTED: each statement sees what committed before it. SQLite needs no lock: a
+# build's first write, its state row, takes the one write lock before it reads any record.)
+# Beyond 32 bits, so no lock keyed by hashtext() (the catalog refresher's) can be the same lock.
+ROLLUP_WRITE_LOCK = 0x0D0A_0D0A_0000_0001
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,10 @@ class Plan:
 
 def links_key(links: Iterable[Link]) -> str:
     return json.dumps(sorted([annotation, value] for annotation, value in links))
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _day(at: datetime) -> int:
@@ -106,7 +120,7 @@ def rebuild(session: Session, plan: Plan) -> int:
     stale = delete(DoraSample).where(DoraSample.component_ref == plan.component)
     session.execute(stale if plan.since is None else stale.where(DoraSample.at >= since))
     if rows:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if _postgresql(session) else sqlite
         insert = dialect.insert(DoraSample.__table__)
         # A sample that moved to `since` or later from before it replaces its old row.
         session.execute(insert.on_conflict_do_update(
@@ -154,9 +168,26 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def hold_off_compaction(session: Session) -> None:
+    """Take ROLLUP_WRITE_LOCK shared until the transaction ends (waits only for a compaction in progress)."""
+    if _postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": ROLLUP_WRITE_LOCK})
+
+
+def exclude_rollup_writers(session: Session) -> bool:
+    """Take ROLLUP_WRITE_LOCK exclusively until the transaction ends if no rollup write is in flight;
+    False (and nothing taken) if one is. Never waits: rollup writers arriving later would queue behind it."""
+    if not _postgresql(session):
+        return True
+    return session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ROLLUP_WRITE_LOCK}).scalar_one()
+
+
 def _lock_state(session: Session, plan: Plan) -> DoraRollupState | None:
     """The component's state row, locked against a concurrent rebuild on PostgreSQL (SQLite has one writer)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # Before the row lock: whoever holds a state row holds this too, so whoever holds it exclusively (and
+    # updates state rows) never waits for a row, and a build that waits for it waits for a short transaction.
+    hold_off_compaction(session)
+    dialect = postgresql if _postgresql(session) else sqlite
     session.execute(dialect.insert(DoraRollupState.__table__).on_conflict_do_nothing(index_elements=["component_ref"]),
                     {"component_ref": plan.component, "links": "", "consumed_change_id": 0, "built_at": EVER})
     return session.execute(select(DoraRollupState).where(DoraRollupState.component_ref == plan.component)
@@ -196,6 +227,7 @@ def bring_up_to_date(session: Session, components: Mapping[str, Sequence[Link]],
     plans, untouched = plans_for(session, components, latest)
     written = sum(apply(session, plan, latest) for plan in plans)
     if advance and untouched:
+        hold_off_compaction(session)
         session.execute(update(DoraRollupState).where(DoraRollupState.component_ref.in_(untouched),
                                                       DoraRollupState.consumed_change_id < latest)
                         .values(consumed_change_id=latest))
@@ -205,12 +237,18 @@ def bring_up_to_date(session: Session, components: Mapping[str, Sequence[Link]],
 def forget_everything(session: Session) -> None:
     """Drop every component's rollup, so each is rebuilt when next read (after records were written or
     deleted without the writer, e.g. the demo data)."""
+    hold_off_compaction(session)
     session.execute(delete(DoraSample))
     session.execute(delete(DoraRollupState))
 
 
-def compact_change_log(session: Session) -> int:
-    """Delete link changes every built component has consumed; components built later start afresh."""
-    oldest = session.execute(select(DoraRollupState.consumed_change_id).order_by(
-        DoraRollupState.consumed_change_id).limit(1)).scalar_one_or_none()
-    return forget_consumed(session, oldest if oldest is not None else latest_change_id(session))
+def compact_change_log(session: Session, latest: int) -> int:
+    """Delete link changes up to `latest` (a `latest_change_id` answer) that every built component has
+    consumed; returns rows deleted. Does nothing while a rollup write is in flight (see ROLLUP_WRITE_LOCK):
+    a first build in flight would be missing from "every built component"."""
+    if not exclude_rollup_writers(session):
+        return 0
+    oldest = session.execute(select(func.min(DoraRollupState.consumed_change_id))).scalar_one()
+    # With no component built, everything up to `latest` goes: a build starting after this commits reads
+    # records that include all of it.
+    return forget_consumed(session, latest if oldest is None else min(oldest, latest))
