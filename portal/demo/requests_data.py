@@ -130,7 +130,8 @@ def order_requests(organisation: Organisation, year: DemoYear, plan: dict) -> li
             delivered = outcome not in (*OPEN_OUTCOMES, "failed", "rejected", "cancelled")
             named = others and rng.random() < 0.7 and not (delivered and capability.ref in DELIVERY_CAPABILITIES)
             component = rng.choice(others) if named else None
-            share = rng.uniform(0.97, 0.995) if outcome in OPEN_OUTCOMES else rng.uniform(0.0, 0.9)
+            # Finished ones up to the last weeks too, so the pages' default window (the last 30 days) has deliveries.
+            share = rng.uniform(0.97, 0.995) if outcome in OPEN_OUTCOMES else rng.uniform(0.0, 0.97)
             requests.append(_order(rng, organisation, capability, outcome, year.at(share), component, year))
     return requests
 
