@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from portal.flow.query import as_utc
 from portal.metrics.flow import FlowItem, Pass, flow_metrics
+from portal.metrics.flow_requests import _Membership  # plumbing shared; the figures are the oracle's own
 from portal.metrics.flow_scope import RequestScope, moved_in
 from portal.metrics.window import Window
 from portal.requests.models import Request, RequestEvent
@@ -57,22 +58,6 @@ def request_item(stream: ValueStream, created_at, flow_type: str, events: list[t
 def _before_delivery(stream: ValueStream) -> list[str]:
     line = stream.main_line
     return list(line[:line.index(stream.delivery_stage)])
-
-
-class _Membership:
-    """Python's reading of the scopes' conditions, for rows read with the union of them: which scopes
-    (by index) a row with kind, product_ref and capability_ref belongs to."""
-
-    def __init__(self, scopes: Sequence[RequestScope]) -> None:
-        self.by_key: dict[tuple[str, str, str], list[int]] = {}
-        for index, scope in enumerate(scopes):
-            key = ("capability", scope.kind, scope.capability_ref) if scope.capability_ref is not None \
-                else ("product", scope.kind, scope.product_ref)
-            self.by_key.setdefault(key, []).append(index)
-
-    def of(self, row) -> list[int]:  # noqa: ANN001 - a request row
-        return self.by_key.get(("product", row.kind, row.product_ref), []) + \
-            self.by_key.get(("capability", row.kind, row.capability_ref), [])
 
 
 def _totals(session: Session, scopes: Sequence[RequestScope], window: Window) -> list[Counter]:
