@@ -34,10 +34,12 @@ ORDER_COLUMNS = (Request.id, Request.capability_ref, Request.requester_ref, Requ
 EVER, NEVER = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def delivered(capabilities: Iterable[str]) -> ColumnElement:
-    """The condition on `Request` of the capabilities' delivered orders."""
+def delivered(capabilities: Iterable[str], start: datetime = EVER, end: datetime = NEVER) -> ColumnElement:
+    """The condition on `Request` of the capabilities' orders first delivered in [start, end) (ever by
+    default). One range only: given two lower bounds, SQLite seeks by one of them (it took EVER) and
+    filters the rest, reading a year of deliveries for a month's."""
     return (Request.kind == "order") & Request.capability_ref.in_(sorted(set(capabilities))) \
-        & Request.stage.not_in(UNDELIVERED_ENDS) & (Request.delivered_at >= EVER) & (Request.delivered_at < NEVER)
+        & Request.stage.not_in(UNDELIVERED_ENDS) & (Request.delivered_at >= start) & (Request.delivered_at < end)
 
 
 def delivered_between(session: Session, capabilities: Iterable[str], start: datetime | None = None,
@@ -46,11 +48,7 @@ def delivered_between(session: Session, capabilities: Iterable[str], start: date
     capabilities = list(capabilities)
     if not capabilities:
         return []
-    statement = select(*ORDER_COLUMNS, Request.delivered_at).where(delivered(capabilities))
-    if start is not None:
-        statement = statement.where(Request.delivered_at >= start)
-    if end is not None:
-        statement = statement.where(Request.delivered_at < end)
+    statement = select(*ORDER_COLUMNS, Request.delivered_at).where(delivered(capabilities, start or EVER, end or NEVER))
     rows = session.execute(statement.order_by(Request.delivered_at, Request.id)).all()
     return [(row, as_utc(row.delivered_at)) for row in rows]
 

@@ -88,11 +88,11 @@ def product_metrics(name: str, request: Request, session: SessionDep, user: Curr
         return error_page(request, 404, f"There is no platform product called “{name[:100]}”.")
     ref = product_ref(product)
     sections = product_sections(session, ref, chosen, visible_condition(request, session, user))
+    if wants_json(request) and format is None:
+        return varied(JSONResponse(as_json(sections)))
     charts = product_charts(sections)
     if format is not None:
         return download_response(pick_chart(charts, chart), format)
-    if wants_json(request):
-        return varied(JSONResponse(as_json(sections)))
     context = page_context(request, product, sections, charts, chosen)
     template = "metrics/product_metrics_body.html" if request.headers.get("hx-request") else \
         "metrics/product_metrics.html"
