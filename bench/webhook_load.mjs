@@ -9,6 +9,9 @@
 // node bench/webhook_load.mjs --url http://127.0.0.1:8000/webhooks/github --body payload.json
 //      --secret S --tag run-1 [--rate 1500] [--seconds 60] [--warmup 0] [--sockets 2048]
 //      [--event pull_request] [--timeout 10] [--drain 15]
+// or, for a mix of events, --mix mix.json instead of --body and --event: a JSON array of
+// {"event": "push", "body": "path/to/payload.json"}, request n sending entry n modulo its length
+// (each body is read and signed once, so a mix costs the generator no more than one payload).
 //
 // Prints one JSON object: sent, acked (2xx), errors by kind, achieved rates, latency percentiles in
 // ms (nearest rank, over acknowledged requests), how late the generator itself sent, and whether a
@@ -30,6 +33,7 @@ const { values: opts } = parseArgs({
     secret: { type: "string" },
     tag: { type: "string" },
     event: { type: "string", default: "pull_request" },
+    mix: { type: "string" },
     rate: { type: "string", default: "1500" },
     seconds: { type: "string", default: "60" },
     warmup: { type: "string", default: "0" },
@@ -38,7 +42,7 @@ const { values: opts } = parseArgs({
     drain: { type: "string", default: "15" },
   },
 });
-for (const name of ["url", "body", "secret", "tag"]) {
+for (const name of ["url", "secret", "tag", ...(opts.mix ? [] : ["body"])]) {
   if (!opts[name]) {
     console.error(`--${name} is required (see the header of bench/webhook_load.mjs)`);
     process.exit(2);
@@ -55,8 +59,12 @@ const timeoutMs = Number(opts.timeout) * 1000;
 const interval = 1000 / rate; // ms between scheduled sends
 
 const target = new URL(opts.url);
-const body = readFileSync(opts.body);
-const signature = "sha256=" + createHmac("sha256", opts.secret).update(body).digest("hex");
+// What request n sends: entry n modulo the list's length, each body read and signed once.
+const entries = (opts.mix ? JSON.parse(readFileSync(opts.mix, "utf8")) : [{ event: opts.event, body: opts.body }])
+  .map(({ event, body: path }) => {
+    const body = readFileSync(path);
+    return { event, body, signature: "sha256=" + createHmac("sha256", opts.secret).update(body).digest("hex") };
+  });
 const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: "lifo" });
 
 // ms from the scheduled time to the end of the response, per measured request (NaN: not acknowledged)
@@ -93,6 +101,7 @@ function send(n) {
   if (inflight >= maxSockets) waitedForSocket++;
   inflight++;
   if (inflight > maxInflight) maxInflight = inflight;
+  const { event, body, signature } = entries[n % entries.length];
   let finished = false;
   const finish = (kind) => {
     if (finished) return;
@@ -118,7 +127,7 @@ function send(n) {
       "Content-Type": "application/json",
       "Content-Length": body.length,
       "User-Agent": "GitHub-Hookshot/flowport-bench",
-      "X-GitHub-Event": opts.event,
+      "X-GitHub-Event": event,
       "X-GitHub-Delivery": `${opts.tag}-${n}`,
       "X-Hub-Signature-256": signature,
     },
@@ -163,7 +172,9 @@ function report() {
   const measureStart = start + warmupMs;
   const elapsedSend = (dueAt(total - 1) - measureStart) / 1000 + interval / 1000;
   const result = {
-    rate, seconds, warmupSeconds: Number(opts.warmup), tag: opts.tag,
+    rate, seconds, warmupSeconds: Number(opts.warmup), tag: opts.tag, bodies: entries.length,
+    // Wall-clock time (ms since the epoch) the first request was due: where an end-to-end time starts.
+    startedAtEpochMs: Math.round(performance.timeOrigin + start),
     sent: counts.sent, acked: counts.acked, unfinished: inflight,
     errors,
     warmup: { sent: counts.warmupSent, acked: counts.warmupAcked },

@@ -91,10 +91,12 @@ def ensure_tools(saturation: bool) -> None:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
 
 
-def run_fixed_rate(port: int, body: Path, secret: str, tag: str, rate: int, seconds: int, warmup: float,
-                   sockets: int) -> dict:
-    """Open-loop load at `rate` deliveries/s for `seconds` (after `warmup` s at the same rate); the JSON it prints."""
-    command = ["node", str(LOAD_SCRIPT), "--url", f"http://127.0.0.1:{port}/webhooks/github", "--body", str(body),
+def run_fixed_rate(port: int, body: Path | None, secret: str, tag: str, rate: int, seconds: int, warmup: float,
+                   sockets: int, mix: Path | None = None) -> dict:
+    """Open-loop load at `rate` deliveries/s for `seconds` (after `warmup` s at the same rate); the JSON it prints.
+    `body` is one payload, sent as `pull_request` every time; `mix` instead a mix file (see bench/webhook_load.mjs)."""
+    payload = ["--mix", str(mix)] if mix else ["--body", str(body)]
+    command = ["node", str(LOAD_SCRIPT), "--url", f"http://127.0.0.1:{port}/webhooks/github", *payload,
                "--secret", secret, "--tag", tag, "--rate", str(rate), "--seconds", str(seconds),
                "--warmup", str(warmup), "--sockets", str(sockets)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
