@@ -131,9 +131,11 @@ def count_inbox(database_url: str, run_tag: str) -> int:
     return count
 
 
-def server_env(database_url: str, data_dir: Path, secret: str, extra: dict | None = None) -> dict:
-    """Production settings, no catalog, and no in-process worker: intake is measured alone."""
+def server_env(database_url: str, data_dir: Path, secret: str, extra: dict | None = None,
+               run_worker: bool = False) -> dict:
+    """Production settings, no catalog, and by default no in-process worker: intake is measured alone.
+    With `run_worker` the server normalizes (and runs its other background loops) as `flowport serve` does."""
     return {**os.environ, **bench_keys(), "FLOWPORT_DATABASE_URL": database_url, "FLOWPORT_DATA_DIR": str(data_dir),
-            "FLOWPORT_RUN_WORKER": "false", "FLOWPORT_GITHUB_WEBHOOK_SECRET": secret,
+            "FLOWPORT_RUN_WORKER": "true" if run_worker else "false", "FLOWPORT_GITHUB_WEBHOOK_SECRET": secret,
             "FLOWPORT_LOG_LEVEL": "WARNING", "FLOWPORT_ENV": "production", "FLOWPORT_CATALOG_PATHS": "",
             "FLOWPORT_TEMPLATE_PATHS": "", **(extra or {})}
