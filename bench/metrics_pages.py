@@ -217,7 +217,7 @@ def bench_one(label: str, records: int, args: argparse.Namespace, work_dir: Path
                             catalog_paths=[], template_paths=[], run_worker=False)
         load_before = os.getloadavg()
         rows = []
-        with running_server(settings, work_dir) as server, \
+        with running_server(settings, work_dir, worker=args.worker) as server, \
                 httpx.Client(base_url=server.base_url, timeout=120.0) as client:
             checked = data_check(client)
             console.print(f"  data: {checked}", highlight=False)
@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--product-share", type=float, default=0.5,
                         help="share of the seeded requests for bench-product (default 0.5)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--worker", action="store_true",
+                        help="serve with the in-process worker on, as `make run` does (default: reads alone)")
     parser.add_argument("--markdown", metavar="RESULTS_JSON", help="print an earlier run's table and exit")
     args = parser.parse_args(argv)
     if args.markdown:

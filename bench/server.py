@@ -47,7 +47,7 @@ def bench_keys() -> dict[str, str]:
     return {"FLOWPORT_SECRET_KEY": secrets.token_urlsafe(48), "FLOWPORT_SECRETS_KEY": Fernet.generate_key().decode()}
 
 
-def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
+def _server_env(settings: Settings, pg_options: str | None, worker: bool = False) -> dict[str, str]:
     # uvicorn's --factory calls create_app() with no arguments, so Settings() reads exactly these.
     env = dict(os.environ)
     if pg_options:
@@ -59,7 +59,8 @@ def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
         "FLOWPORT_ENV": settings.env,
         "FLOWPORT_DATABASE_URL": settings.resolved_database_url,
         "FLOWPORT_DATA_DIR": str(settings.data_dir),
-        "FLOWPORT_RUN_WORKER": "false",
+        # Off unless asked for: a run measures reads alone; `worker=True` serves as `make run` does.
+        "FLOWPORT_RUN_WORKER": "true" if worker else "false",
         "FLOWPORT_CATALOG_PATHS": "",
         "FLOWPORT_TEMPLATE_PATHS": "",
         "FLOWPORT_LOG_LEVEL": "WARNING",
@@ -70,8 +71,10 @@ def _server_env(settings: Settings, pg_options: str | None) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(settings: Settings, log_dir: Path, pg_options: str | None = None) -> Iterator[RunningServer]:
-    """Start `uvicorn portal.app:create_app --factory` on a free port; stop it on exit."""
+def running_server(settings: Settings, log_dir: Path, pg_options: str | None = None,
+                   worker: bool = False) -> Iterator[RunningServer]:
+    """Start `uvicorn portal.app:create_app --factory` on a free port; stop it on exit. `worker`: with the
+    in-process worker (inbox, sync scheduler, request follower, DORA refresher) as `flowport serve` runs."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     command = [
@@ -81,7 +84,7 @@ def running_server(settings: Settings, log_dir: Path, pg_options: str | None = N
         "--no-access-log", "--log-level", "warning",
     ]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, env=_server_env(settings, pg_options), stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, env=_server_env(settings, pg_options, worker), stdout=log, stderr=subprocess.STDOUT,
                                    cwd=Path(__file__).resolve().parent.parent)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log_path)
     try:
