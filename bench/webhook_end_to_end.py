@@ -24,11 +24,14 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,6 +131,26 @@ def sustainable_rate(runs: list[dict]) -> int | None:
     return max(kept_up, default=None)
 
 
+@contextmanager
+def background_worker(env: dict, separate: bool) -> Iterator[None]:
+    """With `separate`, a `flowport worker` process beside the server (docs/deployment.md's layout for more
+    than a newcomer's load: web processes without the worker, one worker process); else nothing, the
+    server's own in-process worker normalizes."""
+    if not separate:
+        yield
+        return
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"], env=env, cwd=REPO)
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class InboxPoller:
     """Counts this run's deliveries by status through an engine of its own."""
 
@@ -178,7 +201,7 @@ def bench_rate(rate: int, database_url: str, env: dict, mix_path: Path | None, p
         console.print(f"    {row[0] - started:5.0f} s {label}: stored {row[1]:,}, processed {row[1] - row[2]:,}, "
                       f"backlog {row[2]:,}", highlight=False)
 
-    with served(FACTORY, env, 1) as port:
+    with served(FACTORY, env, 1) as port, background_worker(env, args.separate_worker):
         console.print(f"  {rate}/s for {args.seconds} s (after a {args.warmup:g} s ramp), tag {tag}"
                       + (f"; {pending_before:,} still pending from earlier" if pending_before else ""), highlight=False)
         with ThreadPoolExecutor(1) as pool:
@@ -233,9 +256,12 @@ def bench_rate(rate: int, database_url: str, env: dict, mix_path: Path | None, p
     return run
 
 
-def results_table(runs: list[dict], console: Console) -> None:
+LAYOUTS = {False: "worker inside", True: "separate worker process"}
+
+
+def results_table(runs: list[dict], console: Console, separate: bool = False) -> None:
     """One column per rate, one row per figure."""
-    table = Table(title="Webhooks end to end, worker inside")
+    table = Table(title=f"Webhooks end to end, {LAYOUTS[separate]}")
     table.add_column("rate, deliveries/s")
     for run in runs:
         table.add_column(f"{run['rate']:,}", justify="right")
@@ -284,6 +310,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sockets", type=int, default=2048, help="most connections the generator opens (default 2048)")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--separate-worker", action="store_true",
+                        help="the server without its in-process worker plus a `flowport worker` process, as "
+                             "docs/deployment.md lays out a production portal (default: the worker inside)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the server, to try a setting without changing code")
     args = parser.parse_args(argv)
@@ -314,10 +343,10 @@ def main(argv: list[str] | None = None) -> dict:
             database_url = f"sqlite:///{data_dir / 'bench.db'}"
         try:
             migrated(database_url)
-            env = server_env(database_url, data_dir, SECRET, extra, run_worker=True)
+            env = server_env(database_url, data_dir, SECRET, extra, run_worker=not args.separate_worker)
             poller = InboxPoller(database_url)
             try:
-                console.print(f"[bold]Webhooks end to end, worker inside[/] ({args.database}, "
+                console.print(f"[bold]Webhooks end to end, {LAYOUTS[args.separate_worker]}[/] ({args.database}, "
                               f"{'a mix of GitHub events' if mix_path else 'pull_request only'})", highlight=False)
                 for rate in args.rates:
                     results["runs"].append(bench_rate(rate, database_url, env, mix_path, poller, args, console))
@@ -334,7 +363,7 @@ def main(argv: list[str] | None = None) -> dict:
     console.print(f"machine: {machine['cpus']} CPUs ({machine['cpu_model']}), {machine['memory']}, {machine['os']}, "
                   f"Python {machine['python']}, SQLite {machine['sqlite']}; commit {results['code']['commit']}",
                   highlight=False)
-    results_table(results["runs"], console)
+    results_table(results["runs"], console, args.separate_worker)
     sustainable = results["sustainable_rate"]
     console.print(f"sustainable (highest rate whose backlog stayed bounded and drained, nothing lost): "
                   f"{f'{sustainable:,}/s' if sustainable else 'none of the rates tried'}", highlight=False)
