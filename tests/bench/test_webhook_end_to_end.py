@@ -55,12 +55,17 @@ def test_slope_needs_two_distinct_times():
 
 
 def test_the_sustainable_rate_is_the_highest_that_kept_up():
-    def run(rate, grew=False, lost=False, drain=0.5):
-        return {"rate": rate, "backlog_grew": grew, "zero_lost": not lost, "drain_seconds": drain}
+    def run(rate, grew=False, lost=False, drain=0.5, p99=20.0, unanswered=0):
+        return {"rate": rate, "backlog_grew": grew, "zero_lost": not lost, "drain_seconds": drain,
+                "sent": rate * 65, "acknowledged": rate * 65 - unanswered, "latency_ms": {"p99": p99}}
 
     assert sustainable_rate([run(500), run(1000), run(1500, grew=True)]) == 1000
     assert sustainable_rate([run(500), run(1000, lost=True), run(1500, drain=None)]) == 500
     assert sustainable_rate([run(500, grew=True)]) is None
+    # The worker kept up but the intake did not: seconds of waiting, or deliveries never answered.
+    assert sustainable_rate([run(500), run(1000, p99=2380.6), run(1500, unanswered=13262)]) == 500
+    assert sustainable_rate([run(500, p99=1000.0), run(1000, p99=1000.1)]) == 500
+    assert sustainable_rate([run(500, p99=None)]) is None
 
 
 def test_the_mix_sends_each_payload_as_often_as_its_weight_in_a_fixed_order():
