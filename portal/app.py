@@ -85,10 +85,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        https_only=settings.env == "production", max_age=settings.session_max_age_hours * 3600)
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, engine=app.state.engine)
+    _install_webhook_fast_path(app)  # inside observability: deliveries are still counted and logged
     install_observability(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _include_routes(app)
     return app
+
+
+def _install_webhook_fast_path(app: FastAPI) -> None:
+    from portal.webhooks.fast_path import WebhookFastPath
+    from portal.webhooks.intake import intake_routes
+
+    app.add_middleware(WebhookFastPath, routes=intake_routes())
 
 
 async def _load_stored_connections(app: FastAPI) -> None:

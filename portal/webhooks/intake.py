@@ -141,6 +141,11 @@ _INTAKE_ROUTES = {with_connection: Route(path, receive_webhook, methods=["POST"]
 router.routes.extend(_INTAKE_ROUTES.values())
 
 
+def intake_routes() -> tuple[Route, ...]:
+    """The plain routes deliveries arrive on, for portal/webhooks/fast_path.py."""
+    return tuple(_INTAKE_ROUTES.values())
+
+
 @router.post("/webhooks/{source}", status_code=202)
 async def receive_webhook_documented(source: str, request: Request) -> JSONResponse:
     """A delivery for the default connection of a tool."""
