@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, String, and_, distinct, func, literal, select, type_coerce, union_all
+from sqlalchemy import Integer, String, and_, bindparam, distinct, func, select, text, type_coerce
 from sqlmodel import Session
 
 from portal.flow.query import Link
@@ -27,8 +27,7 @@ from portal.metrics.window import Window
 
 S = DoraSample
 LEAD_COLUMNS = (S.seconds, S.coding_seconds, S.review_seconds, S.deploy_seconds)
-# Items per batched statement: four parameters each stays under SQLite's oldest limit of 999 parameters,
-# and the rows' UNION ALL under its 500 terms of a compound select.
+# Items per batched statement: four parameters each stays under SQLite's oldest limit of 999 parameters.
 BATCH = 200
 
 
@@ -80,12 +79,19 @@ def read_summaries(session: Session, wanted: Sequence[tuple[str, Window]]) -> li
 
 
 def _items(wanted: Sequence[tuple[str, Window]]):  # noqa: ANN202 - a subquery
-    """The items as rows (index, component, start, end): a UNION ALL of bound values, as SQLite names no
-    columns of a VALUES list; typed as the rollup's columns, so they bind as read_summary's conditions do."""
-    rows = [select(literal(index, Integer).label("item"), literal(ref, S.component_ref.type).label("ref"),
-                   literal(window.start, S.at.type).label("start"), literal(window.end, S.at.type).label("until"))
-            for index, (ref, window) in enumerate(wanted)]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("items")
+    """The items as a table (item, ref, start, until): a VALUES list of bound parameters typed as the rollup's
+    columns, so they bind as read_summary's conditions do. Written out, since SQLite takes no column names
+    after the list's alias (SQLAlchemy's values() gives them); both databases name its columns column1, ...
+    (PostgreSQL plans one list in a fraction of a millisecond, a UNION ALL of 200 rows in about ten.)"""
+    parameters = []
+    for index, (ref, window) in enumerate(wanted):
+        parameters += [bindparam(f"item{index}", index, Integer), bindparam(f"ref{index}", ref, S.component_ref.type),
+                       bindparam(f"start{index}", window.start, S.at.type),
+                       bindparam(f"until{index}", window.end, S.at.type)]
+    rows = ", ".join(f"(:item{index}, :ref{index}, :start{index}, :until{index})" for index in range(len(wanted)))
+    return (text(f"SELECT column1 AS item, column2 AS ref, column3 AS start, column4 AS until FROM (VALUES {rows}) "
+                 "AS listed").bindparams(*parameters)
+            .columns(item=Integer, ref=S.component_ref.type, start=S.at.type, until=S.at.type).subquery("items"))
 
 
 def _batch(connection, wanted: Sequence[tuple[str, Window]]) -> list[SampleSummary]:  # noqa: ANN001 - a Connection
