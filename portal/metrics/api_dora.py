@@ -13,7 +13,7 @@ from portal.errors import CatalogApiError
 from portal.flow.query import Link
 from portal.metrics.dora import dora_metrics
 from portal.metrics.dora_rollup import bring_up_to_date
-from portal.metrics.dora_samples import read_summary
+from portal.metrics.dora_samples import read_summaries, read_summary
 from portal.metrics.entities import resolve_scope
 from portal.metrics.tiers import BENCHMARKS, DEFAULT_BENCHMARK
 from portal.metrics.window import Window, window_from_query
@@ -39,6 +39,13 @@ def dora_of_components(session: Session, components: dict[str, Sequence[Link]], 
     if not up_to_date:
         bring_up_to_date(session, components)
     return dora_metrics(read_summary(session, components, window), window, benchmark)
+
+
+def dora_of_each(session: Session, wanted: Sequence[tuple[str, Window]], benchmark: str) -> list[dict]:
+    """dora_of_components of each (component, window) alone, in order, read in one batch (a few statements
+    however many there are); the caller brings the rollup up to date for the components first."""
+    return [dora_metrics(summary, window, benchmark)
+            for summary, (_, window) in zip(read_summaries(session, wanted), wanted, strict=True)]
 
 
 @router.get("/dora")

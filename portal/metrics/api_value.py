@@ -29,7 +29,7 @@ from portal.metrics.entities import (
 )
 from portal.metrics.impact import (
     MAX_COMPONENTS,
-    component_impact,
+    adopters_impact,
     summary,
     summary_caveat,
     window_length_from_query,
@@ -170,8 +170,7 @@ def capability_impact(session: Session, capability: str, adoptions: list[Adoptio
     now = datetime.now(UTC)
     compared = adoptions[:MAX_COMPONENTS]
     bring_up_to_date(session, {item.component: links[item.component] for item in compared})
-    components = [component_impact(session, item, links[item.component], length, benchmark, now)
-                  for item in compared]
+    components = adopters_impact(session, compared, length, benchmark, now)
     return {"capability": capability, "windowDays": length.total_seconds() / 86_400, "benchmark": benchmark,
             "components": components, "omittedComponents": max(0, len(adoptions) - MAX_COMPONENTS),
             "summary": summary(components), "caveat": summary_caveat(components)}

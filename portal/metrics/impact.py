@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from portal.errors import CatalogApiError
-from portal.flow.query import Link, iso
-from portal.metrics.api_dora import dora_of_components
+from portal.flow.query import iso
+from portal.metrics.api_dora import dora_of_each
 from portal.metrics.dora import METRICS
 from portal.metrics.entities import Adoption
 from portal.metrics.window import Window
@@ -68,22 +68,32 @@ def _direction(metric: str, before: float | None, after: float | None) -> str | 
     return "improved" if better else "worsened"
 
 
-def component_impact(session: Session, adoption: Adoption, links: Sequence[Link], length: timedelta,
-                     benchmark: str, now: datetime) -> dict:
-    """One component's metrics before and after adoption, the change in each, and caveats (the caller
+def impact_windows(adoption: Adoption, length: timedelta) -> tuple[Window, Window]:
+    """The windows of `length` just before and just after the adoption."""
+    return Window(adoption.at - length, adoption.at), Window(adoption.at, adoption.at + length)
+
+
+def adopters_impact(session: Session, adoptions: Sequence[Adoption], length: timedelta, benchmark: str,
+                    now: datetime) -> list[dict]:
+    """component_impact of each adoption, every before and after window read in one batch (the caller
     brings the DORA rollup up to date for all the components it compares, once)."""
-    before_window = Window(adoption.at - length, adoption.at)
-    after_window = Window(adoption.at, adoption.at + length)
-    sides = {}
-    for name, window in (("before", before_window), ("after", after_window)):
-        sides[name] = dora_of_components(session, {adoption.component: links}, window, benchmark, up_to_date=True)
-    changes = {metric: {"difference": _difference(sides["before"][metric]["value"], sides["after"][metric]["value"]),
-                        "direction": _direction(metric, sides["before"][metric]["value"],
-                                                sides["after"][metric]["value"])}
+    windows = [impact_windows(adoption, length) for adoption in adoptions]
+    metrics = dora_of_each(session, [(adoption.component, window) for adoption, sides in zip(adoptions, windows)
+                                     for window in sides], benchmark)
+    return [component_impact(adoption, sides, metrics[2 * index], metrics[2 * index + 1], now)
+            for index, (adoption, sides) in enumerate(zip(adoptions, windows))]
+
+
+def component_impact(adoption: Adoption, windows: tuple[Window, Window], before: dict, after: dict,
+                     now: datetime) -> dict:
+    """One component's metrics before and after adoption (in `windows`), the change in each, and caveats."""
+    before_window, after_window = windows
+    changes = {metric: {"difference": _difference(before[metric]["value"], after[metric]["value"]),
+                        "direction": _direction(metric, before[metric]["value"], after[metric]["value"])}
                for metric in METRICS}
     return {"component": adoption.component, "adoptedAt": iso(adoption.at), "adoptionSource": adoption.source,
-            "before": {**before_window.iso(), **sides["before"]}, "after": {**after_window.iso(), **sides["after"]},
-            "change": changes, "caveats": caveats(sides["before"], sides["after"], adoption, after_window, now)}
+            "before": {**before_window.iso(), **before}, "after": {**after_window.iso(), **after},
+            "change": changes, "caveats": caveats(before, after, adoption, after_window, now)}
 
 
 def _difference(before: float | None, after: float | None) -> float | None:

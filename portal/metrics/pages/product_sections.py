@@ -128,8 +128,9 @@ def capability_dora(session: Session, adoptions: list[Adoption], window: Window)
 
 def product_impact(session: Session, product_ref: str, window: Window) -> list[dict]:
     """Per capability: DORA of its adopters in the window, and the answer of GET /api/v1/metrics/impact
-    (DORA before and after each adoption). One DORA read per capability plus two per adopting component,
-    so the page loads this apart (see portal/metrics/pages/product.py); the adoptions are read once."""
+    (DORA before and after each adoption). Two DORA reads per capability (its adopters in the window, and
+    one batch of their before and after windows), so the page loads this apart (see
+    portal/metrics/pages/product.py); the adoptions are read once."""
     capabilities = sorted(capabilities_of_product(session, product_ref))
     infos = capability_info(session, capabilities)
     adoptions = adopters(session, capabilities)
