@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from portal.app import create_app
 from portal.webhooks import intake
+from tests.webhooks.support import run_async
 from tests.webhooks.test_intake import PR_OPENED, github_client, signed_headers  # noqa: F401 - the fixture
 
 PAGE_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
@@ -47,8 +48,6 @@ def test_an_unexpected_error_on_the_fast_path_is_a_500_not_a_dropped_connection(
 
 
 def test_only_a_post_matching_an_intake_route_bypasses_the_rest_of_the_stack():
-    import asyncio
-
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
@@ -77,7 +76,7 @@ def test_only_a_post_matching_an_intake_route_bypasses_the_rest_of_the_stack():
 
         scope = {"type": "http", "method": method, "path": path, "root_path": "", "query_string": b"",
                  "headers": [], "scheme": "http", "server": ("testserver", 80)}
-        asyncio.run(app(scope, receive, send))
+        run_async(app(scope, receive, send))
         return dict(sent[0]["headers"])
 
     headers = call("POST", "/webhooks/github")
