@@ -41,7 +41,8 @@ from rich.table import Table
 from sqlalchemy import text
 
 from bench.machine import describe_code, describe_machine
-from bench.webhook_intake import FIXTURES, PAYLOAD, SECRET, migrated, postgres_database
+from bench.server import stop_process
+from bench.webhook_intake import FIXTURES, PAYLOAD, SECRET, bench_database
 from bench.webhook_servers import REPO, count_inbox, ensure_tools, run_fixed_rate, served, server_env
 from portal.webhooks.models import DELIVERY_STATUSES
 
@@ -150,12 +151,7 @@ def background_worker(env: dict, separate: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 30)
 
 
 class InboxPoller:
@@ -343,13 +339,7 @@ def main(argv: list[str] | None = None) -> dict:
             mix_path = data_dir / "mix.json"
             mix_path.write_text(json.dumps(mix_entries()))
             results["mix"] = [{"event": event, "payload": path, "weight": weight} for event, path, weight in MIX]
-        drop = None
-        if args.database == "postgres":
-            database_url, drop = postgres_database(args.postgres_url)
-        else:
-            database_url = f"sqlite:///{data_dir / 'bench.db'}"
-        try:
-            migrated(database_url)
+        with bench_database(args.database, args.postgres_url, data_dir) as database_url:
             env = server_env(database_url, data_dir, SECRET, extra, run_worker=not args.separate_worker)
             poller = InboxPoller(database_url)
             try:
@@ -359,9 +349,6 @@ def main(argv: list[str] | None = None) -> dict:
                     results["runs"].append(bench_rate(rate, database_url, env, mix_path, poller, args, console))
             finally:
                 poller.close()
-        finally:
-            if drop:
-                drop()
     results["sustainable_rate"] = sustainable_rate(results["runs"])
     out = REPO / "bench" / "results" / f"webhook-e2e-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.parent.mkdir(exist_ok=True)

@@ -25,6 +25,8 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,6 +141,23 @@ def bench_normalization(database_url: str, deliveries: int) -> dict:
             "per_second": report.processed / elapsed}
 
 
+@contextmanager
+def bench_database(database: str, postgres_url: str, data_dir: Path) -> Iterator[str]:
+    """A fresh migrated database for one run: a SQLite file in `data_dir`, or a PostgreSQL database of
+    its own on `postgres_url`'s server, dropped afterwards."""
+    drop = None
+    if database == "postgres":
+        database_url, drop = postgres_database(postgres_url)
+    else:
+        database_url = f"sqlite:///{data_dir / 'bench.db'}"
+    try:
+        migrated(database_url)
+        yield database_url
+    finally:
+        if drop:
+            drop()
+
+
 def postgres_database(base: str) -> tuple[str, callable]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -223,13 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     extra = dict(item.split("=", 1) for item in args.server_env)
     with tempfile.TemporaryDirectory(prefix="flowport-bench-") as tmp:
         data_dir = Path(tmp)
-        drop = None
-        if args.database == "postgres":
-            database_url, drop = postgres_database(args.postgres_url)
-        else:
-            database_url = f"sqlite:///{data_dir / 'bench.db'}"
-        try:
-            migrated(database_url)
+        with bench_database(args.database, args.postgres_url, data_dir) as database_url:
             env = server_env(database_url, data_dir, SECRET, extra)
             print(f"Webhook intake at a fixed rate ({args.database})", flush=True)
             results["fixed_rate"] = bench_fixed_rate(database_url, env, args)
@@ -242,9 +255,6 @@ def main(argv: list[str] | None = None) -> dict:
                     database_url = f"sqlite:///{data_dir / 'normalization.db'}"
                     migrated(database_url)
                 results["normalization"] = bench_normalization(database_url, args.deliveries)
-        finally:
-            if drop:
-                drop()
     out = REPO / "bench" / "results" / f"webhook-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
